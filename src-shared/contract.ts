@@ -1,0 +1,166 @@
+// The one IPC contract. Electron IPC, the WebSocket agent and the local admin socket all carry
+// exactly these channels. Each request channel has a zod input and output schema; each event
+// channel a payload schema. Types are inferred from the schemas.
+import { z } from 'zod';
+import { LIMITS, SampleSchema, SystemInfoSchema, SystemSampleSchema, ProcessSampleSchema, PlatformSchema } from './domain';
+
+const Empty = z.strictObject({});
+
+export const AppInfoSchema = z.strictObject({
+  name: z.string().max(64),
+  version: z.string().max(64),
+  runtime: z.enum(['electron', 'node']),
+  platform: PlatformSchema,
+  pid: z.number().int().positive(),
+  intervalMs: z.number().int().positive(),
+  startedAtMs: z.number().nonnegative(),
+  collector: z.string().max(128),
+});
+export type AppInfo = z.infer<typeof AppInfoSchema>;
+
+export const SystemSummarySchema = z.strictObject({
+  at: z.number().nonnegative(),
+  system: SystemSampleSchema,
+});
+export type SystemSummary = z.infer<typeof SystemSummarySchema>;
+
+export const ProcessSnapshotSchema = z.strictObject({
+  at: z.number().nonnegative(),
+  processes: z.array(ProcessSampleSchema).max(LIMITS.maxProcesses),
+});
+export type ProcessSnapshot = z.infer<typeof ProcessSnapshotSchema>;
+
+export const TickSchema = z.strictObject({
+  seq: z.number().int().nonnegative(),
+  sample: SampleSchema,
+});
+export type Tick = z.infer<typeof TickSchema>;
+
+/** Request channels: name -> { input, output }. */
+export const requests = {
+  'app.info': { input: Empty, output: AppInfoSchema },
+  'system.info': { input: Empty, output: SystemInfoSchema },
+  'system.summary': { input: Empty, output: SystemSummarySchema },
+  'processes.snapshot': { input: Empty, output: ProcessSnapshotSchema },
+} as const;
+
+/** Event channels: name -> payload schema. */
+export const events = {
+  tick: TickSchema,
+} as const;
+
+export type RequestChannel = keyof typeof requests;
+export type EventChannel = keyof typeof events;
+export type RequestInput<C extends RequestChannel> = z.infer<(typeof requests)[C]['input']>;
+export type RequestOutput<C extends RequestChannel> = z.infer<(typeof requests)[C]['output']>;
+export type EventPayload<E extends EventChannel> = z.infer<(typeof events)[E]>;
+
+export const requestChannels = Object.keys(requests) as RequestChannel[];
+export const eventChannels = Object.keys(events) as EventChannel[];
+
+export function isRequestChannel(value: unknown): value is RequestChannel {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(requests, value);
+}
+export function isEventChannel(value: unknown): value is EventChannel {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(events, value);
+}
+
+// ---------------------------------------------------------------- errors and results
+
+export const ErrorCodeSchema = z.enum([
+  'invalid-channel',
+  'invalid-input',
+  'invalid-output',
+  'unauthorized',
+  'forbidden',
+  'not-ready',
+  'internal',
+]);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+
+export const ContractErrorSchema = z.strictObject({
+  code: ErrorCodeSchema,
+  message: z.string().max(4096),
+  /** Where in the payload validation failed, for invalid-input. */
+  issues: z.array(z.strictObject({ path: z.string().max(512), message: z.string().max(512) })).max(32).optional(),
+});
+export type ContractError = z.infer<typeof ContractErrorSchema>;
+
+/** Thrown on the calling side when a request fails; carries the typed error. */
+export class RequestError extends Error {
+  readonly code: ErrorCode;
+  readonly issues: ContractError['issues'];
+  constructor(error: ContractError) {
+    super(error.message);
+    this.name = 'RequestError';
+    this.code = error.code;
+    this.issues = error.issues;
+  }
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ContractError };
+
+export function zodToContractError(code: ErrorCode, prefix: string, error: z.ZodError): ContractError {
+  const issues = error.issues.slice(0, 32).map((issue) => ({
+    path: issue.path.map(String).join('.').slice(0, 512),
+    message: issue.message.slice(0, 512),
+  }));
+  const first = issues[0];
+  const where = first && first.path ? ` at ${first.path}` : '';
+  return { code, message: `${prefix}${where}: ${first?.message ?? 'invalid'}`.slice(0, 4096), issues };
+}
+
+/** Validate a request as it arrives from an untrusted peer. */
+export function parseRequest(
+  channel: unknown,
+  payload: unknown,
+): Result<{ channel: RequestChannel; input: RequestInput<RequestChannel> }> {
+  if (!isRequestChannel(channel)) {
+    return { ok: false, error: { code: 'invalid-channel', message: `unknown request channel ${JSON.stringify(String(channel)).slice(0, 200)}` } };
+  }
+  const parsed = requests[channel].input.safeParse(payload === undefined ? {} : payload);
+  if (!parsed.success) return { ok: false, error: zodToContractError('invalid-input', `invalid input for ${channel}`, parsed.error) };
+  return { ok: true, value: { channel, input: parsed.data as RequestInput<RequestChannel> } };
+}
+
+/** Validate a response before it leaves the core (a bug here must not reach the UI as garbage). */
+export function parseResponse<C extends RequestChannel>(channel: C, value: unknown): Result<RequestOutput<C>> {
+  const parsed = requests[channel].output.safeParse(value);
+  if (!parsed.success) return { ok: false, error: zodToContractError('invalid-output', `invalid output from ${channel}`, parsed.error) };
+  return { ok: true, value: parsed.data as RequestOutput<C> };
+}
+
+export function parseEvent<E extends EventChannel>(event: E, payload: unknown): Result<EventPayload<E>> {
+  const parsed = events[event].safeParse(payload);
+  if (!parsed.success) return { ok: false, error: zodToContractError('invalid-output', `invalid payload for event ${event}`, parsed.error) };
+  return { ok: true, value: parsed.data as EventPayload<E> };
+}
+
+/** The API every transport offers the renderer (and the CLI). */
+export interface AllotApi {
+  invoke<C extends RequestChannel>(channel: C, input: RequestInput<C>): Promise<RequestOutput<C>>;
+  subscribe<E extends EventChannel>(event: E, listener: (payload: EventPayload<E>) => void): () => void;
+}
+
+/** What the preload exposes as `window.allot`: untyped at the boundary, typed by ipc/client. */
+export interface AllotBridge {
+  invoke(channel: string, payload: unknown): Promise<Result<unknown>>;
+  subscribe(event: string, listener: (payload: unknown) => void): () => void;
+}
+
+// ---------------------------------------------------------------- WebSocket wire format
+
+export const WsClientMessageSchema = z.strictObject({
+  type: z.literal('request'),
+  id: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  channel: z.string().max(128),
+  payload: z.unknown(),
+});
+export type WsClientMessage = z.infer<typeof WsClientMessageSchema>;
+
+export type WsServerMessage =
+  | { type: 'response'; id: number; result: Result<unknown> }
+  | { type: 'event'; event: EventChannel; payload: unknown };
+
+/** Largest message a peer may send us; larger frames are refused before parsing. */
+export const MAX_CLIENT_MESSAGE_BYTES = 1_048_576;
