@@ -2,6 +2,7 @@
 // exactly these channels. Each request channel has a zod input and output schema; each event
 // channel a payload schema. Types are inferred from the schemas.
 import { z } from 'zod';
+import type { EventChannelName, RequestChannelName } from './channels';
 import { LIMITS, SampleSchema, SystemInfoSchema, SystemSampleSchema, ProcessSampleSchema, PlatformSchema } from './domain';
 
 const Empty = z.strictObject({});
@@ -57,6 +58,13 @@ export type EventPayload<E extends EventChannel> = z.infer<(typeof events)[E]>;
 
 export const requestChannels = Object.keys(requests) as RequestChannel[];
 export const eventChannels = Object.keys(events) as EventChannel[];
+
+// channels.ts (schema-free, for the preload) must list exactly these channels.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const requestNamesMatch: Same<RequestChannel, RequestChannelName> = true;
+const eventNamesMatch: Same<EventChannel, EventChannelName> = true;
+void requestNamesMatch;
+void eventNamesMatch;
 
 export function isRequestChannel(value: unknown): value is RequestChannel {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(requests, value);

@@ -1,0 +1,96 @@
+// `allot` command line. Built into out/main/cli.js next to the sampler worker and run by bin/allot.mjs.
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createCore } from './core/service';
+import { createWorkerSampleSource } from './core/sample-source';
+import { startAgent } from './agent/server';
+import pkg from '../package.json';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+const USAGE = `Usage: allot <command> [options]
+
+Commands:
+  serve [--host 127.0.0.1] [--port 7420] [--interval-ms 1000] [--allow-host NAME]...
+        Run the monitor headless and serve the UI and the API on http://HOST:PORT/?token=...
+  help  Show this text.`;
+
+export function workerUrl(): URL {
+  return new URL(import.meta.url.endsWith('.ts') ? './core/sampler-worker.ts' : './sampler-worker.js', import.meta.url);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`allot: ${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function intOption(value: string | undefined, name: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) fail(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+async function serve(argv: string[]): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string' },
+        'interval-ms': { type: 'string' },
+        'allow-host': { type: 'string', multiple: true },
+        token: { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const port = intOption(values.port, 'port', 0, 65535, 7420);
+  const intervalMs = intOption(values['interval-ms'], 'interval-ms', 250, 10_000, 1000);
+  const core = createCore({ source: createWorkerSampleSource(workerUrl()), runtime: 'node', version: pkg.version, intervalMs });
+  await core.start();
+  const agent = await startAgent({
+    core,
+    staticDir: join(here, '../renderer'),
+    host: values.host,
+    port,
+    allowHosts: values['allow-host'] ?? [],
+    ...(values.token ? { token: values.token } : {}),
+  });
+  process.stdout.write(`Allot ${pkg.version} serving on ${agent.url}\n`);
+  let stopping = false;
+  const shutdown = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await agent.close();
+    await core.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown());
+  process.on('SIGTERM', () => void shutdown());
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    default:
+      fail(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`allot: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+// Electron composition root: the only place that picks OS variants and wires core, IPC, window
+// and tray. All logic lives in core/, monitor/, engine/, platform/ and store/.
+import { app, BrowserWindow } from 'electron';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createCore } from './core/service';
+import { createWorkerSampleSource } from './core/sample-source';
+import { createMainWindow, installSessionPolicy, isAppUrl } from './electron/window';
+import { forwardEvents, registerIpc } from './electron/ipc';
+import { createTray, type TrayController } from './electron/tray';
+
+const rendererUrl =
+  !app.isPackaged && process.env['ELECTRON_RENDERER_URL']
+    ? process.env['ELECTRON_RENDERER_URL']
+    : pathToFileURL(join(import.meta.dirname, '../renderer/index.html')).href;
+const preloadPath = join(import.meta.dirname, '../preload/preload.cjs');
+const assets = join(app.getAppPath(), 'assets');
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  let window: BrowserWindow | undefined;
+  let tray: TrayController | undefined;
+  let quitting = false;
+
+  const core = createCore({
+    source: createWorkerSampleSource(new URL('./sampler-worker.js', import.meta.url)),
+    runtime: 'electron',
+    version: app.getVersion(),
+  });
+
+  const showWindow = (): void => {
+    if (!window || window.isDestroyed()) return;
+    if (window.isMinimized()) window.restore();
+    window.show();
+    window.focus();
+  };
+  const toggleWindow = (): void => {
+    if (window?.isVisible()) window.hide();
+    else showWindow();
+  };
+
+  app.on('second-instance', showWindow);
+  app.on('before-quit', () => {
+    quitting = true;
+  });
+  // Closing the window hides to tray; the app keeps running until Quit.
+  app.on('window-all-closed', () => undefined);
+
+  app.whenReady().then(async () => {
+    installSessionPolicy();
+    registerIpc(core, (url) => isAppUrl(url, rendererUrl));
+    window = createMainWindow({
+      preloadPath,
+      rendererUrl,
+      iconPath: join(assets, 'icon.png'),
+      shouldHideOnClose: () => !quitting,
+    });
+    forwardEvents(core, () => window?.webContents);
+    tray = createTray(join(assets, 'tray.png'), { toggleWindow, quit: () => app.quit() });
+    let lastTrayUpdateMs = 0;
+    core.on('tick', ({ sample }) => {
+      if (sample.at - lastTrayUpdateMs < 2000) return;
+      lastTrayUpdateMs = sample.at;
+      tray?.update({ windowVisible: window?.isVisible() ?? false, processes: sample.processes, systemCpuPercent: sample.system.cpuPercent });
+    });
+    tray.update({ windowVisible: true, processes: [] });
+    await core.start();
+  });
+
+  let stopped = false;
+  app.on('will-quit', (event) => {
+    if (stopped) return;
+    event.preventDefault();
+    stopped = true;
+    tray?.destroy();
+    void core.stop().finally(() => app.quit());
+  });
+}

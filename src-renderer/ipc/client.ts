@@ -1,0 +1,146 @@
+// The only file that touches window.allot or the WebSocket. It picks the transport once (the
+// Electron preload bridge when present, otherwise a WebSocket to the `allot serve` agent that
+// served this page) and offers the same typed AllotApi either way.
+import {
+  RequestError,
+  type AllotApi,
+  type AllotBridge,
+  type EventChannel,
+  type EventPayload,
+  type RequestChannel,
+  type RequestInput,
+  type RequestOutput,
+  type Result,
+  type WsServerMessage,
+} from '../../src-shared/contract';
+
+export type ConnectionState = 'connecting' | 'open' | 'closed';
+
+export interface Transport extends AllotApi {
+  readonly kind: 'electron' | 'websocket';
+  onConnection(listener: (state: ConnectionState) => void): () => void;
+}
+
+declare global {
+  interface Window {
+    allot?: AllotBridge;
+  }
+}
+
+function unwrap<T>(result: Result<unknown>): T {
+  if (result.ok) return result.value as T;
+  throw new RequestError(result.error);
+}
+
+export function createBridgeTransport(bridge: AllotBridge): Transport {
+  return {
+    kind: 'electron',
+    async invoke<C extends RequestChannel>(channel: C, input: RequestInput<C>): Promise<RequestOutput<C>> {
+      return unwrap<RequestOutput<C>>(await bridge.invoke(channel, input));
+    },
+    subscribe<E extends EventChannel>(event: E, listener: (payload: EventPayload<E>) => void) {
+      return bridge.subscribe(event, (payload) => listener(payload as EventPayload<E>));
+    },
+    onConnection(listener) {
+      listener('open');
+      return () => undefined;
+    },
+  };
+}
+
+/** Token from the page URL (?token=...), kept for reconnects and reloads in this tab. */
+export function pageToken(location: Location, storage: Storage | undefined): string | undefined {
+  const fromUrl = new URLSearchParams(location.search).get('token') ?? undefined;
+  if (fromUrl) storage?.setItem('allot.token', fromUrl);
+  return fromUrl ?? storage?.getItem('allot.token') ?? undefined;
+}
+
+export function createWebSocketTransport(url: string): Transport {
+  let socket: WebSocket | undefined;
+  let nextId = 1;
+  let state: ConnectionState = 'connecting';
+  let retryMs = 500;
+  const pending = new Map<number, { resolve: (result: Result<unknown>) => void }>();
+  const queue: string[] = [];
+  const eventListeners = new Map<string, Set<(payload: unknown) => void>>();
+  const connectionListeners = new Set<(state: ConnectionState) => void>();
+  const setState = (next: ConnectionState): void => {
+    state = next;
+    connectionListeners.forEach((listener) => listener(next));
+  };
+
+  const connect = (): void => {
+    setState('connecting');
+    const ws = new WebSocket(url);
+    socket = ws;
+    ws.onopen = () => {
+      retryMs = 500;
+      setState('open');
+      for (const message of queue.splice(0)) ws.send(message);
+    };
+    ws.onmessage = (event: MessageEvent<string>) => {
+      let message: WsServerMessage;
+      try {
+        message = JSON.parse(event.data) as WsServerMessage;
+      } catch {
+        return;
+      }
+      if (message.type === 'response') {
+        const entry = pending.get(message.id);
+        pending.delete(message.id);
+        entry?.resolve(message.result);
+      } else if (message.type === 'event') {
+        eventListeners.get(message.event)?.forEach((listener) => listener(message.payload));
+      }
+    };
+    ws.onclose = () => {
+      for (const [id, entry] of pending) {
+        entry.resolve({ ok: false, error: { code: 'internal', message: 'connection to Allot lost' } });
+        pending.delete(id);
+      }
+      setState('closed');
+      setTimeout(connect, retryMs);
+      retryMs = Math.min(retryMs * 2, 10_000);
+    };
+  };
+  connect();
+
+  return {
+    kind: 'websocket',
+    invoke<C extends RequestChannel>(channel: C, input: RequestInput<C>): Promise<RequestOutput<C>> {
+      const id = nextId++;
+      const message = JSON.stringify({ type: 'request', id, channel, payload: input });
+      return new Promise<Result<unknown>>((resolve) => {
+        pending.set(id, { resolve });
+        if (state === 'open' && socket?.readyState === WebSocket.OPEN) socket.send(message);
+        else queue.push(message);
+      }).then((result) => unwrap<RequestOutput<C>>(result));
+    },
+    subscribe<E extends EventChannel>(event: E, listener: (payload: EventPayload<E>) => void) {
+      let set = eventListeners.get(event);
+      if (!set) eventListeners.set(event, (set = new Set()));
+      const entry = listener as (payload: unknown) => void;
+      set.add(entry);
+      return () => set.delete(entry);
+    },
+    onConnection(listener) {
+      connectionListeners.add(listener);
+      listener(state);
+      return () => connectionListeners.delete(listener);
+    },
+  };
+}
+
+function pickTransport(): Transport {
+  if (window.allot) return createBridgeTransport(window.allot);
+  const token = pageToken(window.location, window.sessionStorage);
+  const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
+  const query = token ? `?token=${encodeURIComponent(token)}` : '';
+  return createWebSocketTransport(`${scheme}://${window.location.host}/ws${query}`);
+}
+
+let transport: Transport | undefined;
+/** The app's one transport, created on first use. */
+export function client(): Transport {
+  return (transport ??= pickTransport());
+}

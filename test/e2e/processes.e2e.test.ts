@@ -1,0 +1,72 @@
+// End to end: the built `allot serve` against real processes, driven in Debian's Chromium.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { startServe, type Served } from '../helpers/serve';
+import { ARTIFACTS_DIR, launchBrowser } from '../helpers/browser';
+
+describe('Processes view in Chromium against allot serve', () => {
+  let served: Served;
+  let browser: Browser;
+  let page: Page;
+  let probe: ChildProcess;
+  let dir: string;
+  // A uniquely named process: a copy of sleep, so its comm is our name.
+  const probeName = `allotprobe${process.pid % 10000}`;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'allot-e2e-'));
+    copyFileSync('/bin/sleep', join(dir, probeName));
+    probe = spawn(join(dir, probeName), ['600'], { stdio: 'ignore' });
+    served = await startServe();
+    browser = await launchBrowser();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await served?.stop();
+    probe?.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the spawned process, sorts and filters', async () => {
+    await page.goto(served.url);
+    const row = page.locator(`[role="row"][data-pid="${probe.pid}"]`);
+    // Live: the process is found by name through the search box.
+    await page.getByLabel('Search processes').fill(probeName);
+    await expect.poll(async () => row.count(), { timeout: 15_000 }).toBe(1);
+    expect(await row.locator('[data-column="name"]').textContent()).toBe(probeName);
+    expect(await page.locator('.process-scroll [role="row"]').count()).toBe(1);
+    await page.screenshot({ path: `${ARTIFACTS_DIR}/processes-filtered.png` });
+
+    // Clearing the filter brings everything back; the header shows totals.
+    await page.getByLabel('Search processes').fill('');
+    await expect.poll(async () => page.locator('.process-scroll [role="row"]').count()).toBeGreaterThan(5);
+    expect(await page.getByTestId('total-cpu').textContent()).toMatch(/CPU\d+(\.\d)?%/);
+    expect(await page.getByTestId('total-memory').textContent()).toMatch(/Memory[\d.]+ \w+ \/ [\d.]+ \w+/);
+
+    // Sorting by PID ascending, then descending, orders the rendered rows.
+    const pids = async (): Promise<number[]> =>
+      (await page.locator('.process-scroll [role="row"] [data-column="pid"]').allTextContents()).map(Number);
+    await page.locator('button[data-column="pid"]').click();
+    await expect.poll(async () => page.locator('[role="columnheader"][aria-sort="descending"] button[data-column="pid"]').count()).toBe(1);
+    let seen = await pids();
+    expect(seen).toEqual([...seen].sort((a, b) => b - a));
+    await page.locator('button[data-column="pid"]').click();
+    await expect.poll(async () => page.locator('[role="columnheader"][aria-sort="ascending"] button[data-column="pid"]').count()).toBe(1);
+    seen = await pids();
+    expect(seen).toEqual([...seen].sort((a, b) => a - b));
+    expect(seen[0]).toBe(1);
+
+    // Sort by name and make sure the table is virtualized: far fewer DOM rows than processes.
+    await page.locator('button[data-column="name"]').click();
+    const names = await page.locator('.process-scroll [role="row"] [data-column="name"]').allTextContents();
+    const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+    for (let i = 1; i < names.length; i++) expect(collator.compare(names[i - 1]!, names[i]!)).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `${ARTIFACTS_DIR}/processes.png` });
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  parseEvent,
+  parseRequest,
+  parseResponse,
+  requestChannels,
+  requests,
+  eventChannels,
+  WsClientMessageSchema,
+} from '../../src-shared/contract';
+import { EVENT_CHANNELS, REQUEST_CHANNELS } from '../../src-shared/channels';
+import { LIMITS } from '../../src-shared/domain';
+import { fixtureProcess, fixtureSample } from '../helpers/sample-fixture';
+
+describe('contract', () => {
+  it('lists the same channels as the schema-free channel list the preload uses', () => {
+    expect([...requestChannels].sort()).toEqual([...REQUEST_CHANNELS].sort());
+    expect([...eventChannels].sort()).toEqual([...EVENT_CHANNELS].sort());
+  });
+
+  it('round-trips valid payloads unchanged', () => {
+    const sample = fixtureSample([fixtureProcess(), fixtureProcess({ pid: 7, name: 'a (b) c', affinity: [0, 1] })]);
+    const tick = { seq: 3, sample };
+    const parsed = parseEvent('tick', JSON.parse(JSON.stringify(tick)));
+    expect(parsed).toEqual({ ok: true, value: tick });
+    const snapshot = { at: sample.at, processes: sample.processes };
+    expect(parseResponse('processes.snapshot', snapshot)).toEqual({ ok: true, value: snapshot });
+    for (const channel of requestChannels) {
+      expect(parseRequest(channel, {})).toEqual({ ok: true, value: { channel, input: {} } });
+    }
+  });
+
+  it('rejects an unknown channel with a typed error', () => {
+    const result = parseRequest('processes.kill-everything', {});
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.code).toBe('invalid-channel');
+    // Inherited object keys are not channels.
+    expect(parseRequest('constructor', {}).ok).toBe(false);
+    expect(parseRequest('__proto__', {}).ok).toBe(false);
+  });
+
+  it('rejects extra keys, wrong types and __proto__ keys in request inputs', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...requestChannels),
+        fc.oneof(
+          fc.dictionary(fc.string({ minLength: 1 }), fc.jsonValue(), { minKeys: 1 }),
+          fc.oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(fc.jsonValue())),
+        ),
+        (channel, payload) => {
+          const result = parseRequest(channel, payload);
+          expect(result.ok).toBe(false);
+          if (!result.ok) expect(result.error.code).toBe('invalid-input');
+        },
+      ),
+    );
+    const proto = JSON.parse('{"__proto__": {"polluted": true}}');
+    const result = parseRequest('app.info', proto);
+    expect(result.ok).toBe(false);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  it('rejects malformed samples: wrong types, extra keys, __proto__, huge arrays', () => {
+    const good = fixtureProcess();
+    const mutations = fc.oneof(
+      fc.record({ key: fc.constantFrom(...Object.keys(good)), value: fc.oneof(fc.string(), fc.constant(null), fc.object(), fc.constant(-1e309)) }).map(
+        ({ key, value }) => ({ ...good, [key]: typeof good[key as keyof typeof good] === 'string' && typeof value === 'string' ? 42 : value }),
+      ),
+      fc.string({ minLength: 1 }).filter((key) => !(key in good)).map((key) => ({ ...good, [key]: 1 })),
+      fc.constant(JSON.parse(`{"__proto__": {"x": 1}, ${JSON.stringify(good).slice(1)}`)),
+    );
+    fc.assert(
+      fc.property(mutations, (bad) => {
+        const result = parseEvent('tick', { seq: 1, sample: fixtureSample([bad as never]) });
+        expect(result.ok).toBe(false);
+        if (!result.ok) {
+          expect(result.error.code).toBe('invalid-output');
+          expect(result.error.message).toMatch(/invalid payload for event tick/);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses arrays over the limits', () => {
+    const tooMany = new Array(LIMITS.maxCores + 1).fill(0).map((_, core) => ({ core, cpuPercent: 1 }));
+    const sample = fixtureSample();
+    const result = parseEvent('tick', { seq: 1, sample: { ...sample, system: { ...sample.system, cores: tooMany } } });
+    expect(result.ok).toBe(false);
+  });
+
+  it('every request channel has input and output schemas', () => {
+    for (const channel of requestChannels) {
+      expect(requests[channel].input.safeParse({}).success).toBe(true);
+      expect(typeof requests[channel].output.safeParse).toBe('function');
+    }
+  });
+
+  it('validates WebSocket client frames', () => {
+    expect(WsClientMessageSchema.safeParse({ type: 'request', id: 1, channel: 'app.info', payload: {} }).success).toBe(true);
+    expect(WsClientMessageSchema.safeParse({ type: 'request', id: -1, channel: 'app.info' }).success).toBe(false);
+    expect(WsClientMessageSchema.safeParse({ type: 'request', id: 1, channel: 'x'.repeat(200) }).success).toBe(false);
+    expect(WsClientMessageSchema.safeParse({ type: 'request', id: 1, channel: 'app.info', extra: 1 }).success).toBe(false);
+  });
+});
