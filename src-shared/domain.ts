@@ -89,6 +89,14 @@ export const ProcessSampleSchema = z.strictObject({
   writeSyscallsPerSec: nonNeg().optional(),
   voluntaryCtxSwitchesPerSec: nonNeg().optional(),
   involuntaryCtxSwitchesPerSec: nonNeg().optional(),
+  /** All context switches (where the OS does not split voluntary/involuntary: Windows, macOS). */
+  ctxSwitchesPerSec: nonNeg().optional(),
+  /** All system calls (macOS: Mach + BSD), where the OS counts them. */
+  syscallsPerSec: nonNeg().optional(),
+  /** Private (committed, not shared) memory: Windows private bytes, macOS physical footprint. */
+  privateBytes: nonNeg().optional(),
+  /** Open handles (Windows) or file descriptors, where cheap to read. */
+  handleCount: int().nonnegative().optional(),
   /** Time spent runnable but waiting for a CPU, ms per second of wall time (schedstat). */
   runQueueWaitMsPerSec: nonNeg().optional(),
   schedPolicy: SchedPolicySchema.optional(),
@@ -225,3 +233,22 @@ export const SystemInfoSchema = z.strictObject({
   bootTimeMs: nonNeg().optional(),
 });
 export type SystemInfo = z.infer<typeof SystemInfoSchema>;
+
+/**
+ * Totals of one program (the executable's identity across runs, see src-main/monitor/programs.ts)
+ * over the processes of one sample. Optional sums are present when at least one process had the value.
+ */
+export const ProgramTotalSchema = z.strictObject({
+  programId: str(LIMITS.maxNameLength),
+  name: str(LIMITS.maxNameLength),
+  pids: z.array(int().positive()).max(LIMITS.maxProcesses),
+  count: int().nonnegative(),
+  cpuPercent: nonNeg(),
+  rssBytes: nonNeg(),
+  swapBytes: nonNeg().optional(),
+  threads: int().nonnegative().optional(),
+  readBytesPerSec: nonNeg().optional(),
+  writeBytesPerSec: nonNeg().optional(),
+  majorFaultsPerSec: nonNeg().optional(),
+});
+export type ProgramTotal = z.infer<typeof ProgramTotalSchema>;

@@ -1,0 +1,132 @@
+// Reactive balancer in the spirit of Process Lasso's ProBalance. When the whole machine is at or
+// above `systemCpuPercent` (0-100 % of all cores) and a process that is not foreground, system or
+// excluded uses at least `processCpuPercent` of ONE core (the unit of ProcessSample.cpuPercent;
+// per-core so a single-threaded hog is caught on a 64-core machine too) for `overForMs`, it is
+// lowered one step (nice + niceStep). It is restored to its original nice once it falls below
+// `restoreBelowPercent` after being restrained at least `minRestrainedMs`.
+// Against oscillation: the 20 %/10 % gap, a per-process minimum interval, a global action budget,
+// and a hold time that doubles each time the same process is restored (capped), so a square-wave
+// load produces a logarithmic, not linear, number of actions. Never raises above the original.
+import type { Sample } from '../../src-shared/domain';
+import type { BalancerThresholds } from '../../src-shared/rules';
+import { processKey, programKey, round } from './common';
+import type { Classification } from './classify';
+import type { DecisionSink, Ledger } from './ledger';
+
+export interface BalancerContext {
+  sample: Sample;
+  classes: ReadonlyMap<string, Classification>;
+  ledger: Ledger;
+  sink: DecisionSink;
+  thresholds: BalancerThresholds;
+  /** Feedback confidence for a program (0..1); below `minConfidence` the balancer leaves it alone. */
+  confidence: (programId: string) => number;
+  /** Process keys of over-budget tenants' processes: considered first. */
+  preferred?: ReadonlySet<string>;
+}
+
+export interface BalancerOptions {
+  minConfidence: number;
+}
+
+export interface Balancer {
+  tick(ctx: BalancerContext): void;
+  /** How long (ms) the process has been continuously over the thresholds, if it is. */
+  overForMs(key: string, at: number): number | undefined;
+}
+
+export function holdMs(t: BalancerThresholds, restoreCount: number): number {
+  return Math.min(Math.max(t.minRestrainedMs, t.maxRestrainedHoldMs), t.minRestrainedMs * 2 ** Math.min(restoreCount, 20));
+}
+
+export function createBalancer(options: Partial<BalancerOptions> = {}): Balancer {
+  const minConfidence = options.minConfidence ?? 0.35;
+  /** key -> time from which the process has been over the thresholds (start of the first over interval). */
+  const overSince = new Map<string, number>();
+
+  return {
+    overForMs(key, at) {
+      const since = overSince.get(key);
+      return since === undefined ? undefined : at - since;
+    },
+    tick(ctx) {
+      const { sample, classes, ledger, sink, thresholds: t } = ctx;
+      const at = sample.at;
+      const systemBusy = sample.system.cpuPercent >= t.systemCpuPercent;
+      const preferred = ctx.preferred ?? new Set<string>();
+      const order = [...sample.processes].sort((a, b) => {
+        const pa = preferred.has(processKey(a)) ? 1 : 0;
+        const pb = preferred.has(processKey(b)) ? 1 : 0;
+        return pb - pa || b.cpuPercent - a.cpuPercent || a.pid - b.pid;
+      });
+      const live = new Set<string>();
+      for (const p of order) {
+        const key = processKey(p);
+        live.add(key);
+        const c = classes.get(key);
+        if (!c) continue;
+        const eligible =
+          !c.untouchable && c.class !== 'system' && c.class !== 'foreground' && !ledger.backedOff(key, at) && ctx.confidence(programKey(p)) >= minConfidence;
+        const over = eligible && systemBusy && p.cpuPercent >= t.processCpuPercent;
+        if (over) {
+          if (!overSince.has(key)) overSince.set(key, at - sample.intervalMs);
+        } else overSince.delete(key);
+
+        const r = ledger.get(key);
+        const memo = ledger.memoOf(key);
+        if (r) {
+          if (r.source !== 'balancer') continue;
+          const hold = holdMs(t, memo.restoreCount);
+          const restrainedMs = at - r.since;
+          if (p.cpuPercent < t.restoreBelowPercent && restrainedMs >= hold && ledger.canAct(at, t.globalMaxActions, t.globalWindowMs)) {
+            ledger.restore(sink, key, 'balancer', {
+              reason: `${p.name} dropped to ${round(p.cpuPercent, 1)}% CPU (below ${t.restoreBelowPercent}%) after ${round(restrainedMs / 1000, 1)} s restrained: restoring its priority.`,
+              numbers: { cpuPercent: round(p.cpuPercent, 2), restoreBelowPercent: t.restoreBelowPercent, holdMs: hold, systemCpuPercent: round(sample.system.cpuPercent, 2) },
+              expectedEffect: `${p.name} gets its normal CPU share back.`,
+            });
+            overSince.delete(key);
+            continue;
+          }
+          const since = overSince.get(key);
+          if (
+            over &&
+            since !== undefined &&
+            r.steps < t.maxSteps &&
+            at - since >= t.overForMs &&
+            at - r.lastActionAt >= Math.max(t.perProcessMinIntervalMs, t.overForMs) &&
+            r.appliedNice < 19 &&
+            ledger.canAct(at, t.globalMaxActions, t.globalWindowMs)
+          ) {
+            const nice = Math.min(19, r.appliedNice + t.niceStep);
+            ledger.restrain(sink, p, 'balancer', nice, {
+              reason: `${p.name} still uses ${round(p.cpuPercent, 1)}% CPU while the machine is at ${round(sample.system.cpuPercent, 1)}%: lowering it another step (step ${r.steps + 1}).`,
+              numbers: { cpuPercent: round(p.cpuPercent, 2), systemCpuPercent: round(sample.system.cpuPercent, 2), overForMs: at - since, step: r.steps + 1 },
+              expectedEffect: `${p.name} yields more CPU to foreground and interactive programs.`,
+            });
+            overSince.set(key, at);
+          }
+          continue;
+        }
+        const since = overSince.get(key);
+        if (since === undefined || at - since < t.overForMs) continue;
+        if (memo.lastActionAt !== undefined && at - memo.lastActionAt < t.perProcessMinIntervalMs) continue;
+        if (p.nice >= 19) continue;
+        if (!ledger.canAct(at, t.globalMaxActions, t.globalWindowMs)) continue;
+        const nice = Math.min(19, p.nice + t.niceStep);
+        ledger.restrain(sink, p, 'balancer', nice, {
+          reason: `Machine CPU at ${round(sample.system.cpuPercent, 1)}% (≥ ${t.systemCpuPercent}%) and ${p.name} (${c.class}) used ≥ ${t.processCpuPercent}% of a core for ${round((at - since) / 1000, 1)} s: lowering it one step.`,
+          numbers: {
+            cpuPercent: round(p.cpuPercent, 2),
+            systemCpuPercent: round(sample.system.cpuPercent, 2),
+            overForMs: at - since,
+            thresholdSystemCpuPercent: t.systemCpuPercent,
+            thresholdProcessCpuPercent: t.processCpuPercent,
+          },
+          expectedEffect: `${p.name} yields CPU to foreground and interactive programs; restored when it drops below ${t.restoreBelowPercent}%.`,
+        });
+        overSince.set(key, at);
+      }
+      for (const key of overSince.keys()) if (!live.has(key)) overSince.delete(key);
+    },
+  };
+}

@@ -1,0 +1,397 @@
+// The engine: one pure, deterministic tick per Sample. Order inside a tick:
+//   triggers (may switch profile) -> classify -> profiles -> housekeeping (gone processes, someone
+//   else changed a process, restrained process became foreground) -> rule actions for new processes
+//   -> known-program launches -> feedback (revert what did not help) -> tenants -> balancer ->
+//   planner -> memory -> anomalies -> events.
+// Modes: off (observe and alert, decide nothing), advise (decisions with apply=false), auto.
+// Time comes only from `sample.at`; ids come from a counter; the same inputs give the same outputs.
+// `tick` never throws: an internal error comes back as a 'degraded' event with no decisions.
+import type { Sample, ProcessSample } from '../../src-shared/domain';
+import { TIER_DEFAULTS, tierRank, type ActionResult, type Alert, type Decision, type EngineEvent, type Mode } from '../../src-shared/engine';
+import { DEFAULT_RULES_FILE, type RulesFile } from '../../src-shared/rules';
+import { createBalancer } from './balancer';
+import { createClassifier, type Classification, type ClassifierOptions } from './classify';
+import { processKey, programKey, round, targetOf } from './common';
+import { EventBus, TriggerWatcher } from './events';
+import { createFeedback, type FeedbackOptions } from './feedback';
+import { DecisionSink, Ledger, type Restraint } from './ledger';
+import { createLeakDetector, type LeakOptions, type LeakVerdict } from './memory';
+import { createAnomalyDetector, type AnomalyOptions } from './anomalies';
+import { plan, planMemory, type PlannerForecast, type PlannerOptions } from './planner';
+import { compilePolicy, type Policy } from './policy';
+import { createProfileStore, learnedClass, updateProfiles, type ProfileStore } from './profiles';
+import { createTenantManager, type TenantUsage } from './tenants';
+
+export interface EngineConfig {
+  rules?: RulesFile;
+  /** Profile to start in (default: the rules file's activeProfile). */
+  profileId?: string;
+  mode?: Mode;
+  /** Allot's own pid: never touched. */
+  selfPid?: number;
+  /** Persisted profiles to continue from. */
+  profiles?: ProfileStore;
+  utcOffsetMinutes?: number;
+  classifier?: Partial<ClassifierOptions>;
+  leak?: Partial<LeakOptions>;
+  feedback?: Partial<FeedbackOptions>;
+  planner?: Partial<PlannerOptions>;
+  anomalies?: Partial<AnomalyOptions>;
+  /** Profile must have seen a program this often, and this share of batch, to lower it at launch. */
+  knownProgramMinSamples?: number;
+  knownProgramMinShare?: number;
+  /** How long to leave a process alone after someone else changed it or an action failed. */
+  backoffMs?: number;
+}
+
+export interface TickInputs {
+  foregroundPid?: number;
+  foregroundUnavailableReason?: string;
+  userIdleMs?: number;
+  forecast?: PlannerForecast;
+}
+
+export interface TickOutput {
+  decisions: Decision[];
+  alerts: Alert[];
+  events: EngineEvent[];
+}
+
+export interface EngineState {
+  mode: Mode;
+  profileId: string;
+  restraints: Restraint[];
+  tenants: TenantUsage[];
+  lastAt?: number;
+}
+
+export interface Engine {
+  tick(sample: Sample, inputs?: TickInputs): TickOutput;
+  /** Results of applying decisions (from the actuator). */
+  onResults(results: readonly ActionResult[]): EngineEvent[];
+  /** Leaving Auto restores everything Allot applied (apply=true decisions). */
+  setMode(mode: Mode, at: number): TickOutput;
+  /** Replace the rules (already validated by parseRulesFile). */
+  setRules(file: RulesFile): void;
+  setProfile(profileId: string, at: number): EngineEvent[];
+  /** Decisions that put every restrained process back (for shutdown). */
+  restoreAll(at: number): Decision[];
+  classification(pid: number): Classification | undefined;
+  state(): EngineState;
+  readonly profiles: ProfileStore;
+  readonly bus: EventBus<EngineEvent>;
+  effectOf(decisionId: string): import('../../src-shared/engine').Effect | undefined;
+}
+
+export function createEngine(config: EngineConfig = {}): Engine {
+  let rules = config.rules ?? DEFAULT_RULES_FILE;
+  let mode: Mode = config.mode ?? 'advise';
+  let manualProfileId = config.profileId ?? rules.activeProfile;
+  let policy: Policy = compilePolicy(rules, manualProfileId);
+  let triggerProfile: { triggerId: string; profileId: string } | undefined;
+  const profiles = config.profiles ?? createProfileStore({ utcOffsetMinutes: config.utcOffsetMinutes ?? 0 });
+  const classifier = createClassifier(config.classifier);
+  const ledger = new Ledger();
+  const balancer = createBalancer();
+  const feedback = createFeedback(config.feedback);
+  const leakDetector = createLeakDetector(config.leak);
+  const anomalies = createAnomalyDetector(config.anomalies);
+  const tenants = createTenantManager();
+  const triggers = new TriggerWatcher(rules.triggers);
+  const bus = new EventBus<EngineEvent>();
+  const backoffMs = config.backoffMs ?? 600_000;
+  const knownMinSamples = config.knownProgramMinSamples ?? 60;
+  const knownMinShare = config.knownProgramMinShare ?? 0.8;
+  let seq = 0;
+  const nextSeq = () => ++seq;
+  const seen = new Set<string>();
+  const memoryLimited = new Set<string>();
+  const leaks = new Map<string, LeakVerdict>();
+  const recentDecisions = new Map<string, Decision>();
+  let classes = new Map<string, Classification>();
+  let pidToKey = new Map<number, string>();
+  let tenantUsage: TenantUsage[] = [];
+  let lastAt: number | undefined;
+  let firstTick = true;
+
+  const activeProfileId = () => triggerProfile?.profileId ?? manualProfileId;
+
+  function remember(decisions: readonly Decision[]) {
+    for (const d of decisions) recentDecisions.set(d.id, d);
+    while (recentDecisions.size > 5000) recentDecisions.delete(recentDecisions.keys().next().value!);
+  }
+
+  function publish(events: EngineEvent[]) {
+    for (const e of events) bus.emit(e);
+  }
+
+  /** Rule actions for a process seen for the first time. */
+  function ruleDecisions(sink: DecisionSink, p: ProcessSample, c: Classification) {
+    const m = c.policy;
+    if (c.class === 'system' || m.ruleIds.length === 0) return;
+    const rule = m.ruleIds[0]!;
+    const base = { target: targetOf(p), source: 'rule' as const };
+    const tierNice = m.tier !== undefined ? TIER_DEFAULTS[m.tier].nice : undefined;
+    if (m.nice !== undefined && m.nice !== p.nice) {
+      sink.decide({ ...base, change: { op: 'nice', value: m.nice }, undo: { op: 'nice', value: p.nice }, reason: `Rule "${rule}" sets nice ${m.nice} for ${p.name}.`, numbers: { niceBefore: p.nice, niceAfter: m.nice }, expectedEffect: m.nice < p.nice ? `${p.name} gets more CPU under contention.` : `${p.name} yields CPU to others.` });
+    } else if (m.tier !== undefined && tierNice !== undefined && tierNice !== p.nice && c.class !== 'foreground') {
+      sink.decide({ ...base, change: { op: 'tier', value: m.tier }, undo: { op: 'nice', value: p.nice }, reason: `Rule "${m.tierRuleId}" puts ${p.name} in tier ${m.tier}.`, numbers: { niceBefore: p.nice, tierNice, tierRank: tierRank(m.tier) }, expectedEffect: tierRank(m.tier) < tierRank('normal') ? `${p.name} is favoured under contention.` : `${p.name} yields CPU and I/O to higher tiers.` });
+    }
+    if (m.affinity && m.affinity.length) {
+      sink.decide({ ...base, change: { op: 'affinity', value: m.affinity }, ...(p.affinity ? { undo: { op: 'affinity' as const, value: p.affinity } } : {}), reason: `Rule "${rule}" pins ${p.name} to CPUs ${m.affinity.join(',')}.`, numbers: { cpus: m.affinity.length }, expectedEffect: `${p.name} runs only on the listed CPUs.` });
+    }
+    if (m.ioPriority) {
+      sink.decide({ ...base, change: { op: 'ioPriority', value: m.ioPriority }, ...(p.ioClass && p.ioLevel !== undefined ? { undo: { op: 'ioPriority' as const, value: { class: p.ioClass, level: p.ioLevel } } } : {}), reason: `Rule "${rule}" sets I/O priority ${m.ioPriority.class}/${m.ioPriority.level} for ${p.name}.`, numbers: { ioLevel: m.ioPriority.level }, expectedEffect: `${p.name}'s disk access is ordered by its I/O priority.` });
+    }
+    if (m.cpuCapPercent !== undefined) {
+      sink.decide({ ...base, change: { op: 'cpuCap', value: m.cpuCapPercent }, undo: { op: 'cpuCap', value: null }, reason: `Rule "${rule}" caps ${p.name} at ${m.cpuCapPercent}% of a core.`, numbers: { cpuCapPercent: m.cpuCapPercent, cpuPercent: round(p.cpuPercent, 2) }, expectedEffect: `${p.name} never uses more than ${m.cpuCapPercent}% of a core.` });
+    }
+    if (m.memoryLimitBytes !== undefined && m.memoryLimitWhen === 'always') {
+      memoryLimited.add(processKey(p));
+      sink.decide({ ...base, change: { op: 'memoryLimit', value: m.memoryLimitBytes }, undo: { op: 'memoryLimit', value: null }, reason: `Rule "${rule}" sets a soft memory limit of ${round(m.memoryLimitBytes / 1048576, 0)} MiB for ${p.name}.`, numbers: { limitBytes: m.memoryLimitBytes, rssBytes: p.rssBytes }, expectedEffect: `${p.name} is reclaimed above the limit.` });
+    }
+  }
+
+  function switchProfile(profileId: string, at: number, cause: string): EngineEvent[] {
+    if (!rules.profiles.some((p) => p.id === profileId)) return [];
+    policy = compilePolicy(rules, profileId);
+    return [{ type: 'profile-changed', at, profileId, cause: cause.slice(0, 512) }];
+  }
+
+  function tickInner(sample: Sample, inputs: TickInputs): TickOutput {
+    const at = sample.at;
+    const events: EngineEvent[] = [];
+    const alerts: Alert[] = [];
+    const sink = new DecisionSink(at, mode, nextSeq);
+
+    // Triggers may switch the profile for as long as they hold.
+    const sysP90 = inputs.forecast ? Math.max(inputs.forecast.systemP90CpuPercent5s ?? -Infinity, inputs.forecast.systemP90CpuPercent30s ?? -Infinity) : undefined;
+    for (const tr of triggers.update(sample, sysP90 !== undefined && Number.isFinite(sysP90) ? { forecastSystemCpuP90Percent: sysP90 } : {})) {
+      events.push({ type: 'trigger', at, triggerId: tr.trigger.id, state: tr.state, ...(tr.value !== undefined && Number.isFinite(tr.value) ? { value: tr.value } : {}) });
+      if (tr.state === 'fired' && tr.trigger.activateProfile && !triggerProfile) {
+        triggerProfile = { triggerId: tr.trigger.id, profileId: tr.trigger.activateProfile };
+        events.push(...switchProfile(tr.trigger.activateProfile, at, `trigger "${tr.trigger.id}" fired`));
+      } else if (tr.state === 'cleared' && triggerProfile?.triggerId === tr.trigger.id) {
+        triggerProfile = undefined;
+        events.push(...switchProfile(manualProfileId, at, `trigger "${tr.trigger.id}" cleared`));
+      }
+    }
+    if (inputs.foregroundPid === undefined && inputs.foregroundUnavailableReason && firstTick) {
+      events.push({ type: 'degraded', at, what: 'foreground', reason: inputs.foregroundUnavailableReason.slice(0, 1024) });
+    }
+
+    classes = classifier.classify(
+      sample,
+      {
+        ...(inputs.foregroundPid !== undefined ? { foregroundPid: inputs.foregroundPid } : {}),
+        ...(inputs.userIdleMs !== undefined ? { userIdleMs: inputs.userIdleMs } : {}),
+        ...(config.selfPid !== undefined ? { selfPid: config.selfPid } : {}),
+      },
+      policy,
+      profiles,
+    );
+    const classOf = new Map<string, import('../../src-shared/engine').ProcessClass>();
+    for (const [k, c] of classes) classOf.set(k, c.class);
+    const launches = updateProfiles(profiles, sample, classOf);
+
+    const byKey = new Map<string, ProcessSample>();
+    pidToKey = new Map();
+    for (const p of sample.processes) {
+      byKey.set(processKey(p), p);
+      pidToKey.set(p.pid, processKey(p));
+    }
+    const live = new Set(byKey.keys());
+
+    // Housekeeping on existing restraints.
+    for (const r of [...ledger.restraints.values()]) {
+      const p = byKey.get(r.key);
+      if (!p) {
+        ledger.forget(r.key, at);
+        continue;
+      }
+      if (r.status === 'applied' && p.nice !== r.appliedNice) {
+        ledger.forget(r.key, at);
+        ledger.memoOf(r.key).backoffUntil = at + backoffMs;
+        events.push({ type: 'backoff', at, target: r.target, message: `${p.name}'s nice changed to ${p.nice} (Allot had set ${r.appliedNice}); someone else changed it, so Allot backs off.` });
+        continue;
+      }
+      const c = classes.get(r.key);
+      if (mode !== 'off' && c && (c.class === 'foreground' || c.untouchable)) {
+        ledger.restore(sink, r.key, r.source, {
+          reason: `${p.name} is now ${c.class === 'foreground' ? 'in the foreground' : 'protected'} (${c.reason}): restoring its priority at once.`,
+          numbers: { cpuPercent: round(p.cpuPercent, 2) },
+          expectedEffect: `${p.name} gets its full share back.`,
+        }, false);
+      }
+    }
+
+    const newLeakVerdicts = leakDetector.update(sample);
+    for (const v of newLeakVerdicts) leaks.set(v.key, v);
+    for (const k of [...leaks.keys()]) if (!live.has(k)) leaks.delete(k);
+
+    if (mode !== 'off') {
+      // Rules for processes seen for the first time; known programs at launch.
+      const launchedProtected: ProcessSample[] = [];
+      const launchedPids = new Set(launches.map((l) => l.pid));
+      for (const p of sample.processes) {
+        const key = processKey(p);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const c = classes.get(key);
+        if (!c) continue;
+        ruleDecisions(sink, p, c);
+        if (firstTick || c.policy.tier !== undefined || c.class === 'system' || c.untouchable) continue;
+        const pr = profiles.programs.get(programKey(p));
+        const learned = pr ? learnedClass(pr, knownMinSamples) : undefined;
+        if (!learned || learned.share < knownMinShare) continue;
+        if (learned.class === 'batch' && p.nice < TIER_DEFAULTS.batch.nice && !ledger.get(key)) {
+          // A program the profile knows as batch work: lower it now, not after the reactive threshold.
+          ledger.restrain(sink, p, 'planner', Math.min(19, p.nice + policy.thresholds.niceStep), {
+            reason: `${p.name} started; its profile says it is batch work (${round(learned.share * 100, 0)}% of ${pr!.samples} samples): lowering it at once instead of waiting for contention.`,
+            numbers: { batchShare: round(learned.share, 3), profileSamples: pr!.samples },
+            expectedEffect: `${p.name} yields CPU to interactive programs from its first second.`,
+          });
+        } else if ((learned.class === 'interactive' || learned.class === 'foreground') && launchedPids.has(p.pid)) {
+          launchedProtected.push(p);
+        }
+      }
+
+      const confidence = (programId: string) => feedback.confidence(programId, at);
+      for (const effect of feedback.tick(sample, classes, ledger, sink)) events.push({ type: 'effect', at, effect });
+
+      const tenantResult = tenants.tick({ sample, tenants: rules.tenants, classes, ledger, sink, thresholds: policy.thresholds, enforce: true });
+      tenantUsage = tenantResult.usage;
+      alerts.push(...tenantResult.alerts);
+
+      if (policy.profile.balancerEnabled) {
+        balancer.tick({ sample, classes, ledger, sink, thresholds: policy.thresholds, confidence, preferred: tenantResult.overBudgetKeys });
+      }
+      if (policy.profile.plannerEnabled && (inputs.forecast || launchedProtected.length)) {
+        plan({
+          sample,
+          classes,
+          ledger,
+          sink,
+          profile: policy.profile,
+          ...(inputs.forecast ? { forecast: inputs.forecast } : {}),
+          profiles,
+          confidence,
+          launchedProtected,
+          options: { niceStep: policy.thresholds.niceStep, minRestrainedMs: policy.thresholds.minRestrainedMs, ...config.planner },
+        });
+      }
+      alerts.push(...planMemory({ sample, classes, leaks, sink, limited: memoryLimited, ...(config.planner ? { options: config.planner } : {}) }));
+    } else {
+      for (const p of sample.processes) seen.add(processKey(p));
+    }
+
+    alerts.push(...anomalies.tick(sample, profiles, newLeakVerdicts));
+
+    for (const k of [...seen]) if (!live.has(k)) seen.delete(k);
+    for (const k of [...memoryLimited]) if (!live.has(k)) memoryLimited.delete(k);
+    ledger.prune(live);
+
+    const decisions = sink.decisions;
+    remember(decisions);
+    for (const d of decisions) events.push({ type: 'decision', at, decision: d });
+    for (const a of alerts) events.push({ type: 'alert', at, alert: a });
+    firstTick = false;
+    lastAt = at;
+    return { decisions, alerts, events };
+  }
+
+  const engine: Engine = {
+    profiles,
+    bus,
+    tick(sample, inputs = {}) {
+      if (lastAt !== undefined && !(sample.at >= lastAt)) {
+        const out: TickOutput = { decisions: [], alerts: [], events: [{ type: 'degraded', at: lastAt, what: 'sample', reason: `sample at ${sample.at} is older than the previous one (${lastAt}); ignored` }] };
+        publish(out.events);
+        return out;
+      }
+      let out: TickOutput;
+      try {
+        out = tickInner(sample, inputs);
+      } catch (error) {
+        out = { decisions: [], alerts: [], events: [{ type: 'degraded', at: sample.at, what: 'engine', reason: `internal error: ${(error as Error)?.message ?? String(error)}`.slice(0, 1024) }] };
+      }
+      publish(out.events);
+      return out;
+    },
+    onResults(results) {
+      const events: EngineEvent[] = [];
+      for (const res of results) {
+        const d = recentDecisions.get(res.decisionId);
+        const r = ledger.findByDecision(res.decisionId);
+        if (res.status === 'applied') {
+          if (r && r.status === 'pending') r.status = 'applied';
+          if (d) feedback.applied(d, res.at);
+          continue;
+        }
+        if (r) {
+          ledger.forget(r.key, res.at);
+          if (res.status !== 'gone') ledger.memoOf(r.key).backoffUntil = res.at + backoffMs;
+        }
+        if (res.status === 'failed' || res.status === 'unsupported') {
+          events.push({ type: 'action-failed', at: res.at, decisionId: res.decisionId, message: (res.message ?? res.status).slice(0, 1024) });
+        }
+      }
+      publish(events);
+      return events;
+    },
+    setMode(next, at) {
+      const events: EngineEvent[] = [];
+      const sink = new DecisionSink(at, next, nextSeq);
+      if (next !== mode) {
+        for (const r of [...ledger.restraints.values()]) {
+          if (r.status === 'advised') ledger.forget(r.key, at);
+          else if (next !== 'auto') {
+            ledger.restore(sink, r.key, r.source, { reason: `Engine switched to ${next}: restoring ${r.target.name}.`, numbers: {}, expectedEffect: `${r.target.name} is back to its original priority.` }, false);
+          }
+        }
+        mode = next;
+        events.push({ type: 'mode-changed', at, mode });
+      }
+      remember(sink.decisions);
+      for (const d of sink.decisions) events.push({ type: 'decision', at, decision: d });
+      publish(events);
+      return { decisions: sink.decisions, alerts: [], events };
+    },
+    setRules(file) {
+      rules = file;
+      triggers.setTriggers(file.triggers);
+      if (!file.profiles.some((p) => p.id === manualProfileId)) manualProfileId = file.activeProfile;
+      if (triggerProfile && !file.profiles.some((p) => p.id === triggerProfile!.profileId)) triggerProfile = undefined;
+      policy = compilePolicy(rules, activeProfileId());
+      seen.clear();
+    },
+    setProfile(profileId, at) {
+      if (!rules.profiles.some((p) => p.id === profileId)) return [];
+      manualProfileId = profileId;
+      if (triggerProfile) return [];
+      const events = switchProfile(profileId, at, 'chosen by the user');
+      publish(events);
+      return events;
+    },
+    restoreAll(at) {
+      const sink = new DecisionSink(at, mode, nextSeq);
+      for (const r of [...ledger.restraints.values()]) {
+        if (r.status === 'advised') ledger.forget(r.key, at);
+        else ledger.restore(sink, r.key, r.source, { reason: `Allot is stopping: restoring ${r.target.name}.`, numbers: {}, expectedEffect: `${r.target.name} is back to its original priority.` }, false);
+      }
+      remember(sink.decisions);
+      return sink.decisions;
+    },
+    classification(pid) {
+      const key = pidToKey.get(pid);
+      return key ? classes.get(key) : undefined;
+    },
+    state() {
+      return { mode, profileId: policy.profile.id, restraints: [...ledger.restraints.values()].map((r) => ({ ...r, target: { ...r.target } })), tenants: tenantUsage, ...(lastAt !== undefined ? { lastAt } : {}) };
+    },
+    effectOf(decisionId) {
+      return feedback.effects.get(decisionId);
+    },
+  };
+  return engine;
+}

@@ -1,0 +1,412 @@
+// Linux adapter. OS APIs: setpriority/getpriority (node:os, applied to every thread in /proc/PID/task,
+// since Linux nice is per thread), /proc/PID/autogroup, sched_setaffinity/sched_getaffinity,
+// ioprio_set/ioprio_get, sched_setattr (uclamp) and pidfd_open/pidfd_send_signal through koffi
+// (native.linux.ts), cgroup v2 or v1 files (cgroup.linux.ts), /proc/PID/stat for identity and state.
+//
+// Decisions:
+// - Autogroup. With sched_autogroup_enabled=1 the scheduler first shares CPU between sessions
+//   (autogroups), and nice only ranks threads inside one session. setPriority always sets the
+//   per-thread nice (exact, visible in top, inherited by children). When the target is ALONE in its
+//   autogroup it also sets the autogroup's nice to the same value, so the change counts against
+//   other sessions too. When the autogroup is shared it is left alone (its nice would move the whole
+//   session, e.g. every program started from one terminal) and the result carries a note; cgroup
+//   weight is then the lever that works across sessions. A caller can set `autogroupNice`
+//   explicitly (restore does, with the value read before).
+// - Efficiency mode is the per-thread utilization clamp (uclamp max = 512 of 1024): on schedutil it
+//   keeps the CPU frequency low for the process and, on hybrid CPUs with EAS, steers it to efficient
+//   cores, without lowering its share, which is what EcoQoS does on Windows. SCHED_IDLE is a priority,
+//   not efficiency, and the engine already has priority. Kernels without CONFIG_UCLAMP_TASK report
+//   `unsupported` with that reason.
+// - Suspend/resume and terminate signal through the pidfd, never a bare pid.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus as osCpus, getPriority, setPriority } from 'node:os';
+import type { ProcessIdentity } from '../../src-shared/domain';
+import type { ActionResult, Capabilities, Capability, Change, Operation, Reading, ReadableOperation, ReadResult, Refusal, ValueOf } from '../../src-shared/actions';
+import { namedOperations, type PlatformAdapter } from './types';
+import { errnoName, refused, refusalFromCode, refusalFromError } from './errors';
+import { identityMatches, readStat, threadIds, withProcess, type ProcessHandle } from './identity.linux';
+import {
+  getAffinity,
+  getUtilClampMax,
+  ioprioGet,
+  ioprioSet,
+  isErrno,
+  nativeAvailable,
+  pidfdExited,
+  pidfdSendSignal,
+  setAffinity,
+  setUtilClampMax,
+  UCLAMP_MAX_NONE,
+  type Errno,
+} from './native.linux';
+import {
+  applyCgroupSetting,
+  cgroupCapability,
+  detectCgroups,
+  readCgroupSetting,
+  sweepEmptyGroups,
+  type CgroupSetting,
+} from './cgroup.linux';
+import { describeLinux } from './protect.linux';
+import { matches } from './values';
+import { guardAdapter, type GuardedAdapter } from './guard';
+import type { ProtectionPolicy } from './protect';
+
+/** uclamp max used for efficiency mode (of 1024). */
+export const EFFICIENCY_UTIL_MAX = 512;
+
+const SIGKILL = 9;
+const SIGTERM = 15;
+const SIGCONT = 18;
+const SIGSTOP = 19;
+
+export function autogroupEnabled(): boolean {
+  try {
+    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
+  } catch {
+    return false;
+  }
+}
+
+/** "/autogroup-4 nice 0" -> { id: 4, nice: 0 } */
+export function readAutogroup(pid: number): { id: number; nice: number } | null {
+  try {
+    const match = /autogroup-(\d+)\s+nice\s+(-?\d+)/.exec(readFileSync(`/proc/${pid}/autogroup`, 'utf8'));
+    return match ? { id: Number(match[1]), nice: Number(match[2]) } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** True when no other process shares this process's autogroup (scans /proc/PID/autogroup). */
+export function aloneInAutogroup(pid: number, autogroupId: number): boolean {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return false;
+  }
+  for (const entry of entries) {
+    const other = Number(entry);
+    if (!Number.isInteger(other) || other === pid) continue;
+    if (readAutogroup(other)?.id === autogroupId) return false;
+  }
+  return true;
+}
+
+function onlineCpus(): Set<number> {
+  try {
+    const text = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
+    const result = new Set<number>();
+    for (const part of text.split(',')) {
+      const [a, b] = part.split('-').map(Number);
+      if (a === undefined || !Number.isInteger(a)) continue;
+      for (let cpu = a; cpu <= (b ?? a); cpu++) result.add(cpu);
+    }
+    return result;
+  } catch {
+    return new Set(osCpus().map((_, index) => index));
+  }
+}
+
+function uclampSupported(): boolean {
+  return existsSync('/proc/sys/kernel/sched_util_clamp_max');
+}
+
+/** Effective capability bits of this process (/proc/self/status CapEff). */
+function effectiveCaps(): bigint {
+  try {
+    const match = /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return match?.[1] ? BigInt(`0x${match[1]}`) : 0n;
+  } catch {
+    return 0n;
+  }
+}
+const CAP_KILL = 5n;
+const CAP_SYS_ADMIN = 21n;
+const CAP_SYS_NICE = 23n;
+function hasCap(bit: bigint): boolean {
+  return ((effectiveCaps() >> bit) & 1n) === 1n;
+}
+
+function errnoRefusal(result: Errno, op: Operation, raising = false): Refusal {
+  return refusalFromCode(errnoName(result.errno), op, raising);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+
+// ---- reads ----
+
+function readOp(handle: ProcessHandle, op: ReadableOperation): Reading | Refusal {
+  const pid = handle.target.pid;
+  switch (op) {
+    case 'priority': {
+      let nice: number;
+      try {
+        nice = getPriority(pid);
+      } catch (error) {
+        return refusalFromError(error, 'priority');
+      }
+      const group = autogroupEnabled() ? readAutogroup(pid) : null;
+      return { op, value: group ? { nice, autogroupNice: group.nice } : { nice } };
+    }
+    case 'affinity': {
+      const cpus = getAffinity(pid);
+      return isErrno(cpus) ? errnoRefusal(cpus, op) : { op, value: { cpus } };
+    }
+    case 'ioPriority': {
+      const io = ioprioGet(pid);
+      return isErrno(io) ? errnoRefusal(io, op) : { op, value: io };
+    }
+    case 'cpuWeight':
+    case 'cpuCap':
+    case 'memoryLimit': {
+      const reading = readCgroup(pid, op);
+      if ('kind' in reading) return reading;
+      if (op === 'cpuWeight') return { op, value: { weight: reading.value === null ? null : Math.round(reading.value), cgroupPath: reading.cgroupPath } };
+      if (op === 'cpuCap') return { op, value: { percentOfOneCore: reading.value, cgroupPath: reading.cgroupPath } };
+      return { op, value: { softLimitBytes: reading.value === null ? null : Math.round(reading.value), cgroupPath: reading.cgroupPath } };
+    }
+    case 'efficiencyMode': {
+      if (!uclampSupported()) return unsupportedEfficiency();
+      const max = getUtilClampMax(pid);
+      if (isErrno(max)) return max.errno === 38 || max.errno === 22 ? unsupportedEfficiency() : errnoRefusal(max, op);
+      return { op, value: { enabled: max < UCLAMP_MAX_NONE } };
+    }
+    case 'suspend': {
+      const stat = readStat(pid);
+      if (!stat) return refused('gone', 'the process has exited');
+      return { op, value: { suspended: stat.state === 'T' } };
+    }
+  }
+}
+
+function readCgroup(pid: number, setting: CgroupSetting): { value: number | null; cgroupPath: string } | Refusal {
+  const detection = detectCgroups();
+  const backend = detection.backends[setting === 'memoryLimit' ? 'memory' : 'cpu'];
+  if (!backend) return refused('unsupported', detection.detail[setting === 'memoryLimit' ? 'memory' : 'cpu']);
+  const reading = readCgroupSetting(backend, pid, setting);
+  return reading ?? refused('gone', 'the process has exited');
+}
+
+function unsupportedEfficiency(): Refusal {
+  return refused('unsupported', 'efficiency mode needs a kernel with utilization clamping (CONFIG_UCLAMP_TASK); lower its priority instead');
+}
+
+// ---- acts ----
+
+/** Apply fn to every thread; the main thread's error decides; threads that exited meanwhile are skipped. */
+function eachThread(pid: number, fn: (tid: number) => void | Errno): Errno | { thrown: unknown } | null {
+  for (const tid of [pid, ...threadIds(pid).filter((t) => t !== pid)]) {
+    try {
+      const result = fn(tid);
+      if (isErrno(result) && (tid === pid || result.errno !== 3)) return result;
+    } catch (error) {
+      if (tid === pid || (error as { info?: { code?: string } }).info?.code !== 'ESRCH') return { thrown: error };
+    }
+  }
+  return null;
+}
+
+function threadFailure(failure: Errno | { thrown: unknown }, op: Operation, raising: boolean): Refusal {
+  return 'errno' in failure ? errnoRefusal(failure, op, raising) : refusalFromError(failure.thrown, op, raising);
+}
+
+function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 'suspend' }>, before: Reading): Refusal | { note?: string } {
+  const pid = handle.target.pid;
+  switch (change.op) {
+    case 'priority': {
+      const previous = before.op === 'priority' ? before.value : undefined;
+      const raising = previous !== undefined && change.value.nice < previous.nice;
+      const failure = eachThread(pid, (tid) => setPriority(tid, change.value.nice));
+      if (failure) return threadFailure(failure, 'priority', raising);
+      let note: string | undefined;
+      const group = autogroupEnabled() ? readAutogroup(pid) : null;
+      if (group) {
+        const wanted = change.value.autogroupNice ?? (aloneInAutogroup(pid, group.id) ? change.value.nice : undefined);
+        if (wanted === undefined) {
+          note = 'nice ranks it only inside its session (autogroup shared with other processes); use a CPU weight to rank it against other sessions';
+        } else if (wanted !== group.nice) {
+          try {
+            writeFileSync(`/proc/${pid}/autogroup`, String(wanted));
+          } catch (error) {
+            return refusalFromError(error, 'priority', wanted < group.nice, 'session autogroup');
+          }
+        }
+      }
+      return note ? { note } : {};
+    }
+    case 'affinity': {
+      const online = onlineCpus();
+      const offline = change.value.cpus.filter((cpu) => !online.has(cpu));
+      if (offline.length > 0) return refused('invalid', `CPU ${offline.join(', ')} is not online (online: ${[...online].join(', ')})`);
+      const failure = eachThread(pid, (tid) => {
+        const r = setAffinity(tid, change.value.cpus);
+        return isErrno(r) ? r : undefined;
+      });
+      return failure ? threadFailure(failure, 'affinity', false) : {};
+    }
+    case 'ioPriority': {
+      const previous = before.op === 'ioPriority' ? before.value : undefined;
+      const raising = change.value.ioClass === 'realtime' || (previous !== undefined && previous.ioClass === change.value.ioClass && change.value.level < previous.level);
+      const failure = eachThread(pid, (tid) => {
+        const r = ioprioSet(tid, change.value.ioClass, change.value.level);
+        return isErrno(r) ? r : undefined;
+      });
+      if (!failure) return {};
+      const refusal = threadFailure(failure, 'ioPriority', raising);
+      return change.value.ioClass === 'realtime' && refusal.reason === 'permission'
+        ? { ...refusal, message: 'the realtime I/O class needs root or CAP_SYS_ADMIN' }
+        : refusal;
+    }
+    case 'cpuWeight':
+    case 'cpuCap':
+    case 'memoryLimit': {
+      const detection = detectCgroups();
+      const backend = detection.backends[change.op === 'memoryLimit' ? 'memory' : 'cpu'];
+      if (!backend) return refused('unsupported', detection.detail[change.op === 'memoryLimit' ? 'memory' : 'cpu']);
+      const value = change.op === 'cpuWeight' ? change.value.weight : change.op === 'cpuCap' ? change.value.percentOfOneCore : change.value.softLimitBytes;
+      const failure = applyCgroupSetting(backend, pid, handle.target.startTime, change.op, value, change.value.cgroupPath);
+      return failure ?? {};
+    }
+    case 'efficiencyMode': {
+      if (!uclampSupported()) return unsupportedEfficiency();
+      const failure = eachThread(pid, (tid) => {
+        const r = setUtilClampMax(tid, change.value.enabled ? EFFICIENCY_UTIL_MAX : UCLAMP_MAX_NONE);
+        return isErrno(r) ? r : undefined;
+      });
+      return failure ? threadFailure(failure, 'efficiencyMode', !change.value.enabled) : {};
+    }
+  }
+}
+
+async function signalAndWait(handle: ProcessHandle, signal: number, done: () => boolean, waitMs: number): Promise<Refusal | 'done' | 'timeout'> {
+  if (handle.pidfd !== null) {
+    const r = pidfdSendSignal(handle.pidfd, signal);
+    if (isErrno(r)) return errnoRefusal(r, signal === SIGSTOP || signal === SIGCONT ? 'suspend' : 'terminate');
+  } else {
+    // Kernel without pidfd (< 5.3): the identity was just checked; the window is the time to this call.
+    if (!identityMatches(handle.target)) return refused('gone', 'the process has exited; nothing was changed');
+    try {
+      process.kill(handle.target.pid, signal);
+    } catch (error) {
+      return refusalFromError(error, signal === SIGSTOP || signal === SIGCONT ? 'suspend' : 'terminate');
+    }
+  }
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    if (done()) return 'done';
+    if (Date.now() >= deadline) return 'timeout';
+    await sleep(10);
+  }
+}
+
+function exited(handle: ProcessHandle): boolean {
+  if (handle.pidfd !== null) return pidfdExited(handle.pidfd);
+  return !identityMatches(handle.target);
+}
+
+async function terminate(handle: ProcessHandle, graceMs: number): Promise<ActionResult> {
+  const graceful = await signalAndWait(handle, SIGTERM, () => exited(handle), graceMs);
+  if (typeof graceful === 'object') return graceful;
+  if (graceful === 'done') return { kind: 'applied', note: 'ended after the graceful request (SIGTERM)' };
+  const forced = await signalAndWait(handle, SIGKILL, () => exited(handle), 5000);
+  if (typeof forced === 'object') return forced;
+  if (forced === 'done') return { kind: 'applied', note: `did not end within ${graceMs} ms of SIGTERM; forced with SIGKILL` };
+  return refused('ineffective', 'still running 5 s after SIGKILL (probably stuck in uninterruptible I/O)');
+}
+
+async function applyLinux(target: ProcessIdentity, change: Change): Promise<ActionResult> {
+  return withProcess<ActionResult>(target, async (handle) => {
+    if (change.op === 'terminate') return terminate(handle, change.value.graceMs);
+    const before = readOp(handle, change.op);
+    if ('kind' in before) return before;
+    if (change.op === 'suspend') {
+      const wanted = change.value.suspended;
+      const r = await signalAndWait(handle, wanted ? SIGSTOP : SIGCONT, () => (readStat(target.pid)?.state === 'T') === wanted || exited(handle), 1000);
+      if (typeof r === 'object') return { ...r, before };
+    } else {
+      const outcome = act(handle, change, before);
+      if ('kind' in outcome) return { ...outcome, before };
+      if (!handle.alive()) return refused('gone', 'the process exited while the change was made', { before });
+      const after = readOp(handle, change.op);
+      if ('kind' in after) return { ...after, before };
+      if (!matches(change, after)) {
+        return refused('ineffective', `the system accepted the change but reads back ${JSON.stringify(after.value)}`, { before });
+      }
+      return { kind: 'applied', before, after, ...(outcome.note ? { note: outcome.note } : {}) };
+    }
+    if (!handle.alive()) return refused('gone', 'the process exited while the change was made', { before });
+    const after = readOp(handle, change.op);
+    if ('kind' in after) return { ...after, before };
+    if (!matches(change, after)) return refused('ineffective', `signal sent but the process reads back ${JSON.stringify(after.value)}`, { before });
+    return { kind: 'applied', before, after };
+  });
+}
+
+function capability(supported: boolean, detail: string, limits?: string[]): Capability {
+  return limits && limits.length > 0 ? { supported, detail, limits } : { supported, detail };
+}
+
+export function linuxCapabilities(): Capabilities {
+  const root = process.getuid?.() === 0;
+  const nice = root || hasCap(CAP_SYS_NICE);
+  const admin = root || hasCap(CAP_SYS_ADMIN);
+  const kill = root || hasCap(CAP_KILL);
+  const native = nativeAvailable();
+  const detection = detectCgroups();
+  const notes: string[] = [];
+  const autogroup = autogroupEnabled();
+  if (autogroup) notes.push('sched_autogroup_enabled=1: nice ranks processes only inside one session; Allot also sets the autogroup nice when the target is alone in its session, and cgroup weights rank across sessions');
+  const nativeDetail = native ? 'via koffi syscalls' : `koffi/libc or syscall numbers unavailable on ${process.arch}`;
+  const others = kill ? [] : ["other users' processes need root or CAP_KILL"];
+  const operations: Record<Operation, Capability> = {
+    priority: capability(true, `setpriority on every thread${autogroup ? ' (+ /proc/PID/autogroup)' : ''}`, nice ? [] : ['raising priority needs root or CAP_SYS_NICE', "other users' processes need root or CAP_SYS_NICE"]),
+    affinity: capability(native, `sched_setaffinity ${nativeDetail}`, nice ? [] : ["other users' processes need root or CAP_SYS_NICE"]),
+    ioPriority: capability(native, `ioprio_set ${nativeDetail}`, [
+      ...(admin ? [] : ['the realtime I/O class needs root or CAP_SYS_ADMIN']),
+      ...(nice ? [] : ['raising I/O priority needs root or CAP_SYS_NICE']),
+    ]),
+    cpuWeight: cgroupCapability('cpuWeight', detection),
+    cpuCap: cgroupCapability('cpuCap', detection),
+    memoryLimit: cgroupCapability('memoryLimit', detection),
+    efficiencyMode: uclampSupported()
+      ? capability(native, `utilization clamp (uclamp max ${EFFICIENCY_UTIL_MAX}/1024) via sched_setattr`)
+      : capability(false, 'kernel built without utilization clamping (CONFIG_UCLAMP_TASK); use priority or a CPU cap instead'),
+    suspend: capability(true, `SIGSTOP/SIGCONT through ${native ? 'pidfd_send_signal' : 'kill(2)'}`, others),
+    terminate: capability(true, `SIGTERM, then SIGKILL after the grace period, through ${native ? 'pidfd_send_signal' : 'kill(2)'}`, others),
+  };
+  return { platform: 'linux', privileged: root, operations, notes };
+}
+
+/**
+ * The Linux adapter, wrapped in the never-touch guard. This is what the composition root uses.
+ * `policy.selfPids` should name Allot's own processes (at least process.pid).
+ */
+export function createLinuxAdapter(policy: ProtectionPolicy): GuardedAdapter {
+  return guardAdapter(unguardedLinuxAdapter(), policy);
+}
+
+/** UNGUARDED: only for tests of the raw adapter and for wrapping in guardAdapter. */
+export function unguardedLinuxAdapter(): PlatformAdapter {
+  let caps: Capabilities | undefined;
+  const core = {
+    read: async (target: ProcessIdentity, op: ReadableOperation): Promise<ReadResult> =>
+      withProcess<ReadResult>(target, (handle) => {
+        const value = readOp(handle, op);
+        return 'kind' in value ? value : { kind: 'value' as const, value };
+      }),
+    apply: (target: ProcessIdentity, change: Change) => applyLinux(target, change),
+  };
+  return {
+    platform: 'linux',
+    capabilities: () => (caps ??= linuxCapabilities()),
+    ...core,
+    ...namedOperations(core),
+    describe: async (target) => describeLinux(target),
+    cleanup: async () => sweepEmptyGroups(),
+  };
+}

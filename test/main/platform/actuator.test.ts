@@ -1,0 +1,128 @@
+// The Actuator against real processes with a real journal file and audit log: apply, undo, list,
+// supersede, external-change detection, restoreAll, and restore after a kill -9 of the process
+// that made the change.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setPriority as osSetPriority } from 'node:os';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Actuator } from '../../../src-main/platform/actuator';
+import { createLinuxAdapter } from '../../../src-main/platform/adapter.linux';
+import { readStat } from '../../../src-main/platform/identity.linux';
+import { Journal } from '../../../src-main/store/journal';
+import { AuditLog } from '../../../src-main/store/audit';
+import { cgroupLine, killChildren, listAllotCgroups, removeAllotCgroups, spawnTarget } from './helpers';
+
+let dir: string;
+let journal: Journal;
+let actuator: Actuator;
+const adapter = createLinuxAdapter({ selfPids: [], exclusions: [] });
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'allot-actuator-'));
+  journal = Journal.open(join(dir, 'allot.db'));
+  actuator = new Actuator({ adapter, journal, audit: new AuditLog(journal.db) });
+});
+afterEach(async () => {
+  journal.close();
+  rmSync(dir, { recursive: true, force: true });
+  await killChildren();
+  removeAllotCgroups();
+});
+afterAll(() => removeAllotCgroups());
+
+describe('Actuator', () => {
+  it('journals the original, applies, audits, and undo puts it back', async () => {
+    const { identity } = await spawnTarget();
+    const result = await actuator.apply({ target: identity, name: 'sleep', actor: 'user', why: 'test', change: { op: 'priority', value: { nice: 9 } } });
+    expect(result.kind).toBe('applied');
+    expect(readStat(identity.pid)?.nice).toBe(9);
+    const [record] = actuator.listChanges();
+    expect(record).toMatchObject({ id: result.changeId, status: 'applied', before: { op: 'priority', value: { nice: 0 } }, after: { op: 'priority', value: { nice: 9 } } });
+    expect((await actuator.undo(result.changeId!, 'user')).kind).toBe('applied');
+    expect(readStat(identity.pid)?.nice).toBe(0);
+    expect(journal.get(result.changeId!)?.status).toBe('restored');
+    const audit = actuator.audit.query({ pid: identity.pid });
+    expect(audit.entries.map((e) => e.action)).toEqual(['undo', 'apply']);
+    expect(await actuator.undo(result.changeId!, 'user')).toMatchObject({ kind: 'refused', reason: 'invalid' });
+  });
+
+  it('keeps the first original across later changes of the same operation', async () => {
+    const { identity } = await spawnTarget();
+    const first = await actuator.apply({ target: identity, name: 'sleep', actor: 'engine', why: 'a', change: { op: 'priority', value: { nice: 5 } } });
+    const second = await actuator.apply({ target: identity, name: 'sleep', actor: 'engine', why: 'b', change: { op: 'priority', value: { nice: 10 } } });
+    expect(journal.get(first.changeId!)?.status).toBe('superseded');
+    expect(journal.get(second.changeId!)?.before).toEqual({ op: 'priority', value: { nice: 0, autogroupNice: 0 } });
+    const report = await actuator.restoreAll();
+    expect(report.outcomes).toHaveLength(1);
+    expect(readStat(identity.pid)?.nice).toBe(0);
+  });
+
+  it('refuses protected targets without journaling them', async () => {
+    const guarded = createLinuxAdapter({ selfPids: [process.pid], exclusions: [] });
+    const own = new Actuator({ adapter: guarded, journal, audit: actuator.audit });
+    const { identity } = await spawnTarget();
+    const result = await own.apply({ target: identity, name: 'sleep', actor: 'engine', why: 'x', change: { op: 'priority', value: { nice: 5 } } });
+    expect(result).toMatchObject({ kind: 'refused', reason: 'protected', changeId: null });
+    expect(journal.list()).toEqual([]);
+    expect(own.audit.query({ result: 'refused' }).entries).toHaveLength(1);
+  });
+
+  it('backs off when someone else changes a value it set, and refuses the engine afterwards', async () => {
+    const { identity } = await spawnTarget();
+    const result = await actuator.apply({ target: identity, name: 'sleep', actor: 'engine', why: 'x', change: { op: 'priority', value: { nice: 5 } } });
+    expect((await actuator.checkExternal([identity])).external).toEqual([]);
+    osSetPriority(identity.pid, 3); // someone else (renice)
+    const report = await actuator.checkExternal([identity]);
+    expect(report.external).toHaveLength(1);
+    expect(journal.get(result.changeId!)?.status).toBe('external');
+    const again = await actuator.apply({ target: identity, name: 'sleep', actor: 'engine', why: 'x', change: { op: 'priority', value: { nice: 7 } } });
+    expect(again).toMatchObject({ kind: 'refused', reason: 'external' });
+    expect(readStat(identity.pid)?.nice).toBe(3);
+    await actuator.restoreAll();
+    expect(readStat(identity.pid)?.nice).toBe(3); // its value wins; Allot does not restore over it
+    const byUser = await actuator.apply({ target: identity, name: 'sleep', actor: 'user', why: 'x', change: { op: 'priority', value: { nice: 8 } } });
+    expect(byUser.kind).toBe('applied');
+  });
+
+  it('marks changes of exited processes gone on restore and removes their cgroups', async () => {
+    const { identity, child } = await spawnTarget();
+    await actuator.apply({ target: identity, name: 'sleep', actor: 'user', why: 'x', change: { op: 'cpuCap', value: { percentOfOneCore: 50 } } });
+    expect(listAllotCgroups()).toHaveLength(1);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const report = await actuator.restoreAll();
+    expect(report.outcomes.map((o) => o.status)).toEqual(['gone']);
+    expect(report.cleaned).toHaveLength(1);
+    expect(listAllotCgroups()).toEqual([]);
+  });
+
+  it('restores after the process that made the change is killed with SIGKILL', async () => {
+    const { identity } = await spawnTarget();
+    const originalCgroup = cgroupLine(identity.pid, 'cpu');
+    const path = join(dir, 'crash.db');
+    const agent = spawn(process.execPath, ['--import', 'tsx', 'test/main/platform/fixtures/crash-child.ts', path, String(identity.pid), String(identity.startTime), '11'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = await new Promise<string>((resolve) => agent.stdout.once('data', (d: Buffer) => resolve(d.toString())));
+    expect(JSON.parse(line)).toEqual({ result: 'applied', cap: 'applied' });
+    expect(readStat(identity.pid)?.nice).toBe(11);
+    expect(cgroupLine(identity.pid, 'cpu')).toMatch(/allot-/);
+    agent.kill('SIGKILL');
+    await new Promise((r) => agent.once('exit', r));
+
+    const fresh = Journal.open(path);
+    try {
+      expect(fresh.inForce()).toHaveLength(2);
+      const report = await fresh.restoreAll(adapter);
+      expect(report.outcomes.map((o) => o.status)).toEqual(['restored', 'restored']);
+      expect(readStat(identity.pid)?.nice).toBe(0);
+      expect(cgroupLine(identity.pid, 'cpu')).toBe(originalCgroup);
+      expect(listAllotCgroups()).toEqual([]);
+      expect(fresh.inForce()).toEqual([]);
+    } finally {
+      fresh.close();
+    }
+  });
+});
