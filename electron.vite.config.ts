@@ -3,7 +3,7 @@ import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';
 
 // One build for three targets. The main bundle also carries the CLI (`allot serve`, ...) and the
-// sampler worker, so the headless agent runs exactly the code the desktop app runs.
+// core worker, so the headless agent runs exactly the code the desktop app runs.
 export default defineConfig({
   main: {
     build: {
@@ -12,7 +12,7 @@ export default defineConfig({
         input: {
           main: resolve('src-main/main.ts'),
           cli: resolve('src-main/cli.ts'),
-          'sampler-worker': resolve('src-main/core/sampler-worker.ts'),
+          'core-worker': resolve('src-main/core/core-worker.ts'),
         },
       },
     },

@@ -2,9 +2,10 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createCore } from './core/service';
-import { createWorkerSampleSource } from './core/sample-source';
+import { startCoreHost } from './core/host';
+import { defaultDataDir, defaultSocketPath } from './core/paths';
 import { startAgent } from './agent/server';
+import { ADMIN_USAGE, adminCommand } from './tools/admin-cli';
 import pkg from '../package.json';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -12,12 +13,13 @@ const here = dirname(fileURLToPath(import.meta.url));
 const USAGE = `Usage: allot <command> [options]
 
 Commands:
-  serve [--host 127.0.0.1] [--port 7420] [--interval-ms 1000] [--allow-host NAME]...
+  serve [--host 127.0.0.1] [--port 7420] [--interval-ms 1000] [--allow-host NAME]... [--data-dir DIR]
         Run the monitor headless and serve the UI and the API on http://HOST:PORT/?token=...
+${ADMIN_USAGE}
   help  Show this text.`;
 
 export function workerUrl(): URL {
-  return new URL(import.meta.url.endsWith('.ts') ? './core/sampler-worker.ts' : './sampler-worker.js', import.meta.url);
+  return new URL(import.meta.url.endsWith('.ts') ? './core/core-worker.ts' : './core-worker.js', import.meta.url);
 }
 
 function fail(message: string): never {
@@ -43,6 +45,8 @@ async function serve(argv: string[]): Promise<void> {
         'interval-ms': { type: 'string' },
         'allow-host': { type: 'string', multiple: true },
         token: { type: 'string' },
+        'data-dir': { type: 'string' },
+        'no-admin-socket': { type: 'boolean' },
       },
       strict: true,
     }));
@@ -51,8 +55,15 @@ async function serve(argv: string[]): Promise<void> {
   }
   const port = intOption(values.port, 'port', 0, 65535, 7420);
   const intervalMs = intOption(values['interval-ms'], 'interval-ms', 250, 10_000, 1000);
-  const core = createCore({ source: createWorkerSampleSource(workerUrl()), runtime: 'node', version: pkg.version, intervalMs });
-  await core.start();
+  const core = startCoreHost(workerUrl(), {
+    dataDir: values['data-dir'] ?? defaultDataDir(),
+    runtime: 'node',
+    version: pkg.version,
+    ...(values['interval-ms'] !== undefined ? { intervalMs } : {}),
+    selfPids: [process.pid],
+    adminSocketPath: values['no-admin-socket'] ? null : defaultSocketPath(),
+  });
+  const { adminSocketPath } = await core.ready;
   const agent = await startAgent({
     core,
     staticDir: join(here, '../renderer'),
@@ -62,6 +73,7 @@ async function serve(argv: string[]): Promise<void> {
     ...(values.token ? { token: values.token } : {}),
   });
   process.stdout.write(`Allot ${pkg.version} serving on ${agent.url}\n`);
+  if (adminSocketPath) process.stdout.write(`Admin socket: ${adminSocketPath}\n`);
   let stopping = false;
   const shutdown = async (): Promise<void> => {
     if (stopping) return;
@@ -79,6 +91,12 @@ export async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'apply':
+    case 'changes':
+    case 'undo':
+    case 'restore':
+      process.exitCode = await adminCommand(command, rest);
+      return;
     case undefined:
     case 'help':
     case '--help':

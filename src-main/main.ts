@@ -3,8 +3,8 @@
 import { app, BrowserWindow } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createCore } from './core/service';
-import { createWorkerSampleSource } from './core/sample-source';
+import { startCoreHost } from './core/host';
+import { defaultSocketPath } from './core/paths';
 import { createMainWindow, installSessionPolicy, isAppUrl } from './electron/window';
 import { forwardEvents, registerIpc } from './electron/ipc';
 import { createTray, type TrayController } from './electron/tray';
@@ -23,10 +23,13 @@ if (!app.requestSingleInstanceLock()) {
   let tray: TrayController | undefined;
   let quitting = false;
 
-  const core = createCore({
-    source: createWorkerSampleSource(new URL('./sampler-worker.js', import.meta.url)),
+  // The whole core runs in a worker thread; this thread only relays IPC and drives window and tray.
+  const core = startCoreHost(new URL('./core-worker.js', import.meta.url), {
+    dataDir: app.getPath('userData'),
     runtime: 'electron',
     version: app.getVersion(),
+    selfPids: [process.pid],
+    adminSocketPath: defaultSocketPath(),
   });
 
   const showWindow = (): void => {
@@ -65,7 +68,7 @@ if (!app.requestSingleInstanceLock()) {
       tray?.update({ windowVisible: window?.isVisible() ?? false, processes: sample.processes, systemCpuPercent: sample.system.cpuPercent });
     });
     tray.update({ windowVisible: true, processes: [] });
-    await core.start();
+    await core.ready;
   });
 
   let stopped = false;

@@ -1,8 +1,21 @@
 // Channel names only, with no schema library attached: the sandboxed preload imports this file
 // (it cannot load zod), and contract.ts checks at compile time that these lists match its schemas.
 
-export const REQUEST_CHANNELS = ['app.info', 'system.info', 'system.summary', 'processes.snapshot'] as const;
-export const EVENT_CHANNELS = ['tick'] as const;
+export const REQUEST_CHANNELS = [
+  'app.info',
+  'system.info',
+  'system.summary',
+  'processes.snapshot',
+  'settings.get',
+  'settings.update',
+  'capabilities.get',
+  'changes.apply',
+  'changes.undo',
+  'changes.list',
+  'changes.restoreAll',
+  'audit.list',
+] as const;
+export const EVENT_CHANNELS = ['tick', 'changes'] as const;
 
 export type RequestChannelName = (typeof REQUEST_CHANNELS)[number];
 export type EventChannelName = (typeof EVENT_CHANNELS)[number];

@@ -3,7 +3,16 @@
 // channel a payload schema. Types are inferred from the schemas.
 import { z } from 'zod';
 import type { EventChannelName, RequestChannelName } from './channels';
-import { LIMITS, SampleSchema, SystemInfoSchema, SystemSampleSchema, ProcessSampleSchema, PlatformSchema } from './domain';
+import {
+  ActionResultSchema,
+  AuditPageSchema,
+  AuditQuerySchema,
+  CapabilitiesSchema,
+  ChangeRecordSchema,
+  ChangeSchema,
+} from './actions';
+import { SettingsPatchSchema, SettingsSchema } from './settings';
+import { LIMITS, ProcessIdentitySchema, SampleSchema, SystemInfoSchema, SystemSampleSchema, ProcessSampleSchema, PlatformSchema } from './domain';
 
 const Empty = z.strictObject({});
 
@@ -37,17 +46,56 @@ export const TickSchema = z.strictObject({
 });
 export type Tick = z.infer<typeof TickSchema>;
 
+export const ApplyInputSchema = z.strictObject({
+  target: ProcessIdentitySchema,
+  change: ChangeSchema,
+  /** Why, in a person's words (goes to the audit log). */
+  why: z.string().max(1024).optional(),
+  /** Undo automatically after this long; absent: until the process exits or someone undoes it. */
+  durationMs: z.number().int().min(1000).max(7 * 86_400_000).optional(),
+});
+export type ApplyInput = z.infer<typeof ApplyInputSchema>;
+
+export const ApplyOutputSchema = z.strictObject({
+  result: ActionResultSchema,
+  /** Journal id for undo; null when nothing was changed. */
+  changeId: z.number().int().positive().nullable(),
+});
+export type ApplyOutput = z.infer<typeof ApplyOutputSchema>;
+
+export const ChangesListInputSchema = z.strictObject({
+  /** Also list changes no longer in force (restored, gone, failed, ...). */
+  all: z.boolean().optional(),
+  limit: z.number().int().min(1).max(5000).optional(),
+});
+
+export const RestoreOutputSchema = z.strictObject({
+  restored: z.number().int().nonnegative(),
+  gone: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+});
+
 /** Request channels: name -> { input, output }. */
 export const requests = {
   'app.info': { input: Empty, output: AppInfoSchema },
   'system.info': { input: Empty, output: SystemInfoSchema },
   'system.summary': { input: Empty, output: SystemSummarySchema },
   'processes.snapshot': { input: Empty, output: ProcessSnapshotSchema },
+  'settings.get': { input: Empty, output: SettingsSchema },
+  'settings.update': { input: SettingsPatchSchema, output: SettingsSchema },
+  'capabilities.get': { input: Empty, output: CapabilitiesSchema },
+  'changes.apply': { input: ApplyInputSchema, output: ApplyOutputSchema },
+  'changes.undo': { input: z.strictObject({ id: z.number().int().positive() }), output: ActionResultSchema },
+  'changes.list': { input: ChangesListInputSchema, output: z.array(ChangeRecordSchema).max(5000) },
+  'changes.restoreAll': { input: Empty, output: RestoreOutputSchema },
+  'audit.list': { input: AuditQuerySchema, output: AuditPageSchema },
 } as const;
 
 /** Event channels: name -> payload schema. */
 export const events = {
   tick: TickSchema,
+  /** A journaled change was made, undone, restored or taken over by someone else. */
+  changes: z.strictObject({ changes: z.array(ChangeRecordSchema).max(5000) }),
 } as const;
 
 export type RequestChannel = keyof typeof requests;

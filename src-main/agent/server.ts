@@ -15,10 +15,10 @@ import {
   zodToContractError,
   type WsServerMessage,
 } from '../../src-shared/contract';
-import type { Core } from '../core/service';
+import type { CoreLike } from '../core/service';
 
 export interface AgentOptions {
-  core: Core;
+  core: CoreLike;
   /** Directory of the built renderer (out/renderer). */
   staticDir: string;
   host?: string;

@@ -1,7 +1,11 @@
 // The runtime-agnostic core: owns the sample source and implements every request in the contract.
 // Electron's IPC bridge, the WebSocket agent and the admin socket all call `handle()`; none of them
 // implements a request itself. Inputs are validated here and outputs are validated before they leave.
+// Optional services (settings, history, actuator) come from the composition in app.ts; a core
+// without one answers its requests with a clear 'not-ready' error instead of guessing.
 import type { Sample, SystemInfo, Platform } from '../../src-shared/domain';
+import type { Actor, ChangeRecord } from '../../src-shared/actions';
+import type { Settings } from '../../src-shared/settings';
 import {
   parseEvent,
   parseRequest,
@@ -14,39 +18,72 @@ import {
   type Result,
 } from '../../src-shared/contract';
 import type { SampleSource } from './sample-source';
+import type { SettingsStore } from '../store/settings';
+import type { Actuator } from '../platform/actuator';
+
+export interface CoreServices {
+  settings?: SettingsStore;
+  actuator?: Actuator;
+  /** Called with each sample before it is published (history, engine). Must not throw. */
+  onSample?: (sample: Sample) => void;
+}
 
 export interface CoreOptions {
   source: SampleSource;
   runtime: 'electron' | 'node';
   version: string;
   intervalMs?: number;
+  services?: CoreServices;
   /** Validate every event payload before publishing (on in tests; costs a parse per tick). */
   validateEvents?: boolean;
 }
 
-type Handlers = { [C in RequestChannel]: (input: RequestInput<C>) => Promise<RequestOutput<C>> | RequestOutput<C> };
+/** Who is asking: recorded in the audit log for every action. */
+export interface CallContext {
+  actor: Actor;
+}
+
+type Handlers = {
+  [C in RequestChannel]: (input: RequestInput<C>, context: CallContext) => Promise<RequestOutput<C>> | RequestOutput<C>;
+};
 type Listener<E extends EventChannel> = (payload: EventPayload<E>) => void;
 
-export interface Core {
-  start(): Promise<void>;
-  stop(): Promise<void>;
+export interface CoreLike {
   /** Validate and run one request from an untrusted peer. Never throws. */
-  handle(channel: unknown, payload: unknown): Promise<Result<unknown>>;
-  /** Typed call for trusted in-process callers (tray, CLI). Throws on failure. */
-  call<C extends RequestChannel>(channel: C, input: RequestInput<C>): Promise<RequestOutput<C>>;
+  handle(channel: unknown, payload: unknown, context?: CallContext): Promise<Result<unknown>>;
   on<E extends EventChannel>(event: E, listener: Listener<E>): () => void;
+  stop(): Promise<void>;
+}
+
+export interface Core extends CoreLike {
+  start(): Promise<void>;
+  /** Typed call for trusted in-process callers (tray, CLI). Throws on failure. */
+  call<C extends RequestChannel>(channel: C, input: RequestInput<C>, context?: CallContext): Promise<RequestOutput<C>>;
+  emit<E extends EventChannel>(event: E, payload: EventPayload<E>): void;
   latest(): Sample | undefined;
   readonly handlers: Readonly<Handlers>;
+}
+
+export class CoreError extends Error {
+  constructor(
+    readonly code: 'not-ready' | 'invalid-input' | 'forbidden',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export function toPlatform(value: string): Platform {
   return value === 'linux' || value === 'win32' || value === 'darwin' ? value : 'other';
 }
 
+const USER: CallContext = { actor: 'user' };
+
 export function createCore(options: CoreOptions): Core {
   const { source } = options;
+  const services = options.services ?? {};
   const startedAtMs = Date.now();
-  let intervalMs = options.intervalMs ?? 1000;
+  let intervalMs = services.settings?.getSettings().intervalMs ?? options.intervalMs ?? 1000;
   let latest: Sample | undefined;
   let info: SystemInfo | undefined;
   let seq = 0;
@@ -71,10 +108,21 @@ export function createCore(options: CoreOptions): Core {
     }
   };
 
+  const need = <T>(service: T | undefined, what: string): T => {
+    if (!service) throw new CoreError('not-ready', `${what} is not available in this runtime`);
+    return service;
+  };
   const requireSample = (): Sample => {
-    if (!latest) throw Object.assign(new Error('no sample yet; the first arrives within one interval'), { code: 'not-ready' });
+    if (!latest) throw new CoreError('not-ready', 'no sample yet; the first arrives within one interval');
     return latest;
   };
+  const publishChanges = (): void => {
+    const actuator = services.actuator;
+    if (actuator) emit('changes', { changes: actuator.listChanges({ limit: 500 }) as ChangeRecord[] });
+  };
+  /** The name to journal for a target: from the latest sample, or the pid. */
+  const nameOf = (pid: number): string => latest?.processes.find((p) => p.pid === pid)?.name ?? `pid ${pid}`;
+  const undoTimers = new Set<ReturnType<typeof setTimeout>>();
 
   const handlers: Handlers = {
     'app.info': () => ({
@@ -96,12 +144,62 @@ export function createCore(options: CoreOptions): Core {
       const sample = requireSample();
       return { at: sample.at, processes: sample.processes };
     },
+    'settings.get': () => need(services.settings, 'settings').getSettings(),
+    'settings.update': (patch) => {
+      const result = need(services.settings, 'settings').updateSettings(patch);
+      if (!result.ok) throw new CoreError('invalid-input', result.error.message);
+      return result.settings;
+    },
+    'capabilities.get': () => need(services.actuator, 'actuation').adapter.capabilities(),
+    'changes.apply': async (input, context) => {
+      const actuator = need(services.actuator, 'actuation');
+      const result = await actuator.apply({
+        target: input.target,
+        name: nameOf(input.target.pid),
+        change: input.change,
+        actor: context.actor,
+        why: input.why ?? 'manual override',
+      });
+      const { changeId, ...actionResult } = result;
+      if (changeId !== null && result.kind === 'applied' && input.durationMs !== undefined) {
+        const timer = setTimeout(() => {
+          undoTimers.delete(timer);
+          void actuator.undo(changeId, context.actor, `the override's ${Math.round(input.durationMs! / 60_000)} min ran out`).then(publishChanges);
+        }, input.durationMs);
+        timer.unref?.();
+        undoTimers.add(timer);
+      }
+      publishChanges();
+      return { result: actionResult, changeId };
+    },
+    'changes.undo': async ({ id }, context) => {
+      const { changeId: _changeId, ...result } = await need(services.actuator, 'actuation').undo(id, context.actor);
+      publishChanges();
+      return result;
+    },
+    'changes.list': ({ all, limit }) => {
+      const actuator = need(services.actuator, 'actuation');
+      return (all ? actuator.listChanges({ limit: limit ?? 500 }) : actuator.journal.inForce().slice(0, limit ?? 5000)) as ChangeRecord[];
+    },
+    'changes.restoreAll': async (_input, context) => {
+      const report = await need(services.actuator, 'actuation').restoreAll(context.actor, 'restore all, asked for by a person');
+      publishChanges();
+      return summarizeRestore(report.outcomes);
+    },
+    'audit.list': (query) => need(services.actuator, 'actuation').audit.query(query),
   };
 
-  const call = async <C extends RequestChannel>(channel: C, input: RequestInput<C>): Promise<RequestOutput<C>> => {
-    const handler = handlers[channel] as (input: RequestInput<C>) => Promise<RequestOutput<C>> | RequestOutput<C>;
-    return handler(input);
+  const call = async <C extends RequestChannel>(channel: C, input: RequestInput<C>, context: CallContext = USER): Promise<RequestOutput<C>> => {
+    const handler = handlers[channel] as (input: RequestInput<C>, context: CallContext) => Promise<RequestOutput<C>> | RequestOutput<C>;
+    return handler(input, context);
   };
+
+  services.settings?.onChange((next: Settings, previous: Settings) => {
+    if (next.intervalMs !== previous.intervalMs) {
+      intervalMs = next.intervalMs;
+      source.setIntervalMs(intervalMs);
+    }
+  });
 
   return {
     handlers,
@@ -111,26 +209,30 @@ export function createCore(options: CoreOptions): Core {
         intervalMs,
         (sample) => {
           latest = sample;
+          services.onSample?.(sample);
           emit('tick', { seq: seq++, sample });
         },
         (error) => console.error('[allot] sampling failed:', error.message),
       );
     },
     async stop() {
+      for (const timer of undoTimers) clearTimeout(timer);
+      undoTimers.clear();
       await source.stop();
     },
-    async handle(channel, payload) {
+    async handle(channel, payload, context = USER) {
       const request = parseRequest(channel, payload);
       if (!request.ok) return request;
       try {
-        const value = await call(request.value.channel, request.value.input);
+        const value = await call(request.value.channel, request.value.input, context);
         return parseResponse(request.value.channel, value);
       } catch (error) {
-        const code = (error as { code?: unknown }).code === 'not-ready' ? 'not-ready' : 'internal';
+        const code = error instanceof CoreError ? error.code : 'internal';
         return { ok: false, error: { code, message: error instanceof Error ? error.message : String(error) } };
       }
     },
     call,
+    emit,
     on(event, listener) {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));
@@ -140,4 +242,16 @@ export function createCore(options: CoreOptions): Core {
     },
     latest: () => latest,
   };
+}
+
+export function summarizeRestore(outcomes: ReadonlyArray<{ status: string }>): { restored: number; gone: number; failed: number } {
+  let restored = 0;
+  let gone = 0;
+  let failed = 0;
+  for (const outcome of outcomes) {
+    if (outcome.status === 'restored') restored++;
+    else if (outcome.status === 'gone') gone++;
+    else failed++;
+  }
+  return { restored, gone, failed };
 }

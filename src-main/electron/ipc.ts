@@ -3,9 +3,9 @@
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { eventChannels, requestChannels, type Result } from '../../src-shared/contract';
 import { ipcEventChannel, ipcRequestChannel } from '../../src-shared/channels';
-import type { Core } from '../core/service';
+import type { CoreLike } from '../core/service';
 
-export function registerIpc(core: Core, isTrustedUrl: (url: string) => boolean): () => void {
+export function registerIpc(core: CoreLike, isTrustedUrl: (url: string) => boolean): () => void {
   for (const channel of requestChannels) {
     ipcMain.handle(ipcRequestChannel(channel), async (event: IpcMainInvokeEvent, payload: unknown): Promise<Result<unknown>> => {
       const frameUrl = event.senderFrame?.url ?? '';
@@ -21,7 +21,7 @@ export function registerIpc(core: Core, isTrustedUrl: (url: string) => boolean):
 }
 
 /** Forward every contract event to a renderer. */
-export function forwardEvents(core: Core, target: () => WebContents | undefined): () => void {
+export function forwardEvents(core: CoreLike, target: () => WebContents | undefined): () => void {
   const unsubscribers = eventChannels.map((event) =>
     core.on(event, (payload) => {
       const contents = target();

@@ -1,6 +1,8 @@
 // Starts the built `allot serve` as a real child process and returns its URL.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -16,9 +18,11 @@ export interface Served {
 
 export async function startServe(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Served> {
   if (!existsSync(`${REPO_ROOT}/out/main/cli.js`)) throw new Error('out/main/cli.js missing: run `npm run build` first (npm test does)');
+  // Never the user's real data directory or admin socket: a fresh one per instance unless given.
+  const scratch = mkdtempSync(join(tmpdir(), 'allot-serve-'));
   const child = spawn(process.execPath, [`${REPO_ROOT}/bin/allot.mjs`, 'serve', '--port', '0', ...extraArgs], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    env: { ALLOT_DATA_DIR: join(scratch, 'data'), ALLOT_SOCKET: join(scratch, 'run', 'admin.sock'), ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -26,9 +26,11 @@ describe('contract', () => {
     expect(parsed).toEqual({ ok: true, value: tick });
     const snapshot = { at: sample.at, processes: sample.processes };
     expect(parseResponse('processes.snapshot', snapshot)).toEqual({ ok: true, value: snapshot });
-    for (const channel of requestChannels) {
+    for (const channel of ['app.info', 'system.info', 'system.summary', 'processes.snapshot'] as const) {
       expect(parseRequest(channel, {})).toEqual({ ok: true, value: { channel, input: {} } });
     }
+    const apply = { target: { pid: 10, startTime: 5 }, change: { op: 'priority', value: { nice: 5 } }, why: 'test' };
+    expect(parseRequest('changes.apply', JSON.parse(JSON.stringify(apply)))).toEqual({ ok: true, value: { channel: 'changes.apply', input: apply } });
   });
 
   it('rejects an unknown channel with a typed error', () => {
@@ -45,7 +47,8 @@ describe('contract', () => {
       fc.property(
         fc.constantFrom(...requestChannels),
         fc.oneof(
-          fc.dictionary(fc.string({ minLength: 1 }), fc.jsonValue(), { minKeys: 1 }),
+          // Keys no channel defines (every input schema is strict).
+          fc.dictionary(fc.string({ minLength: 1 }).map((key) => `x-${key}`), fc.jsonValue(), { minKeys: 1 }),
           fc.oneof(fc.integer(), fc.string(), fc.boolean(), fc.constant(null), fc.array(fc.jsonValue())),
         ),
         (channel, payload) => {
@@ -92,9 +95,22 @@ describe('contract', () => {
 
   it('every request channel has input and output schemas', () => {
     for (const channel of requestChannels) {
-      expect(requests[channel].input.safeParse({}).success).toBe(true);
-      expect(typeof requests[channel].output.safeParse).toBe('function');
+      expect(typeof requests[channel].input.safeParse, channel).toBe('function');
+      expect(requests[channel].output.safeParse(undefined).success, channel).toBe(false);
     }
+  });
+
+  it('refuses out-of-range values in action requests', () => {
+    const target = { pid: 10, startTime: 5 };
+    const bad = [
+      { target, change: { op: 'priority', value: { nice: -21 } } },
+      { target, change: { op: 'affinity', value: { cpus: [] } } },
+      { target, change: { op: 'ioPriority', value: { ioClass: 'best-effort', level: 8 } } },
+      { target, change: { op: 'nuke', value: {} } },
+      { target: { pid: 0, startTime: 5 }, change: { op: 'priority', value: { nice: 1 } } },
+      { target, change: { op: 'priority', value: { nice: 1 } }, durationMs: 5 },
+    ];
+    for (const payload of bad) expect(parseRequest('changes.apply', payload).ok, JSON.stringify(payload)).toBe(false);
   });
 
   it('validates WebSocket client frames', () => {

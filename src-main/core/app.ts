@@ -1,0 +1,128 @@
+// Composition of the full core for one data directory: the store (settings, history, journal,
+// audit in one SQLite file), the OS adapter behind the guard, the actuator, the sampler, and the
+// core service. Runs inside the core worker (core-worker.ts) under Electron and `allot serve`, or
+// inline in tests. On start it first puts back anything a crashed previous run left changed.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Settings } from '../../src-shared/settings';
+import { openDb, type Db } from '../store/db';
+import { SETTINGS_MIGRATIONS, createSettingsStore, type SettingsStore } from '../store/settings';
+import { HISTORY_MIGRATIONS, createHistory, tiersFromSettings, type History } from '../store/history';
+import { Journal, journalMigrations } from '../store/journal';
+import { AuditLog, auditMigrations } from '../store/audit';
+import { Actuator } from '../platform/actuator';
+import type { Exclusion } from '../platform/protect';
+import { createPlatformAdapter } from '../platform';
+import type { Sampler } from '../monitor/types';
+import { createSampler } from '../monitor';
+import { createInlineSampleSource } from './sample-source';
+import { createCore, summarizeRestore, type Core } from './service';
+
+export interface AppCoreOptions {
+  dataDir: string;
+  runtime: 'electron' | 'node';
+  version: string;
+  /** Defaults to this OS's collector. */
+  sampler?: Sampler;
+  /** Overrides the persisted interval for this run (e.g. `allot serve --interval-ms`). */
+  intervalMs?: number;
+  /** Processes that are Allot itself (never touched); this process is always included. */
+  selfPids?: readonly number[];
+  validateEvents?: boolean;
+}
+
+export interface AppCore {
+  core: Core;
+  db: Db;
+  settings: SettingsStore;
+  history: History;
+  actuator: Actuator;
+  /** Restore every change still in force, flush history, close the database. */
+  close(): Promise<void>;
+}
+
+export const ALL_MIGRATIONS = [...SETTINGS_MIGRATIONS, ...HISTORY_MIGRATIONS, ...journalMigrations, ...auditMigrations];
+
+/** Settings' excluded programs as guard exclusions: a path is an executable, anything else a name glob. */
+export function exclusionsFromSettings(settings: Settings): Exclusion[] {
+  return settings.excludedPrograms.map((program) =>
+    program.includes('/') || program.includes('\\') ? { kind: 'exe', value: program } : { kind: 'name', value: program },
+  );
+}
+
+export async function createAppCore(options: AppCoreOptions): Promise<AppCore> {
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  const db = openDb({ path: join(options.dataDir, 'allot.db'), migrations: ALL_MIGRATIONS });
+  // The journal must be on disk before any act: full sync for every commit.
+  db.pragma('synchronous = FULL');
+  const settings = createSettingsStore(db);
+  if (options.intervalMs !== undefined) settings.updateSettings({ intervalMs: options.intervalMs });
+  const initial = settings.getSettings();
+
+  const history = createHistory({
+    db,
+    intervalMs: initial.intervalMs,
+    tiers: tiersFromSettings(initial.history),
+    sizeCapBytes: initial.history.sizeCapBytes,
+    processRows: initial.history.processRows,
+    enabled: initial.history.enabled,
+  });
+  const adapter = await createPlatformAdapter({
+    selfPids: [...new Set([process.pid, ...(options.selfPids ?? [])])],
+    exclusions: exclusionsFromSettings(initial),
+  });
+  const actuator = new Actuator({ adapter, journal: new Journal(db), audit: new AuditLog(db) });
+
+  // A previous run that crashed may have left changes in force: put them back first.
+  const leftover = actuator.journal.inForce();
+  if (leftover.length > 0) {
+    const report = await actuator.restoreAll('system', 'restore after an unclean stop');
+    const summary = summarizeRestore(report.outcomes);
+    console.error(`[allot] restored ${summary.restored} change(s) left by an unclean stop (${summary.gone} gone, ${summary.failed} failed)`);
+  }
+
+  settings.onChange((next, previous, changedKeys) => {
+    if (changedKeys.includes('intervalMs')) history.setIntervalMs(next.intervalMs);
+    if (changedKeys.includes('history')) {
+      history.configure({
+        tiers: tiersFromSettings(next.history),
+        sizeCapBytes: next.history.sizeCapBytes,
+        processRows: next.history.processRows,
+        enabled: next.history.enabled,
+      });
+    }
+    if (changedKeys.includes('excludedPrograms')) adapter.setExclusions(exclusionsFromSettings(next));
+    void previous;
+  });
+
+  const sampler = options.sampler ?? (await createSampler());
+  const core = createCore({
+    source: createInlineSampleSource(sampler),
+    runtime: options.runtime,
+    version: options.version,
+    validateEvents: options.validateEvents ?? false,
+    services: {
+      settings,
+      actuator,
+      onSample: (sample) => history.append(sample),
+    },
+  });
+
+  let closed = false;
+  return {
+    core,
+    db,
+    settings,
+    history,
+    actuator,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await core.stop();
+      await actuator.restoreAll('system', 'restore on exit');
+      history.flush();
+      history.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,124 @@
+// The UI-facing side of the core: starts core-worker.ts in a worker thread and offers the same
+// CoreLike surface (handle, on, stop) by relaying messages. Electron main and `allot serve` use this.
+import { Worker } from 'node:worker_threads';
+import type { EventChannel, EventPayload, Result } from '../../src-shared/contract';
+import type { CallContext, CoreLike } from './service';
+
+export interface CoreWorkerData {
+  dataDir: string;
+  runtime: 'electron' | 'node';
+  version: string;
+  intervalMs?: number;
+  selfPids: number[];
+  /** Listen for the `allot` CLI here; null: no admin socket. */
+  adminSocketPath: string | null;
+}
+
+export type ToCoreWorker =
+  | { type: 'request'; id: number; channel: unknown; payload: unknown; context?: CallContext }
+  | { type: 'stop' };
+export type FromCoreWorker =
+  | { type: 'ready'; adminSocketPath: string | null }
+  | { type: 'response'; id: number; result: Result<unknown> }
+  | { type: 'event'; event: EventChannel; payload: unknown }
+  | { type: 'log'; message: string }
+  | { type: 'fatal'; message: string }
+  | { type: 'stopped' };
+
+export interface CoreHost extends CoreLike {
+  /** Resolves when the core has started sampling; rejects if it could not start. */
+  readonly ready: Promise<{ adminSocketPath: string | null }>;
+}
+
+/** `workerUrl` is the built core-worker.js, or the TypeScript source (tests), loaded through tsx. */
+export function startCoreHost(workerUrl: URL, data: CoreWorkerData, log: (message: string) => void = console.error): CoreHost {
+  // From source (tests), load the TypeScript worker through tsx's API from a tiny JS bootstrap:
+  // Node 20 does not apply `--import tsx` hooks inside workers reliably.
+  const worker = workerUrl.pathname.endsWith('.ts')
+    ? new Worker(`import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(workerUrl.href)}, ${JSON.stringify(workerUrl.href)}))`, {
+        eval: true,
+        workerData: data,
+      })
+    : new Worker(workerUrl, { workerData: data });
+  let nextId = 1;
+  let exited = false;
+  const pending = new Map<number, (result: Result<unknown>) => void>();
+  const listeners = new Map<EventChannel, Set<(payload: unknown) => void>>();
+  let onStopped: (() => void) | undefined;
+  let resolveReady!: (value: { adminSocketPath: string | null }) => void;
+  let rejectReady!: (error: Error) => void;
+  const ready = new Promise<{ adminSocketPath: string | null }>((resolve, reject) => {
+    resolveReady = resolve;
+    rejectReady = reject;
+  });
+  ready.catch(() => undefined);
+
+  worker.on('message', (message: FromCoreWorker) => {
+    switch (message.type) {
+      case 'ready':
+        resolveReady({ adminSocketPath: message.adminSocketPath });
+        break;
+      case 'response': {
+        const resolve = pending.get(message.id);
+        pending.delete(message.id);
+        resolve?.(message.result);
+        break;
+      }
+      case 'event':
+        listeners.get(message.event)?.forEach((listener) => {
+          try {
+            listener(message.payload);
+          } catch (error) {
+            log(`[allot] ${message.event} listener failed: ${(error as Error).message}`);
+          }
+        });
+        break;
+      case 'log':
+        log(`[allot] ${message.message}`);
+        break;
+      case 'fatal':
+        rejectReady(new Error(message.message));
+        break;
+      case 'stopped':
+        onStopped?.();
+        break;
+    }
+  });
+  worker.on('error', (error) => rejectReady(error));
+  worker.on('exit', (code) => {
+    exited = true;
+    rejectReady(new Error(`core worker exited with code ${code}`));
+    for (const [id, resolve] of pending) {
+      resolve({ ok: false, error: { code: 'internal', message: 'the core stopped' } });
+      pending.delete(id);
+    }
+    onStopped?.();
+  });
+
+  return {
+    ready,
+    async handle(channel, payload, context) {
+      if (exited) return { ok: false, error: { code: 'not-ready', message: 'the core is not running' } };
+      const id = nextId++;
+      return new Promise<Result<unknown>>((resolve) => {
+        pending.set(id, resolve);
+        worker.postMessage({ type: 'request', id, channel, payload, ...(context ? { context } : {}) } satisfies ToCoreWorker);
+      });
+    },
+    on<E extends EventChannel>(event: E, listener: (payload: EventPayload<E>) => void) {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      const entry = listener as (payload: unknown) => void;
+      set.add(entry);
+      return () => set.delete(entry);
+    },
+    async stop() {
+      if (exited) return;
+      // The worker restores every change in force and flushes history before it says 'stopped'.
+      const stopped = new Promise<void>((resolve) => (onStopped = resolve));
+      worker.postMessage({ type: 'stop' } satisfies ToCoreWorker);
+      await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+// Small /proc readers for tests that verify what Allot did from the kernel's point of view.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** Fields of /proc/PID/stat after the command name (field 3 = index 0). */
+function statFields(pid: number): string[] {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return text.slice(text.lastIndexOf(')') + 2).split(' ');
+}
+
+export function niceOf(pid: number): number {
+  return Number(statFields(pid)[16]);
+}
+
+export function startTimeOf(pid: number): number {
+  return Number(statFields(pid)[19]);
+}
+
+export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Start `command` as an orphan (its parent shell exits, so it is reparented away from us). Allot
+ * never touches its own descendants, so targets of app-level tests must not be our children.
+ */
+export function spawnOrphan(command: string, args: string[] = []): { pid: number; kill(): void } {
+  const quoted = [command, ...args].map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ');
+  const out = execFileSync('sh', ['-c', `${quoted} </dev/null >/dev/null 2>&1 & echo $!`], { encoding: 'utf8' });
+  const pid = Number(out.trim());
+  if (!Number.isInteger(pid) || pid <= 0) throw new Error(`could not start ${command}: ${out}`);
+  return {
+    pid,
+    kill() {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    },
+  };
+}

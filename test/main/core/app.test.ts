@@ -1,0 +1,85 @@
+// The composed core on this machine: real collector, real SQLite file, real actuator on a spawned
+// process; every request goes through core.handle as it would from the UI.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAppCore, type AppCore } from '../../../src-main/core/app';
+import { niceOf, spawnOrphan, startTimeOf, waitFor } from '../../helpers/proc';
+
+describe('app core', () => {
+  let dir: string;
+  let app: AppCore;
+  let child: ReturnType<typeof spawnOrphan>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'allot-app-'));
+    child = spawnOrphan('sleep', ['300']);
+    app = await createAppCore({ dataDir: dir, runtime: 'node', version: '0.0.0-test', validateEvents: true });
+    await app.core.start();
+  });
+  afterAll(async () => {
+    await app?.close();
+    child?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers every read request with valid data from the live system', async () => {
+    const snapshot = await waitFor(async () => {
+      const result = await app.core.handle('processes.snapshot', {});
+      return result.ok ? (result.value as { processes: Array<{ pid: number }> }) : undefined;
+    });
+    expect(snapshot.processes.some((p) => p.pid === child.pid)).toBe(true);
+    for (const channel of ['app.info', 'system.info', 'system.summary', 'settings.get', 'capabilities.get', 'changes.list', 'audit.list']) {
+      const result = await app.core.handle(channel, {});
+      expect(result.ok, `${channel}: ${JSON.stringify(result)}`).toBe(true);
+    }
+  });
+
+  it('applies, lists, audits and undoes a change on a real process', async () => {
+    const target = { pid: child.pid, startTime: startTimeOf(child.pid) };
+    const before = niceOf(child.pid);
+    const applied = await app.core.handle('changes.apply', { target, change: { op: 'priority', value: { nice: before + 5 } }, why: 'test' });
+    expect(applied).toMatchObject({ ok: true, value: { result: { kind: 'applied' } } });
+    expect(niceOf(child.pid)).toBe(before + 5);
+    const changeId = (applied as { value: { changeId: number } }).value.changeId;
+    const list = await app.core.handle('changes.list', {});
+    expect(list).toMatchObject({ ok: true, value: [{ id: changeId, status: 'applied', why: 'test', actor: 'user' }] });
+    const audit = await app.core.handle('audit.list', { limit: 5 });
+    expect(audit).toMatchObject({ ok: true, value: { entries: [{ action: 'apply', changeId, result: 'applied' }] } });
+    const undone = await app.core.handle('changes.undo', { id: changeId });
+    expect(undone).toMatchObject({ ok: true, value: { kind: 'applied' } });
+    expect(niceOf(child.pid)).toBe(before);
+  });
+
+  it('refuses a stale identity and bad input, changing nothing', async () => {
+    const before = niceOf(child.pid);
+    const stale = await app.core.handle('changes.apply', {
+      target: { pid: child.pid, startTime: startTimeOf(child.pid) + 1 },
+      change: { op: 'priority', value: { nice: 10 } },
+    });
+    expect(stale).toMatchObject({ ok: true, value: { result: { kind: 'refused', reason: 'gone' }, changeId: null } });
+    const bad = await app.core.handle('changes.apply', { target: { pid: child.pid, startTime: 1 }, change: { op: 'priority', value: { nice: 99 } } });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+    expect(niceOf(child.pid)).toBe(before);
+    const protectedResult = await app.core.handle('changes.apply', { target: { pid: 1, startTime: startTimeOf(1) }, change: { op: 'priority', value: { nice: 5 } } });
+    expect(protectedResult).toMatchObject({ ok: true, value: { result: { kind: 'refused', reason: 'protected' } } });
+  });
+
+  it('validates and persists settings', async () => {
+    const bad = await app.core.handle('settings.update', { intervalMs: 5 });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+    const good = await app.core.handle('settings.update', { intervalMs: 500 });
+    expect(good).toMatchObject({ ok: true, value: { intervalMs: 500 } });
+    expect(app.settings.getSettings().intervalMs).toBe(500);
+  });
+
+  it('restores changes in force when it closes', async () => {
+    const target = { pid: child.pid, startTime: startTimeOf(child.pid) };
+    const before = niceOf(child.pid);
+    await app.core.handle('changes.apply', { target, change: { op: 'priority', value: { nice: before + 3 } } });
+    expect(niceOf(child.pid)).toBe(before + 3);
+    await app.close();
+    expect(niceOf(child.pid)).toBe(before);
+  });
+});
