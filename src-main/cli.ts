@@ -4,8 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startCoreHost } from './core/host';
 import { defaultDataDir, defaultSocketPath } from './core/paths';
-import { startAgent } from './agent/server';
+import { readFileSync } from 'node:fs';
+import { parseTokensFile, startAgent, type AgentToken } from './agent/server';
 import { ADMIN_USAGE, adminCommand } from './tools/admin-cli';
+import { DATA_USAGE, dataCommand } from './tools/data-cli';
 import pkg from '../package.json';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -13,9 +15,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const USAGE = `Usage: allot <command> [options]
 
 Commands:
-  serve [--host 127.0.0.1] [--port 7420] [--interval-ms 1000] [--allow-host NAME]... [--data-dir DIR]
+  serve [--host 127.0.0.1] [--port 7420] [--interval-ms 1000] [--allow-host NAME]... [--data-dir DIR] [--tokens FILE]
         Run the monitor headless and serve the UI and the API on http://HOST:PORT/?token=...
+        (prints an operator and a viewer URL; --tokens: a JSON array of {name, role, token})
 ${ADMIN_USAGE}
+${DATA_USAGE}
   help  Show this text.`;
 
 export function workerUrl(): URL {
@@ -44,7 +48,7 @@ async function serve(argv: string[]): Promise<void> {
         port: { type: 'string' },
         'interval-ms': { type: 'string' },
         'allow-host': { type: 'string', multiple: true },
-        token: { type: 'string' },
+        tokens: { type: 'string' },
         'data-dir': { type: 'string' },
         'no-admin-socket': { type: 'boolean' },
       },
@@ -55,6 +59,14 @@ async function serve(argv: string[]): Promise<void> {
   }
   const port = intOption(values.port, 'port', 0, 65535, 7420);
   const intervalMs = intOption(values['interval-ms'], 'interval-ms', 250, 10_000, 1000);
+  let tokens: AgentToken[] | undefined;
+  if (values.tokens) {
+    try {
+      tokens = parseTokensFile(readFileSync(values.tokens, 'utf8'));
+    } catch (error) {
+      fail(`--tokens ${values.tokens}: ${(error as Error).message}`);
+    }
+  }
   const core = startCoreHost(workerUrl(), {
     dataDir: values['data-dir'] ?? defaultDataDir(),
     runtime: 'node',
@@ -70,9 +82,10 @@ async function serve(argv: string[]): Promise<void> {
     host: values.host,
     port,
     allowHosts: values['allow-host'] ?? [],
-    ...(values.token ? { token: values.token } : {}),
+    ...(tokens ? { tokens } : {}),
   });
   process.stdout.write(`Allot ${pkg.version} serving on ${agent.url}\n`);
+  if (agent.viewerUrl) process.stdout.write(`Read-only (viewer): ${agent.viewerUrl}\n`);
   if (adminSocketPath) process.stdout.write(`Admin socket: ${adminSocketPath}\n`);
   let stopping = false;
   const shutdown = async (): Promise<void> => {
@@ -96,6 +109,11 @@ export async function main(argv: string[]): Promise<void> {
     case 'undo':
     case 'restore':
       process.exitCode = await adminCommand(command, rest);
+      return;
+    case 'export':
+    case 'record':
+    case 'backtest':
+      process.exitCode = await dataCommand(command, rest);
       return;
     case undefined:
     case 'help':

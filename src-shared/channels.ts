@@ -14,10 +14,27 @@ export const REQUEST_CHANNELS = [
   'changes.list',
   'changes.restoreAll',
   'audit.list',
+  'history.system',
+  'history.program',
+  'history.top',
+  'history.hourOfWeek',
+  'history.status',
+  'export.run',
 ] as const;
 export const EVENT_CHANNELS = ['tick', 'changes'] as const;
 
 export type RequestChannelName = (typeof REQUEST_CHANNELS)[number];
+
+/**
+ * Channels that change something (a process, a setting, the journal). Agent tokens with the viewer
+ * role may call every other channel; these need the operator role.
+ */
+export const ACT_CHANNELS: ReadonlySet<RequestChannelName> = new Set<RequestChannelName>([
+  'settings.update',
+  'changes.apply',
+  'changes.undo',
+  'changes.restoreAll',
+]);
 export type EventChannelName = (typeof EVENT_CHANNELS)[number];
 
 /** Electron IPC channel names derived from contract names. */

@@ -40,9 +40,19 @@ export const ProcessSnapshotSchema = z.strictObject({
 });
 export type ProcessSnapshot = z.infer<typeof ProcessSnapshotSchema>;
 
+/** Conditions the UI shows as a banner while they last. */
+export const TickStatusSchema = z.strictObject({
+  history: z.strictObject({
+    state: z.enum(['ok', 'paused']),
+    message: z.string().max(1024).optional(),
+  }),
+});
+export type TickStatus = z.infer<typeof TickStatusSchema>;
+
 export const TickSchema = z.strictObject({
   seq: z.number().int().nonnegative(),
   sample: SampleSchema,
+  status: TickStatusSchema.optional(),
 });
 export type Tick = z.infer<typeof TickSchema>;
 
@@ -75,6 +85,60 @@ export const RestoreOutputSchema = z.strictObject({
   failed: z.number().int().nonnegative(),
 });
 
+// ---------------------------------------------------------------- history and export
+
+const TimeRange = {
+  fromMs: z.number().nonnegative(),
+  toMs: z.number().nonnegative(),
+};
+/** One history bucket: bucket keys plus metric columns (camelCase, e.g. cpuPercentMean); null = not measured. */
+export const HistoryRowSchema = z.record(
+  z.string().max(64),
+  z.union([z.number(), z.null(), z.string().max(LIMITS.maxStringLength), z.array(z.number()).max(LIMITS.maxCores)]),
+);
+export type HistoryRow = z.infer<typeof HistoryRowSchema>;
+export const HistorySeriesSchema = z.strictObject({
+  /** Bucket width of the tier the rows come from. */
+  tierMs: z.number().int().positive(),
+  rows: z.array(HistoryRowSchema).max(50_000),
+});
+export type HistorySeries = z.infer<typeof HistorySeriesSchema>;
+export const HistoryResolutionInput = z.number().int().min(1000).max(86_400_000).optional();
+
+export const TopProgramSchema = z.strictObject({
+  programId: z.string().max(LIMITS.maxNameLength),
+  cpuSeconds: z.number().nonnegative(),
+  rssMaxBytes: z.number().nonnegative().nullable(),
+  ioBytes: z.number().nonnegative(),
+  runningMs: z.number().nonnegative(),
+});
+
+export const HistoryStatusSchema = z.strictObject({
+  state: z.enum(['ok', 'paused']),
+  reason: z.enum(['disk-full', 'io-error', 'write-error']).optional(),
+  message: z.string().max(1024).optional(),
+  sinceMs: z.number().nonnegative().optional(),
+  droppedBuckets: z.number().int().nonnegative().optional(),
+  pendingRows: z.number().int().nonnegative(),
+  sizeBytes: z.number().nonnegative(),
+});
+export type HistoryStatusView = z.infer<typeof HistoryStatusSchema>;
+
+export const ExportInputSchema = z.strictObject({
+  ...TimeRange,
+  format: z.enum(['csv', 'jsonl']),
+  level: z.enum(['system', 'program', 'process']),
+  programId: z.string().max(LIMITS.maxNameLength).optional(),
+});
+/** Largest export the UI gets in one answer; larger ranges: `allot export` on the command line. */
+export const MAX_EXPORT_BYTES = 32 * 1024 * 1024;
+export const ExportOutputSchema = z.strictObject({
+  filename: z.string().max(256),
+  mime: z.enum(['text/csv', 'application/x-ndjson']),
+  rows: z.number().int().nonnegative(),
+  text: z.string().max(MAX_EXPORT_BYTES),
+});
+
 /** Request channels: name -> { input, output }. */
 export const requests = {
   'app.info': { input: Empty, output: AppInfoSchema },
@@ -89,6 +153,21 @@ export const requests = {
   'changes.list': { input: ChangesListInputSchema, output: z.array(ChangeRecordSchema).max(5000) },
   'changes.restoreAll': { input: Empty, output: RestoreOutputSchema },
   'audit.list': { input: AuditQuerySchema, output: AuditPageSchema },
+  'history.system': { input: z.strictObject({ ...TimeRange, resolutionMs: HistoryResolutionInput }), output: HistorySeriesSchema },
+  'history.program': {
+    input: z.strictObject({ ...TimeRange, programId: z.string().min(1).max(LIMITS.maxNameLength), resolutionMs: HistoryResolutionInput }),
+    output: HistorySeriesSchema,
+  },
+  'history.top': {
+    input: z.strictObject({ ...TimeRange, by: z.enum(['cpu', 'rss', 'io', 'running']), limit: z.number().int().min(1).max(500).optional() }),
+    output: z.array(TopProgramSchema).max(500),
+  },
+  'history.hourOfWeek': {
+    input: z.strictObject({ programId: z.string().min(1).max(LIMITS.maxNameLength), sinceMs: z.number().nonnegative().optional() }),
+    output: z.array(z.number().nonnegative()).length(168),
+  },
+  'history.status': { input: Empty, output: HistoryStatusSchema },
+  'export.run': { input: ExportInputSchema, output: ExportOutputSchema },
 } as const;
 
 /** Event channels: name -> payload schema. */

@@ -16,8 +16,11 @@ export type Theme = z.infer<typeof ThemeSchema>;
 export const EngineModeSchema = z.enum(['off', 'advise', 'auto']);
 export type EngineMode = z.infer<typeof EngineModeSchema>;
 
-/** Who may read the agent's Prometheus `/metrics`: nobody, token holders, or anyone who can reach the port. */
-export const MetricsAccessSchema = z.enum(['off', 'token', 'open']);
+/**
+ * Who may read the agent's Prometheus `/metrics`: nobody; holders of a viewer (or operator) token;
+ * or any client connecting from this machine (loopback), without a token, e.g. a local Prometheus.
+ */
+export const MetricsAccessSchema = z.enum(['off', 'token', 'loopback']);
 export type MetricsAccess = z.infer<typeof MetricsAccessSchema>;
 
 /** Which per-process rows history keeps (finest tier only): none, those with CPU or I/O in the bucket, or all. */

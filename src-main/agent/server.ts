@@ -1,7 +1,10 @@
-// Headless agent: serves the built renderer over HTTP and the same contract over WebSocket.
-// Binds 127.0.0.1 by default. Every request needs the token (query `token`, the cookie set on the
-// first authorised page load, or `Authorization: Bearer`); without it: 401. A Host header that is
-// not this server (DNS rebinding) or a foreign Origin: 403.
+// Headless agent: serves the built renderer over HTTP and the same contract over WebSocket (and as
+// `POST /api/<channel>` for scripts). Binds 127.0.0.1 by default. Every request needs a token
+// (query `token`, the cookie set on the first authorised page load, or `Authorization: Bearer`);
+// without one: 401. A Host header that is not this server (DNS rebinding) or a foreign Origin: 403.
+// Tokens have roles: a viewer reads everything, only an operator may act (ACT_CHANNELS); an
+// operator's actions are audited as `agent:<token name>`. `/metrics` speaks Prometheus text format,
+// open to token holders or to loopback clients, per the `agent.metricsAccess` setting.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
@@ -13,9 +16,22 @@ import {
   WsClientMessageSchema,
   eventChannels,
   zodToContractError,
+  type Result,
   type WsServerMessage,
 } from '../../src-shared/contract';
+import { ACT_CHANNELS } from '../../src-shared/channels';
+import type { Sample } from '../../src-shared/domain';
+import type { Settings } from '../../src-shared/settings';
 import type { CoreLike } from '../core/service';
+import { renderFamilies, sampleFamilies, type MetricFamily } from './metrics';
+
+export type AgentRole = 'viewer' | 'operator';
+export interface AgentToken {
+  /** Shown in the audit log as agent:<name>. */
+  name: string;
+  role: AgentRole;
+  token: string;
+}
 
 export interface AgentOptions {
   core: CoreLike;
@@ -24,16 +40,50 @@ export interface AgentOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  token?: string;
+  /** Tokens to accept; default: a fresh random operator and viewer token. */
+  tokens?: readonly AgentToken[];
+  /** Extra metric families (engine, forecasts) for /metrics. */
+  extraMetrics?: () => MetricFamily[];
   /** Extra host names (with or without :port) clients may use, e.g. when bound to 0.0.0.0. */
   allowHosts?: readonly string[];
 }
 
 export interface Agent {
+  /** URL with the first operator token. */
   readonly url: string;
+  /** URL with the first viewer token, if any. */
+  readonly viewerUrl: string | undefined;
   readonly port: number;
+  /** The first operator token. */
   readonly token: string;
+  readonly tokens: readonly AgentToken[];
   close(): Promise<void>;
+}
+
+export function parseTokensFile(text: string): AgentToken[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`tokens file is not JSON: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(parsed) || parsed.length === 0 || parsed.length > 256) throw new Error('tokens file must be a JSON array of 1 to 256 {name, role, token}');
+  return parsed.map((entry, index) => {
+    const where = `tokens file entry ${index + 1}`;
+    if (typeof entry !== 'object' || entry === null) throw new Error(`${where}: not an object`);
+    const { name, role, token, ...rest } = entry as Record<string, unknown>;
+    if (Object.keys(rest).length) throw new Error(`${where}: unknown key ${Object.keys(rest)[0]}`);
+    if (typeof name !== 'string' || !/^[\w .@-]{1,64}$/.test(name)) throw new Error(`${where}: name must be 1-64 letters, digits, space, . @ _ -`);
+    if (role !== 'viewer' && role !== 'operator') throw new Error(`${where}: role must be viewer or operator`);
+    if (typeof token !== 'string' || token.length < 20 || token.length > 256 || !/^[\x21-\x7e]+$/.test(token)) {
+      throw new Error(`${where}: token must be 20-256 printable characters`);
+    }
+    return { name, role, token };
+  });
+}
+
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
 
 const COOKIE = 'allot_token';
@@ -91,11 +141,20 @@ export function allowedHosts(bindHost: string, port: number, extra: readonly str
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const host = options.host ?? '127.0.0.1';
-  const token = options.token ?? createToken();
+  const tokens: readonly AgentToken[] = options.tokens ?? [
+    { name: 'operator', role: 'operator', token: createToken() },
+    { name: 'viewer', role: 'viewer', token: createToken() },
+  ];
+  const operator = tokens.find((entry) => entry.role === 'operator');
+  const viewer = tokens.find((entry) => entry.role === 'viewer');
+  let latest: Sample | undefined;
+  const offTick = options.core.on('tick', (tick) => (latest = tick.sample));
+  const findToken = (given: string | undefined): AgentToken | undefined =>
+    given === undefined ? undefined : tokens.find((entry) => tokensEqual(given, entry.token));
   const staticRoot = resolve(options.staticDir);
   let hosts = new Set<string>();
 
-  const check = (req: IncomingMessage): { status: 200 | 401 | 403; url: URL; reason?: string } => {
+  const check = (req: IncomingMessage, tokenOptional = false): { status: 200 | 401 | 403; url: URL; reason?: string; who?: AgentToken } => {
     const url = new URL(req.url ?? '/', 'http://placeholder');
     const hostHeader = (req.headers.host ?? '').toLowerCase();
     if (!hosts.has(hostHeader)) return { status: 403, url, reason: 'foreign Host header' };
@@ -109,9 +168,67 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       }
       if (!hosts.has(originHost)) return { status: 403, url, reason: 'foreign Origin' };
     }
-    const given = requestToken(req, url);
-    if (!given || !tokensEqual(given, token)) return { status: 401, url, reason: 'missing or wrong token' };
-    return { status: 200, url };
+    const who = findToken(requestToken(req, url));
+    if (!who && !tokenOptional) return { status: 401, url, reason: 'missing or wrong token' };
+    return { status: 200, url, ...(who ? { who } : {}) };
+  };
+
+  const json = (res: ServerResponse, status: number, body: unknown): void => {
+    res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+    res.end(JSON.stringify(body));
+  };
+
+  /** One contract request for a token holder: role check, then the core. */
+  const callAs = (who: AgentToken, channel: string, payload: unknown): Promise<Result<unknown>> | Result<unknown> => {
+    if (ACT_CHANNELS.has(channel as never) && who.role !== 'operator') {
+      return { ok: false, error: { code: 'forbidden', message: `the ${who.role} token "${who.name}" may not call ${channel}; an operator token is needed` } };
+    }
+    return options.core.handle(channel, payload, { actor: `agent:${who.name}` });
+  };
+
+  const serveApi = async (req: IncomingMessage, res: ServerResponse, url: URL, who: AgentToken): Promise<void> => {
+    if (req.method !== 'POST') {
+      res.writeHead(405, { Allow: 'POST' }).end();
+      return;
+    }
+    const channel = decodeURIComponent(url.pathname.slice('/api/'.length));
+    let body = '';
+    for await (const chunk of req) {
+      body += chunk;
+      if (body.length > MAX_CLIENT_MESSAGE_BYTES) {
+        json(res, 413, { ok: false, error: { code: 'invalid-input', message: 'request body too large' } });
+        return;
+      }
+    }
+    let payload: unknown = {};
+    if (body.trim()) {
+      try {
+        payload = JSON.parse(body);
+      } catch {
+        json(res, 400, { ok: false, error: { code: 'invalid-input', message: 'request body is not JSON' } });
+        return;
+      }
+    }
+    const result = await callAs(who, channel, payload);
+    const status = result.ok ? 200 : result.error.code === 'forbidden' ? 403 : result.error.code === 'internal' ? 500 : result.error.code === 'not-ready' ? 503 : 400;
+    json(res, status, result);
+  };
+
+  const serveMetrics = async (req: IncomingMessage, res: ServerResponse, who: AgentToken | undefined): Promise<void> => {
+    const settings = await options.core.handle('settings.get', {});
+    const access = settings.ok ? (settings.value as Settings).agent.metricsAccess : 'token';
+    const allowed = access === 'token' ? who !== undefined : access === 'loopback' ? who !== undefined || isLoopback(req.socket.remoteAddress) : false;
+    if (access === 'off') {
+      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('metrics are turned off (setting agent.metricsAccess)');
+      return;
+    }
+    if (!allowed) {
+      res.writeHead(401, { 'Content-Type': 'text/plain' }).end('a viewer token is needed for /metrics');
+      return;
+    }
+    const families = [...(latest ? sampleFamilies(latest) : []), ...(options.extraMetrics?.() ?? [])];
+    res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(renderFamilies(families));
   };
 
   const serveStatic = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
@@ -144,8 +261,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         'Cache-Control': 'no-store',
       };
       // The first authorised page load carries ?token=; a cookie lets its assets and socket follow.
-      if (url.searchParams.has('token')) {
-        headers['Set-Cookie'] = `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+      const given = url.searchParams.get('token');
+      if (given && findToken(given)) {
+        headers['Set-Cookie'] = `${COOKIE}=${given}; HttpOnly; SameSite=Strict; Path=/`;
       }
       res.writeHead(200, headers);
       res.end(req.method === 'HEAD' ? undefined : body);
@@ -155,12 +273,19 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   };
 
   const server: Server = createServer((req, res) => {
-    const verdict = check(req);
+    const isMetrics = (req.url ?? '').split('?')[0] === '/metrics';
+    const verdict = check(req, isMetrics);
     if (verdict.status !== 200) {
       res.writeHead(verdict.status, { 'Content-Type': 'text/plain' }).end(verdict.reason);
       return;
     }
-    serveStatic(req, res, verdict.url).catch(() => res.writeHead(500).end());
+    const fail = (): void => {
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    };
+    if (isMetrics) serveMetrics(req, res, verdict.who).catch(fail);
+    else if (verdict.url.pathname.startsWith('/api/')) serveApi(req, res, verdict.url, verdict.who!).catch(fail);
+    else serveStatic(req, res, verdict.url).catch(fail);
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_CLIENT_MESSAGE_BYTES });
@@ -172,10 +297,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    const who = verdict.who!;
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req, who));
   });
 
-  wss.on('connection', (ws: WebSocket) => {
+  wss.on('connection', (ws: WebSocket, _req: IncomingMessage, who: AgentToken) => {
     const send = (message: WsServerMessage): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
     };
@@ -207,7 +333,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         send({ type: 'response', id, result: { ok: false, error: zodToContractError('invalid-input', 'invalid message', message.error) } });
         return;
       }
-      const result = await options.core.handle(message.data.channel, message.data.payload);
+      const result = await callAs(who, message.data.channel, message.data.payload);
       send({ type: 'response', id: message.data.id, result });
     };
     ws.on('close', () => unsubscribers.forEach((unsubscribe) => unsubscribe()));
@@ -221,11 +347,15 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const port = (server.address() as AddressInfo).port;
   hosts = allowedHosts(host, port, options.allowHosts);
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  const urlFor = (entry: AgentToken): string => `http://${urlHost}:${port}/?token=${encodeURIComponent(entry.token)}`;
   return {
-    url: `http://${urlHost}:${port}/?token=${token}`,
+    url: operator ? urlFor(operator) : urlFor(tokens[0]!),
+    viewerUrl: viewer ? urlFor(viewer) : undefined,
     port,
-    token,
+    token: (operator ?? tokens[0]!).token,
+    tokens,
     async close() {
+      offTick();
       for (const client of wss.clients) client.terminate();
       wss.close();
       await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));

@@ -10,6 +10,7 @@ import { SETTINGS_MIGRATIONS, createSettingsStore, type SettingsStore } from '..
 import { HISTORY_MIGRATIONS, createHistory, tiersFromSettings, type History } from '../store/history';
 import { Journal, journalMigrations } from '../store/journal';
 import { AuditLog, auditMigrations } from '../store/audit';
+import { exportRows } from '../store/export';
 import { Actuator } from '../platform/actuator';
 import type { Exclusion } from '../platform/protect';
 import { createPlatformAdapter } from '../platform';
@@ -104,7 +105,18 @@ export async function createAppCore(options: AppCoreOptions): Promise<AppCore> {
     services: {
       settings,
       actuator,
+      history,
+      exportRows: (exportOptions) => exportRows(db, exportOptions),
       onSample: (sample) => history.append(sample),
+      tickStatus: () => {
+        const status = history.status();
+        return {
+          history:
+            status.state === 'ok'
+              ? { state: 'ok' }
+              : { state: 'paused', message: `History is paused (${status.reason}: ${status.message}); monitoring goes on and history resumes when it can write again.` },
+        };
+      },
     },
   });
 

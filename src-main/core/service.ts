@@ -16,16 +16,25 @@ import {
   type RequestInput,
   type RequestOutput,
   type Result,
+  type TickStatus,
 } from '../../src-shared/contract';
 import type { SampleSource } from './sample-source';
 import type { SettingsStore } from '../store/settings';
 import type { Actuator } from '../platform/actuator';
+import type { History } from '../store/history';
+import type { ExportOptions, ExportResult } from '../store/export';
+import { MAX_EXPORT_BYTES } from '../../src-shared/contract';
 
 export interface CoreServices {
   settings?: SettingsStore;
   actuator?: Actuator;
+  history?: History;
+  /** Rows of history as CSV/JSONL lines (store/export.ts over this core's database). */
+  exportRows?: (options: ExportOptions) => ExportResult;
   /** Called with each sample before it is published (history, engine). Must not throw. */
   onSample?: (sample: Sample) => void;
+  /** Conditions to show with each tick (history paused, ...). */
+  tickStatus?: () => TickStatus;
 }
 
 export interface CoreOptions {
@@ -187,6 +196,42 @@ export function createCore(options: CoreOptions): Core {
       return summarizeRestore(report.outcomes);
     },
     'audit.list': (query) => need(services.actuator, 'actuation').audit.query(query),
+    'history.system': ({ fromMs, toMs, resolutionMs }) =>
+      historySeries(need(services.history, 'history').querySystem(fromMs, toMs, resolutionMs)),
+    'history.program': ({ programId, fromMs, toMs, resolutionMs }) =>
+      historySeries(need(services.history, 'history').queryProgram(programId, fromMs, toMs, resolutionMs)),
+    'history.top': ({ fromMs, toMs, by, limit }) => need(services.history, 'history').topPrograms(fromMs, toMs, by, limit ?? 20),
+    'history.hourOfWeek': ({ programId, sinceMs }) => need(services.history, 'history').hourOfWeek(programId, sinceMs),
+    'history.status': () => {
+      const history = need(services.history, 'history');
+      return { ...history.status(), pendingRows: history.pendingRows(), sizeBytes: history.sizeBytes() };
+    },
+    'export.run': (input) => {
+      const history = need(services.history, 'history');
+      const exportRows = need(services.exportRows, 'export');
+      history.flush();
+      const result = exportRows(input);
+      if (!result.ok) throw new CoreError('invalid-input', result.error);
+      const parts: string[] = [];
+      let bytes = 0;
+      let lines = 0;
+      for (const line of result.lines) {
+        bytes += line.length + 1;
+        if (bytes > MAX_EXPORT_BYTES) {
+          throw new CoreError('invalid-input', `the export is larger than ${MAX_EXPORT_BYTES / 2 ** 20} MiB; pick a shorter range or use \`allot export\``);
+        }
+        parts.push(line);
+        lines++;
+      }
+      const rows = input.format === 'csv' ? Math.max(0, lines - 1) : lines;
+      const stamp = new Date(input.fromMs).toISOString().slice(0, 10);
+      return {
+        filename: `allot-${input.level}-${stamp}.${input.format}`,
+        mime: input.format === 'csv' ? ('text/csv' as const) : ('application/x-ndjson' as const),
+        rows,
+        text: parts.length ? `${parts.join('\n')}\n` : '',
+      };
+    },
   };
 
   const call = async <C extends RequestChannel>(channel: C, input: RequestInput<C>, context: CallContext = USER): Promise<RequestOutput<C>> => {
@@ -210,7 +255,8 @@ export function createCore(options: CoreOptions): Core {
         (sample) => {
           latest = sample;
           services.onSample?.(sample);
-          emit('tick', { seq: seq++, sample });
+          const status = services.tickStatus?.();
+          emit('tick', { seq: seq++, sample, ...(status ? { status } : {}) });
         },
         (error) => console.error('[allot] sampling failed:', error.message),
       );
@@ -242,6 +288,11 @@ export function createCore(options: CoreOptions): Core {
     },
     latest: () => latest,
   };
+}
+
+/** History rows as plain records for the contract (they are already plain; this fixes the type). */
+function historySeries(query: { tierMs: number; rows: readonly object[] }): { tierMs: number; rows: Array<Record<string, number | string | null | number[]>> } {
+  return { tierMs: query.tierMs, rows: query.rows as Array<Record<string, number | string | null | number[]>> };
 }
 
 export function summarizeRestore(outcomes: ReadonlyArray<{ status: string }>): { restored: number; gone: number; failed: number } {

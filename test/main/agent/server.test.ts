@@ -8,6 +8,7 @@ import { createCore, type Core } from '../../../src-main/core/service';
 import { startAgent, type Agent } from '../../../src-main/agent/server';
 import type { SampleSource } from '../../../src-main/core/sample-source';
 import { fixtureSample } from '../../helpers/sample-fixture';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 
 function fakeSource(): SampleSource {
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -23,15 +24,21 @@ function fakeSource(): SampleSource {
   };
 }
 
-function get(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
+function get(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+  body?: string,
+): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers, method }, (res) => {
       let body = '';
       res.on('data', (chunk) => (body += chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -114,5 +121,90 @@ describe('agent', () => {
     expect(byId(3).result).toMatchObject({ ok: false, error: { code: 'invalid-channel' } });
     expect(messages.find((m) => m.type === 'event')?.event).toBe('tick');
     ws.close();
+  });
+});
+
+describe('agent roles and metrics', () => {
+  let core: Core;
+  let agent: Agent;
+  const applied: Array<{ channel: unknown; actor: string | undefined }> = [];
+  beforeAll(async () => {
+    const staticDir = mkdtempSync(join(tmpdir(), 'allot-static-'));
+    writeFileSync(join(staticDir, 'index.html'), '<!doctype html>');
+    const real = createCore({ source: fakeSource(), runtime: 'node', version: '0.0.0', intervalMs: 100 });
+    await real.start();
+    // Record who the core was asked by; answer as the real core would.
+    core = Object.assign(Object.create(real) as Core, {
+      handle: (channel: unknown, payload: unknown, context?: { actor: string }) => {
+        applied.push({ channel, actor: context?.actor });
+        return real.handle(channel, payload, context as never);
+      },
+      on: real.on,
+      stop: real.stop,
+    });
+    agent = await startAgent({
+      core,
+      staticDir,
+      port: 0,
+      tokens: [
+        { name: 'ops desk', role: 'operator', token: 'o'.repeat(32) },
+        { name: 'grafana', role: 'viewer', token: 'v'.repeat(32) },
+      ],
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  });
+  afterAll(async () => {
+    await agent.close();
+    await core.stop();
+  });
+
+  it('prints an operator URL and a viewer URL', () => {
+    expect(agent.url).toContain(`token=${'o'.repeat(32)}`);
+    expect(agent.viewerUrl).toContain(`token=${'v'.repeat(32)}`);
+  });
+
+  it('lets a viewer read but not act (403), and audits an operator by token name', async () => {
+    const payload = JSON.stringify({ target: { pid: 4242, startTime: 123456 }, change: { op: 'priority', value: { nice: 5 } } });
+    const viewerRead = await get(agent.port, '/api/processes.snapshot', { authorization: `Bearer ${'v'.repeat(32)}` }, 'POST', '{}');
+    expect(viewerRead.status).toBe(200);
+    expect(JSON.parse(viewerRead.body)).toMatchObject({ ok: true, value: { processes: [{ pid: 4242 }] } });
+    applied.length = 0;
+    const viewerAct = await get(agent.port, '/api/changes.apply', { authorization: `Bearer ${'v'.repeat(32)}`, 'content-type': 'application/json' }, 'POST', payload);
+    expect(viewerAct.status).toBe(403);
+    expect(JSON.parse(viewerAct.body)).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    expect(applied.filter((call) => call.channel === 'changes.apply')).toEqual([]);
+    const operatorAct = await get(agent.port, '/api/changes.apply', { authorization: `Bearer ${'o'.repeat(32)}` }, 'POST', payload);
+    // This core has no actuator: the request gets through the role check and is answered not-ready.
+    expect(JSON.parse(operatorAct.body)).toMatchObject({ ok: false, error: { code: 'not-ready' } });
+    expect(applied.find((call) => call.channel === 'changes.apply')?.actor).toBe('agent:ops desk');
+    expect((await get(agent.port, '/api/changes.apply', {}, 'POST', payload)).status).toBe(401);
+    expect((await get(agent.port, '/api/processes.snapshot', { authorization: `Bearer ${'o'.repeat(32)}` }, 'POST', '{nope')).status).toBe(400);
+  });
+
+  it('refuses the viewer on the WebSocket for acting channels', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${agent.port}/ws?token=${'v'.repeat(32)}`);
+    const response = new Promise<{ result: { ok: boolean; error?: { code: string } } }>((resolve) =>
+      ws.on('message', (data) => {
+        const message = JSON.parse(String(data));
+        if (message.type === 'response') resolve(message);
+      }),
+    );
+    await new Promise((resolve) => ws.once('open', resolve));
+    ws.send(JSON.stringify({ type: 'request', id: 9, channel: 'changes.restoreAll', payload: {} }));
+    expect((await response).result).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    ws.close();
+  });
+
+  it('serves /metrics in Prometheus text format to token holders', async () => {
+    expect((await get(agent.port, '/metrics')).status).toBe(401);
+    const res = await get(agent.port, '/metrics', { authorization: `Bearer ${'v'.repeat(32)}` });
+    expect(res.status).toBe(200);
+    expect(String(res.headers['content-type'])).toContain('version=0.0.4');
+    const families = parsePrometheusTextFormat(res.body) as Array<{ name: string; type: string; metrics: Array<{ value: string; labels?: Record<string, string> }> }>;
+    const byName = new Map(families.map((family) => [family.name, family]));
+    expect(Number(byName.get('allot_system_cpu_percent')!.metrics[0]!.value)).toBe(12.5);
+    expect(byName.get('allot_core_cpu_percent')!.metrics.map((m) => m.labels?.['core'])).toEqual(['0', '1']);
+    expect(byName.get('allot_program_cpu_percent')!.metrics[0]!.labels?.['name']).toBe('fixture');
+    expect(byName.get('allot_memory_total_bytes')!.type).toBe('GAUGE');
   });
 });

@@ -1,0 +1,76 @@
+// Prometheus text exposition (format 0.0.4) of the latest sample: system, per-program CPU and
+// memory, and whatever extra families the core adds (forecasts, engine actions). With many
+// machines, Prometheus and Grafana are the fleet layer; this is what they scrape.
+import type { Sample } from '../../src-shared/domain';
+import { groupByProgram } from '../monitor/programs';
+
+export interface MetricFamily {
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+  samples: Array<{ labels?: Record<string, string>; value: number }>;
+}
+
+/** Escape a label value: backslash, double quote and newline. */
+export function escapeLabel(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return 'NaN';
+  if (value === Infinity) return '+Inf';
+  if (value === -Infinity) return '-Inf';
+  return String(value);
+}
+
+export function renderFamilies(families: readonly MetricFamily[]): string {
+  const lines: string[] = [];
+  for (const family of families) {
+    if (family.samples.length === 0) continue;
+    lines.push(`# HELP ${family.name} ${family.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`);
+    lines.push(`# TYPE ${family.name} ${family.type}`);
+    for (const sample of family.samples) {
+      const labels = sample.labels && Object.keys(sample.labels).length
+        ? `{${Object.entries(sample.labels).map(([key, value]) => `${key}="${escapeLabel(value)}"`).join(',')}}`
+        : '';
+      lines.push(`${family.name}${labels} ${formatValue(sample.value)}`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+const gauge = (name: string, help: string, samples: MetricFamily['samples']): MetricFamily => ({ name, help, type: 'gauge', samples });
+const one = (value: number | undefined): MetricFamily['samples'] => (value === undefined ? [] : [{ value }]);
+
+/** Families describing one sample; `topPrograms` bounds the per-program series (label cardinality). */
+export function sampleFamilies(sample: Sample, topPrograms = 50): MetricFamily[] {
+  const { system } = sample;
+  const programs = groupByProgram(sample.processes)
+    .sort((a, b) => b.cpuPercent - a.cpuPercent || b.rssBytes - a.rssBytes)
+    .slice(0, topPrograms);
+  const psi = (['cpu', 'memory', 'io'] as const).flatMap((resource) => {
+    const value = system.psi?.[resource];
+    return value ? [{ labels: { resource, kind: 'some' }, value: value.someAvg10 }, ...(value.fullAvg10 !== undefined ? [{ labels: { resource, kind: 'full' }, value: value.fullAvg10 }] : [])] : [];
+  });
+  return [
+    gauge('allot_system_cpu_percent', 'CPU use of the whole machine, 100 = all cores busy.', one(system.cpuPercent)),
+    gauge('allot_core_cpu_percent', 'CPU use per logical core, 100 = the core busy.', system.cores.map((core) => ({ labels: { core: String(core.core) }, value: core.cpuPercent }))),
+    gauge('allot_memory_total_bytes', 'Physical memory.', one(system.memory.totalBytes)),
+    gauge('allot_memory_used_bytes', 'Memory in use.', one(system.memory.usedBytes)),
+    gauge('allot_memory_available_bytes', 'Memory available for new work without swapping.', one(system.memory.availableBytes)),
+    gauge('allot_swap_total_bytes', 'Swap space.', one(system.memory.swapTotalBytes)),
+    gauge('allot_swap_used_bytes', 'Swap in use.', one(system.memory.swapUsedBytes)),
+    gauge('allot_load_average', 'Load average.', system.loadAvg ? (['1m', '5m', '15m'] as const).map((window, i) => ({ labels: { window }, value: system.loadAvg![i]! })) : []),
+    gauge('allot_pressure_avg10_percent', 'Pressure stall information: share of time tasks stalled, 10 s average.', psi),
+    gauge('allot_disk_read_bytes_per_second', 'Disk reads.', (system.disks ?? []).map((disk) => ({ labels: { device: disk.device }, value: disk.readBytesPerSec }))),
+    gauge('allot_disk_write_bytes_per_second', 'Disk writes.', (system.disks ?? []).map((disk) => ({ labels: { device: disk.device }, value: disk.writeBytesPerSec }))),
+    gauge('allot_network_receive_bytes_per_second', 'Network receive rate.', (system.net ?? []).map((net) => ({ labels: { iface: net.iface }, value: net.rxBytesPerSec }))),
+    gauge('allot_network_transmit_bytes_per_second', 'Network transmit rate.', (system.net ?? []).map((net) => ({ labels: { iface: net.iface }, value: net.txBytesPerSec }))),
+    gauge('allot_processes', 'Number of processes.', one(system.processCount)),
+    gauge('allot_program_cpu_percent', `CPU use per program (top ${topPrograms} by CPU), 100 = one core.`, programs.map((program) => ({ labels: { program: program.programId, name: program.name }, value: program.cpuPercent }))),
+    gauge('allot_program_resident_bytes', `Resident memory per program (top ${topPrograms} by CPU).`, programs.map((program) => ({ labels: { program: program.programId, name: program.name }, value: program.rssBytes }))),
+    gauge('allot_program_processes', `Processes per program (top ${topPrograms} by CPU).`, programs.map((program) => ({ labels: { program: program.programId, name: program.name }, value: program.count }))),
+    gauge('allot_collector_cpu_milliseconds', 'CPU time the collector spent on the last sample.', one(sample.collectCpuMs)),
+    gauge('allot_sample_timestamp_seconds', 'When the last sample was taken (Unix time).', one(sample.at / 1000)),
+  ];
+}
