@@ -1,30 +1,85 @@
+// App shell: data-driven sidebar navigation, connection state, the active view, dialogs and toasts.
+// Global keys: Ctrl/Cmd+F focuses the process search.
 import { useEffect } from 'react';
 import { useStore } from './store';
-import { ProcessesView } from './views/ProcessesView';
+import { NAV_ITEMS } from './views/nav';
+import { SEARCH_INPUT_ID } from './views/ProcessesView';
+import { ConnectedOverrideDialog } from './components/OverrideDialog';
+import { ConfirmEndDialog } from './components/ConfirmEndDialog';
+import { Toasts } from './components/Toasts';
+import { useDarkMode } from './components/theme';
 
 export function App() {
   const connect = useStore((state) => state.connect);
   const connection = useStore((state) => state.connection);
   const appInfo = useStore((state) => state.appInfo);
   const systemInfo = useStore((state) => state.systemInfo);
+  const view = useStore((state) => state.view);
+  const setView = useStore((state) => state.setView);
+  const theme = useStore((state) => state.settings?.theme);
+  const dark = useDarkMode(theme);
   useEffect(() => connect(), [connect]);
+
+  useEffect(() => {
+    const root = document.documentElement;
+    if (theme === 'light' || theme === 'dark') root.dataset['theme'] = theme;
+    else delete root.dataset['theme'];
+  }, [theme]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent): void => {
+      if ((event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === 'f') {
+        event.preventDefault();
+        if (useStore.getState().view !== 'processes') useStore.getState().setView('processes');
+        requestAnimationFrame(() => {
+          const input = document.getElementById(SEARCH_INPUT_ID) as HTMLInputElement | null;
+          input?.focus();
+          input?.select();
+        });
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+
+  const active = NAV_ITEMS.find((item) => item.id === view) ?? NAV_ITEMS[0]!;
+  const connectionText = connection === 'open' ? 'Live' : connection === 'connecting' ? 'Connecting…' : 'Disconnected';
   return (
     <div className="app">
       <nav className="sidebar" aria-label="Views">
         <div className="brand">Allot</div>
-        <button type="button" className="nav-item active" aria-current="page">
-          Processes
-        </button>
-        <div className="sidebar-footer">
+        {NAV_ITEMS.map((item) => (
+          <button
+            key={item.id}
+            type="button"
+            className={`nav-item${item.id === active.id ? ' active' : ''}`}
+            aria-current={item.id === active.id ? 'page' : undefined}
+            data-view={item.id}
+            onClick={() => setView(item.id)}
+          >
+            <span className="nav-icon" aria-hidden="true">
+              {item.icon}
+            </span>
+            {item.label}
+          </button>
+        ))}
+        <div className="sidebar-footer" role="status" aria-label="Connection">
           <span className={`dot ${connection}`} aria-hidden="true" />
-          <span>{connection === 'open' ? 'Live' : connection === 'connecting' ? 'Connecting…' : 'Disconnected'}</span>
+          <span data-testid="connection-state">{connectionText}</span>
           {systemInfo && <div className="host">{systemInfo.hostname}</div>}
-          {appInfo && <div className="host">v{appInfo.version} · {appInfo.collector}</div>}
+          {appInfo && (
+            <div className="host">
+              v{appInfo.version} · {appInfo.collector}
+            </div>
+          )}
         </div>
       </nav>
-      <main className="content">
-        <ProcessesView />
+      <main className="content" aria-label={active.label}>
+        {active.render({ dark })}
       </main>
+      <ConnectedOverrideDialog />
+      <ConfirmEndDialog />
+      <Toasts />
     </div>
   );
 }

@@ -1,75 +1,219 @@
 // Virtualized process table: only the rows in view are in the DOM, so 1,000+ processes update
-// every second without layout cost proportional to the list.
-import { useRef } from 'react';
+// every second without layout cost proportional to the list. Flat, tree and grouped rows come
+// precomputed (process-rows.ts); this component only draws them and reports clicks and keys.
+import { memo, useEffect, useRef, type KeyboardEvent, type MouseEvent } from 'react';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import type { ProcessSample } from '../../src-shared/domain';
-import { PROCESS_COLUMNS } from './process-columns';
+import { columnUnavailable, heatLevel, type ProcessColumn } from './process-columns';
+import { GROUP_COLUMN_IDS, type DisplayRow } from './process-rows';
 
 export const ROW_HEIGHT_PX = 26;
 
-export interface ProcessTableProps {
-  rows: readonly ProcessSample[];
-  sort: { column: string; direction: 'asc' | 'desc' };
-  onSort(column: string): void;
+export interface HeatScale {
+  logicalCores: number;
+  totalMemoryBytes: number;
 }
 
-const gridTemplate = PROCESS_COLUMNS.map((column) => column.width).join(' ');
+export interface ProcessTableProps {
+  rows: readonly DisplayRow[];
+  columns: readonly ProcessColumn[];
+  sort: { column: string; direction: 'asc' | 'desc' };
+  onSort(column: string): void;
+  selected?: ReadonlySet<string>;
+  /** Index of the row to keep in view (the moving end of the selection). */
+  focusIndex?: number;
+  heatScale?: HeatScale;
+  mode?: 'flat' | 'tree' | 'grouped';
+  onRowClick?(row: DisplayRow, event: MouseEvent): void;
+  onRowDoubleClick?(row: DisplayRow): void;
+  onContextMenu?(row: DisplayRow, event: MouseEvent): void;
+  onToggle?(key: string): void;
+  onKeyDown?(event: KeyboardEvent<HTMLDivElement>): void;
+}
 
-export function ProcessTable({ rows, sort, onSort }: ProcessTableProps) {
+const DEFAULT_SCALE: HeatScale = { logicalCores: 1, totalMemoryBytes: 1 };
+const NO_SELECTION: ReadonlySet<string> = new Set();
+
+function Cell({ column, row, scale }: { column: ProcessColumn; row: DisplayRow; scale: HeatScale }) {
+  const process = row.process;
+  if (row.kind === 'group' && !GROUP_COLUMN_IDS.has(column.id)) {
+    return <div role="gridcell" className={`cell ${column.align}`} data-column={column.id} />;
+  }
+  const text = column.format(process);
+  if (text === '' && row.kind === 'process') {
+    const missing = columnUnavailable(column, process);
+    if (missing) {
+      return (
+        <div role="gridcell" className={`cell ${column.align}`} data-column={column.id}>
+          <span className="na" title={missing.title} data-reason={missing.reason}>
+            n/a
+          </span>
+        </div>
+      );
+    }
+  }
+  let heat = 0;
+  if (column.heat) {
+    const value = column.value(process);
+    if (typeof value === 'number') heat = heatLevel(column.heat, value, scale);
+  }
+  return (
+    <div role="gridcell" className={`cell ${column.align}${heat ? ` heat-${column.heat} heat${heat}` : ''}`} data-column={column.id}>
+      {text}
+    </div>
+  );
+}
+
+function NameCell({ row, mode, onToggle }: { row: DisplayRow; mode: ProcessTableProps['mode']; onToggle?: (key: string) => void }) {
+  const indent = mode === 'flat' ? 0 : row.depth * 14;
+  const toggle =
+    mode !== 'flat' && row.hasChildren ? (
+      <button
+        type="button"
+        className="toggle"
+        aria-label={`${row.expanded ? 'Collapse' : 'Expand'} ${row.process.name}`}
+        aria-expanded={row.expanded}
+        onClick={(event) => {
+          event.stopPropagation();
+          onToggle?.(row.key);
+        }}
+      >
+        {row.expanded ? '▾' : '▸'}
+      </button>
+    ) : mode !== 'flat' ? (
+      <span className="toggle-spacer" />
+    ) : null;
+  return (
+    <div role="gridcell" className="cell left name-cell" data-column="name" title={row.process.cmdline || row.process.name}>
+      {indent > 0 && <span className="indent" style={{ width: indent }} />}
+      {toggle}
+      <span className="name-text">{row.process.name}</span>
+      {row.kind === 'group' && <span className="count"> ({row.members.length})</span>}
+    </div>
+  );
+}
+
+interface RowProps {
+  row: DisplayRow;
+  index: number;
+  start: number;
+  columns: readonly ProcessColumn[];
+  gridTemplate: string;
+  selected: boolean;
+  scale: HeatScale;
+  mode: ProcessTableProps['mode'];
+  /** The latest props, through a ref that keeps its identity, so memo skips rows that did not change. */
+  handlers: { current: ProcessTableProps };
+}
+
+const Row = memo(function Row({ row, index, start, columns, gridTemplate, selected, scale, mode, handlers }: RowProps) {
+  return (
+    <div
+      role="row"
+      aria-rowindex={index + 2}
+      aria-selected={selected}
+      aria-level={mode === 'tree' || mode === 'grouped' ? row.depth + 1 : undefined}
+      aria-expanded={row.hasChildren && mode !== 'flat' ? row.expanded : undefined}
+      data-pid={row.kind === 'process' ? row.process.pid : undefined}
+      data-key={row.key}
+      className={`process-row${index % 2 ? ' odd' : ''}${selected ? ' selected' : ''}${row.kind === 'group' ? ' group' : ''}`}
+      style={{ gridTemplateColumns: gridTemplate, transform: `translateY(${start}px)`, height: ROW_HEIGHT_PX }}
+      onClick={(event) => handlers.current.onRowClick?.(row, event)}
+      onDoubleClick={() => handlers.current.onRowDoubleClick?.(row)}
+      onContextMenu={(event) => {
+        if (!handlers.current.onContextMenu) return;
+        event.preventDefault();
+        handlers.current.onContextMenu(row, event);
+      }}
+    >
+      {columns.map((column) =>
+        column.id === 'name' ? (
+          <NameCell key="name" row={row} mode={mode} onToggle={(key) => handlers.current.onToggle?.(key)} />
+        ) : (
+          <Cell key={column.id} column={column} row={row} scale={scale} />
+        ),
+      )}
+    </div>
+  );
+});
+
+export function ProcessTable(props: ProcessTableProps) {
+  const { rows, columns, sort, onSort, focusIndex, mode = 'flat' } = props;
+  const selected = props.selected ?? NO_SELECTION;
+  const scale = props.heatScale ?? DEFAULT_SCALE;
   const scrollRef = useRef<HTMLDivElement>(null);
+  const handlers = useRef(props);
+  handlers.current = props;
+  const gridTemplate = columns.map((column) => column.width).join(' ');
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
     estimateSize: () => ROW_HEIGHT_PX,
     overscan: 8,
-    getItemKey: (index) => {
-      const row = rows[index];
-      return row ? `${row.pid}:${row.startTime}` : index;
-    },
+    // Rows are keyed by slot, not by process: when the sort order churns every tick, React then
+    // rewrites text in the same DOM nodes instead of moving and re-creating rows.
+    // Without layout (tests, first paint) assume a typical viewport.
+    initialRect: { width: 1200, height: 600 },
   });
+  useEffect(() => {
+    if (focusIndex !== undefined && focusIndex >= 0 && focusIndex < rows.length) virtualizer.scrollToIndex(focusIndex, { align: 'auto' });
+    // Only when the focus moves, not on every tick.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [focusIndex]);
+  const minWidth = columns.reduce((sum, column) => sum + (Number.parseInt(/\d+/.exec(column.width)?.[0] ?? '80', 10) || 80), 0);
   return (
-    <div className="process-table" role="table" aria-label="Processes" aria-rowcount={rows.length + 1}>
-      <div className="process-row header" role="row" style={{ gridTemplateColumns: gridTemplate }}>
-        {PROCESS_COLUMNS.map((column) => {
-          const active = sort.column === column.id;
-          return (
-            <div
-              key={column.id}
-              role="columnheader"
-              aria-sort={active ? (sort.direction === 'asc' ? 'ascending' : 'descending') : 'none'}
-              className={`cell ${column.align}`}
-            >
-              <button type="button" data-column={column.id} onClick={() => onSort(column.id)} title={`Sort by ${column.label}`}>
-                {column.label}
-                <span className="sort-mark" aria-hidden="true">
-                  {active ? (sort.direction === 'asc' ? '▲' : '▼') : ''}
-                </span>
-              </button>
-            </div>
-          );
-        })}
-      </div>
-      <div className="process-scroll" ref={scrollRef}>
-        <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-          {virtualizer.getVirtualItems().map((item) => {
-            const process = rows[item.index]!;
-            return (
-              <div
-                key={item.key}
-                role="row"
-                aria-rowindex={item.index + 2}
-                data-pid={process.pid}
-                className={`process-row${item.index % 2 ? ' odd' : ''}`}
-                style={{ gridTemplateColumns: gridTemplate, transform: `translateY(${item.start}px)`, height: ROW_HEIGHT_PX }}
-              >
-                {PROCESS_COLUMNS.map((column) => (
-                  <div key={column.id} role="cell" className={`cell ${column.align}`} data-column={column.id}>
-                    {column.format(process)}
-                  </div>
-                ))}
-              </div>
-            );
-          })}
+    <div
+      className="process-table"
+      role={mode === 'flat' ? 'grid' : 'treegrid'}
+      aria-label="Processes"
+      aria-rowcount={rows.length + 1}
+      aria-multiselectable="true"
+      tabIndex={0}
+      onKeyDown={props.onKeyDown}
+    >
+      <div className="process-hscroll">
+        <div className="process-inner" style={{ minWidth }}>
+          <div className="process-row header" role="row" style={{ gridTemplateColumns: gridTemplate }}>
+            {columns.map((column) => {
+              const active = sort.column === column.id;
+              return (
+                <div
+                  key={column.id}
+                  role="columnheader"
+                  aria-sort={active ? (sort.direction === 'asc' ? 'ascending' : 'descending') : 'none'}
+                  className={`cell ${column.align}`}
+                >
+                  <button type="button" data-column={column.id} onClick={() => onSort(column.id)} title={`${column.description} (sort)`}>
+                    {column.label}
+                    <span className="sort-mark" aria-hidden="true">
+                      {active ? (sort.direction === 'asc' ? '▲' : '▼') : ''}
+                    </span>
+                  </button>
+                </div>
+              );
+            })}
+          </div>
+          <div className="process-scroll" ref={scrollRef}>
+          <div className="process-body" role="rowgroup" style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+            {virtualizer.getVirtualItems().map((item) => {
+              const row = rows[item.index];
+              if (!row) return null;
+              return (
+                <Row
+                  key={item.key}
+                  row={row}
+                  index={item.index}
+                  start={item.start}
+                  columns={columns}
+                  gridTemplate={gridTemplate}
+                  selected={selected.has(row.key)}
+                  scale={scale}
+                  mode={mode}
+                  handlers={handlers}
+                />
+              );
+            })}
+          </div>
+          </div>
         </div>
       </div>
     </div>

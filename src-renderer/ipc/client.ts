@@ -144,3 +144,8 @@ let transport: Transport | undefined;
 export function client(): Transport {
   return (transport ??= pickTransport());
 }
+
+/** Replace the transport (component and store tests pass a fake typed as Transport). */
+export function setClient(next: Transport | undefined): void {
+  transport = next;
+}

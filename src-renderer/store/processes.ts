@@ -1,14 +1,30 @@
-// Processes slice: the latest process list and system summary, plus the table's sort and filter.
+// Processes slice: the latest process list and system summary, a short per-process history for the
+// details pane, and the table's view state (mode, sort, filter, columns, expansion, selection).
+// Column choice and mode persist in localStorage.
 import type { StateCreator } from 'zustand';
 import type { Tick } from '../../src-shared/contract';
 import type { ProcessSample, SystemSample } from '../../src-shared/domain';
+import { DEFAULT_COLUMN_IDS, normalizeColumnIds } from '../components/process-columns';
+import { processKey, type ViewMode } from '../components/process-rows';
 import type { AppState } from './index';
+import { appendPerf, perfCapacity } from './perf';
 
 export type SortDirection = 'asc' | 'desc';
 export interface SortState {
   column: string;
   direction: SortDirection;
 }
+
+/** Points of per-process history kept for the details pane (2 minutes at 1 s). */
+export const PROCESS_HISTORY_POINTS = 120;
+
+export interface ProcessHistory {
+  at: number[];
+  cpuPercent: number[];
+  rssBytes: number[];
+}
+
+export type SelectMode = 'single' | 'toggle' | 'range';
 
 export interface ProcessesSlice {
   processes: ProcessSample[];
@@ -17,28 +33,181 @@ export interface ProcessesSlice {
   seq: number;
   sort: SortState;
   filter: string;
+  mode: ViewMode;
+  columns: string[];
+  /** Tree mode: processes whose children are hidden. */
+  collapsed: ReadonlySet<string>;
+  /** Grouped mode: groups whose members are shown. */
+  expandedGroups: ReadonlySet<string>;
+  selected: readonly string[];
+  /** Where a shift-click range starts and arrow keys move from. */
+  anchor?: string;
+  /** Per-process history, mutated in place each tick; `historyVersion` changes when it does. */
+  processHistory: Map<string, ProcessHistory>;
+  historyVersion: number;
   applyTick(tick: Tick): void;
   setSort(column: string): void;
   setFilter(filter: string): void;
+  setMode(mode: ViewMode): void;
+  setColumns(ids: readonly string[]): void;
+  toggleExpanded(key: string): void;
+  select(key: string, mode: SelectMode, orderedKeys: readonly string[]): void;
+  /** Move the selection by `delta` rows within `orderedKeys` (arrow keys). */
+  moveSelection(delta: number, orderedKeys: readonly string[], extend: boolean): void;
+  clearSelection(): void;
 }
 
-export const createProcessesSlice: StateCreator<AppState, [], [], ProcessesSlice> = (set) => ({
+const COLUMNS_KEY = 'allot.columns';
+const MODE_KEY = 'allot.viewMode';
+
+function storage(): Storage | undefined {
+  try {
+    return typeof localStorage === 'undefined' ? undefined : localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+export function loadColumns(): string[] {
+  try {
+    const raw = storage()?.getItem(COLUMNS_KEY);
+    if (raw) {
+      const parsed: unknown = JSON.parse(raw);
+      if (Array.isArray(parsed)) return normalizeColumnIds(parsed);
+    }
+  } catch {
+    // A corrupt entry falls back to the defaults.
+  }
+  return [...DEFAULT_COLUMN_IDS];
+}
+
+function loadMode(): ViewMode {
+  const raw = storage()?.getItem(MODE_KEY);
+  return raw === 'tree' || raw === 'grouped' ? raw : 'flat';
+}
+
+/** Append this tick to each process's history and forget processes that are gone. */
+export function updateProcessHistory(history: Map<string, ProcessHistory>, at: number, processes: readonly ProcessSample[]): void {
+  const live = new Set<string>();
+  for (const process of processes) {
+    const key = processKey(process);
+    live.add(key);
+    let entry = history.get(key);
+    if (!entry) history.set(key, (entry = { at: [], cpuPercent: [], rssBytes: [] }));
+    entry.at.push(at);
+    entry.cpuPercent.push(process.cpuPercent);
+    entry.rssBytes.push(process.rssBytes);
+    if (entry.at.length > PROCESS_HISTORY_POINTS) {
+      entry.at.shift();
+      entry.cpuPercent.shift();
+      entry.rssBytes.shift();
+    }
+  }
+  for (const key of history.keys()) if (!live.has(key)) history.delete(key);
+}
+
+const TEXT_COLUMNS = new Set(['name', 'user', 'state', 'cmdline', 'exe', 'cgroup', 'programId', 'schedPolicy', 'ioClass']);
+
+export const createProcessesSlice: StateCreator<AppState, [], [], ProcessesSlice> = (set, get) => ({
   processes: [],
   seq: -1,
   sort: { column: 'cpuPercent', direction: 'desc' },
   filter: '',
+  mode: loadMode(),
+  columns: loadColumns(),
+  collapsed: new Set(),
+  expandedGroups: new Set(),
+  selected: [],
+  processHistory: new Map(),
+  historyVersion: 0,
   applyTick(tick) {
-    set({ processes: tick.sample.processes, system: tick.sample.system, sampleAt: tick.sample.at, seq: tick.seq });
+    const { sample } = tick;
+    const state = get();
+    updateProcessHistory(state.processHistory, sample.at, sample.processes);
+    const capacity = perfCapacity(state.settings?.intervalMs ?? state.appInfo?.intervalMs ?? 1000);
+    // One set per tick: one notification, one render.
+    set({
+      processes: sample.processes,
+      system: sample.system,
+      sampleAt: sample.at,
+      seq: tick.seq,
+      historyVersion: state.historyVersion + 1,
+      perf: appendPerf(state.perf, sample, capacity),
+      perfCapacity: capacity,
+    });
   },
   setSort(column) {
     set((state) => ({
       sort:
         state.sort.column === column
           ? { column, direction: state.sort.direction === 'asc' ? 'desc' : 'asc' }
-          : { column, direction: column === 'name' || column === 'user' || column === 'state' ? 'asc' : 'desc' },
+          : { column, direction: TEXT_COLUMNS.has(column) ? 'asc' : 'desc' },
     }));
   },
   setFilter(filter) {
     set({ filter });
+  },
+  setMode(mode) {
+    storage()?.setItem(MODE_KEY, mode);
+    set({ mode });
+  },
+  setColumns(ids) {
+    const columns = normalizeColumnIds(ids);
+    storage()?.setItem(COLUMNS_KEY, JSON.stringify(columns));
+    set({ columns });
+  },
+  toggleExpanded(key) {
+    if (key.startsWith('group:')) {
+      set((state) => {
+        const next = new Set(state.expandedGroups);
+        if (!next.delete(key)) next.add(key);
+        return { expandedGroups: next };
+      });
+    } else {
+      set((state) => {
+        const next = new Set(state.collapsed);
+        if (!next.delete(key)) next.add(key);
+        return { collapsed: next };
+      });
+    }
+  },
+  select(key, mode, orderedKeys) {
+    set((state) => {
+      if (mode === 'toggle') {
+        const selected = state.selected.includes(key) ? state.selected.filter((k) => k !== key) : [...state.selected, key];
+        return { selected, anchor: key };
+      }
+      if (mode === 'range' && state.anchor !== undefined) {
+        const from = orderedKeys.indexOf(state.anchor);
+        const to = orderedKeys.indexOf(key);
+        if (from >= 0 && to >= 0) {
+          const [lo, hi] = from <= to ? [from, to] : [to, from];
+          return { selected: orderedKeys.slice(lo, hi + 1) };
+        }
+      }
+      return { selected: [key], anchor: key };
+    });
+  },
+  moveSelection(delta, orderedKeys, extend) {
+    if (orderedKeys.length === 0) return;
+    const state = get();
+    const current = state.selected.length > 0 ? state.selected[state.selected.length - 1]! : undefined;
+    const index = current === undefined ? -1 : orderedKeys.indexOf(current);
+    const nextIndex = index < 0 ? (delta > 0 ? 0 : orderedKeys.length - 1) : Math.min(orderedKeys.length - 1, Math.max(0, index + delta));
+    const key = orderedKeys[nextIndex]!;
+    if (extend && state.anchor !== undefined) {
+      const from = orderedKeys.indexOf(state.anchor);
+      if (from >= 0) {
+        const [lo, hi] = from <= nextIndex ? [from, nextIndex] : [nextIndex, from];
+        // Keep the moving end last so the next arrow continues from it.
+        const range = orderedKeys.slice(lo, hi + 1).filter((k) => k !== key);
+        set({ selected: [...range, key] });
+        return;
+      }
+    }
+    set({ selected: [key], anchor: key });
+  },
+  clearSelection() {
+    set({ selected: [], anchor: undefined });
   },
 });

@@ -1,19 +1,203 @@
-// Processes view: summary header, search box and the live, sortable process table.
-import { useDeferredValue, useMemo } from 'react';
-import { useStore } from '../store';
-import { ProcessTable } from '../components/ProcessTable';
-import { visibleProcesses } from '../components/process-columns';
+// Processes view: summary header, toolbar (mode, columns, search), the live virtualized table with
+// multi-select, context menu and keyboard, and the details pane of the selected process.
+import { useCallback, useDeferredValue, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import type { Operation } from '../../src-shared/actions';
+import type { ProcessSample } from '../../src-shared/domain';
 import { formatBytes, formatPercent } from '../../src-shared/format';
+import { useStore } from '../store';
+import { ProcessTable, type HeatScale } from '../components/ProcessTable';
+import { columnById, type ProcessColumn } from '../components/process-columns';
+import { buildRows, programOf, type DisplayRow, type ViewMode } from '../components/process-rows';
+import { ContextMenu, type MenuItem } from '../components/ContextMenu';
+import { ColumnChooser } from '../components/ColumnChooser';
+import { DetailsPane } from '../components/DetailsPane';
+import { copyText } from '../components/clipboard';
 
-export function ProcessesView() {
+export const SEARCH_INPUT_ID = 'process-search';
+
+const MODES: { id: ViewMode; label: string }[] = [
+  { id: 'flat', label: 'List' },
+  { id: 'tree', label: 'Tree' },
+  { id: 'grouped', label: 'Programs' },
+];
+
+export interface ProcessesViewProps {
+  dark: boolean;
+}
+
+export function ProcessesView({ dark }: ProcessesViewProps) {
   const processes = useStore((state) => state.processes);
   const system = useStore((state) => state.system);
   const sort = useStore((state) => state.sort);
   const filter = useStore((state) => state.filter);
-  const setSort = useStore((state) => state.setSort);
-  const setFilter = useStore((state) => state.setFilter);
+  const mode = useStore((state) => state.mode);
+  const columnIds = useStore((state) => state.columns);
+  const collapsed = useStore((state) => state.collapsed);
+  const expandedGroups = useStore((state) => state.expandedGroups);
+  const selected = useStore((state) => state.selected);
+  const systemInfo = useStore((state) => state.systemInfo);
+  const detailsOpen = useStore((state) => state.detailsOpen);
+  const transportKind = useStore((state) => state.transportKind);
+  const actions = useStore.getState();
+
   const deferredFilter = useDeferredValue(filter);
-  const rows = useMemo(() => visibleProcesses(processes, deferredFilter, sort), [processes, deferredFilter, sort]);
+  const rows = useMemo(
+    () => buildRows(processes, { mode, filter: deferredFilter, sort, collapsed, expandedGroups }),
+    [processes, mode, deferredFilter, sort, collapsed, expandedGroups],
+  );
+  const keys = useMemo(() => rows.map((row) => row.key), [rows]);
+  const selectedSet = useMemo(() => new Set(selected), [selected]);
+  const columns = useMemo(() => columnIds.map((id) => columnById(id)).filter((c): c is ProcessColumn => !!c), [columnIds]);
+  const heatScale = useMemo<HeatScale>(
+    () => ({ logicalCores: systemInfo?.logicalCores ?? system?.cores.length ?? 1, totalMemoryBytes: system?.memory.totalBytes ?? systemInfo?.totalMemoryBytes ?? 1 }),
+    [systemInfo, system?.cores.length, system?.memory.totalBytes],
+  );
+  const byKey = useMemo(() => new Map(rows.map((row) => [row.key, row])), [rows]);
+  const focusKey = selected[selected.length - 1];
+  const focusIndex = focusKey === undefined ? undefined : keys.indexOf(focusKey);
+
+  /** The processes a selection means: group rows stand for their members. */
+  const selectedProcesses = useMemo((): ProcessSample[] => {
+    const out = new Map<string, ProcessSample>();
+    for (const key of selected) {
+      const row = byKey.get(key);
+      if (!row) continue;
+      if (row.kind === 'group') for (const member of row.members) out.set(`${member.pid}:${member.startTime}`, member);
+      else out.set(key, row.process);
+    }
+    return [...out.values()];
+  }, [selected, byKey]);
+  const detailProcess = useMemo(() => {
+    const row = focusKey === undefined ? undefined : byKey.get(focusKey);
+    return row?.kind === 'process' ? row.process : undefined;
+  }, [focusKey, byKey]);
+
+  const [menu, setMenu] = useState<{ x: number; y: number; targets: ProcessSample[]; program: string } | undefined>();
+  const closeMenu = useCallback(() => setMenu(undefined), []);
+
+  const keysRef = useRef(keys);
+  keysRef.current = keys;
+  const onRowClick = useCallback((row: DisplayRow, event: MouseEvent) => {
+    const selectMode = event.shiftKey ? 'range' : event.ctrlKey || event.metaKey ? 'toggle' : 'single';
+    useStore.getState().select(row.key, selectMode, keysRef.current);
+  }, []);
+
+  const onContextMenu = useCallback(
+    (row: DisplayRow, event: MouseEvent) => {
+      const state = useStore.getState();
+      if (!state.selected.includes(row.key)) state.select(row.key, 'single', keysRef.current);
+      const inSelection = state.selected.includes(row.key);
+      let targets: ProcessSample[];
+      if (inSelection) {
+        const set = new Map<string, ProcessSample>();
+        for (const key of state.selected) {
+          const r = byKey.get(key);
+          if (r?.kind === 'group') r.members.forEach((m) => set.set(`${m.pid}:${m.startTime}`, m));
+          else if (r) set.set(key, r.process);
+        }
+        targets = [...set.values()];
+      } else targets = row.kind === 'group' ? row.members : [row.process];
+      setMenu({ x: event.clientX, y: event.clientY, targets, program: row.kind === 'group' ? row.programId : programOf(row.process) });
+    },
+    [byKey, keysRef],
+  );
+
+  const openOverride = (targets: ProcessSample[], preset?: Operation): void => {
+    if (targets.length > 0) actions.openDialog({ kind: 'override', targets, preset });
+  };
+  const confirmEnd = (targets: ProcessSample[]): void => {
+    if (targets.length > 0) actions.openDialog({ kind: 'confirmEnd', targets });
+  };
+
+  const menuItems = (targets: ProcessSample[], program: string): MenuItem[] => {
+    const first = targets[0];
+    const anyStopped = targets.some((t) => t.state === 'stopped');
+    const browser = transportKind !== 'electron';
+    return [
+      { id: 'priority', label: 'Set priority…', run: () => openOverride(targets, 'priority') },
+      { id: 'affinity', label: 'Set affinity…', run: () => openOverride(targets, 'affinity') },
+      { id: 'ioPriority', label: 'Set I/O priority…', run: () => openOverride(targets, 'ioPriority') },
+      { id: 'limits', label: 'Limits (CPU cap, memory)…', run: () => openOverride(targets, 'cpuCap') },
+      {
+        id: 'suspend',
+        label: anyStopped ? 'Resume' : 'Suspend',
+        separatorBefore: true,
+        run: () => void actions.setSuspended(targets, !anyStopped),
+      },
+      { id: 'end', label: targets.length > 1 ? `End ${targets.length} tasks…` : 'End task…', danger: true, run: () => confirmEnd(targets) },
+      {
+        id: 'copy',
+        label: 'Copy command line',
+        separatorBefore: true,
+        disabled: !first,
+        run: () =>
+          void copyText(targets.map((t) => t.cmdline || t.name).join('\n')).then((ok) =>
+            actions.pushToast(ok ? 'info' : 'error', ok ? 'Command line copied' : 'Could not copy to the clipboard'),
+          ),
+      },
+      {
+        id: 'location',
+        label: browser ? 'Open file location (copies the path)' : 'Open file location',
+        disabled: !first?.exe,
+        hint: first?.exe ? undefined : 'the executable path is not readable for this process',
+        run: () =>
+          void copyText(first?.exe ?? '').then((ok) =>
+            actions.pushToast(
+              ok ? 'info' : 'error',
+              ok ? `The browser cannot open folders; copied the executable path: ${first?.exe}` : 'Could not copy to the clipboard',
+            ),
+          ),
+      },
+      { id: 'exclude', label: `Exclude ${program} from engine`, run: () => void actions.excludeProgram(program) },
+      { id: 'details', label: 'Details', separatorBefore: true, run: () => actions.setDetailsOpen(true) },
+    ];
+  };
+
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
+    const state = useStore.getState();
+    switch (event.key) {
+      case 'ArrowDown':
+      case 'ArrowUp':
+        event.preventDefault();
+        state.moveSelection(event.key === 'ArrowDown' ? 1 : -1, keys, event.shiftKey);
+        break;
+      case 'PageDown':
+      case 'PageUp':
+        event.preventDefault();
+        state.moveSelection(event.key === 'PageDown' ? 20 : -20, keys, event.shiftKey);
+        break;
+      case 'Home':
+      case 'End':
+        event.preventDefault();
+        state.moveSelection(event.key === 'End' ? keys.length : -keys.length, keys, event.shiftKey);
+        break;
+      case 'ArrowRight':
+      case 'ArrowLeft': {
+        const row = focusKey ? byKey.get(focusKey) : undefined;
+        if (row?.hasChildren && row.expanded === (event.key === 'ArrowLeft')) {
+          event.preventDefault();
+          state.toggleExpanded(row.key);
+        }
+        break;
+      }
+      case 'Enter':
+        event.preventDefault();
+        state.setDetailsOpen(true);
+        break;
+      case 'Delete':
+        event.preventDefault();
+        confirmEnd(selectedProcesses);
+        break;
+      case 'a':
+        if (event.ctrlKey || event.metaKey) {
+          event.preventDefault();
+          useStore.setState({ selected: keys });
+        }
+        break;
+      default:
+    }
+  };
+
   const memory = system?.memory;
   return (
     <section className="view processes-view" aria-label="Processes">
@@ -24,27 +208,59 @@ export function ProcessesView() {
         </div>
         <div className="metric" data-testid="total-memory">
           <span className="label">Memory</span>
-          <span className="value">
-            {memory ? `${formatBytes(memory.usedBytes)} / ${formatBytes(memory.totalBytes)}` : '–'}
-          </span>
+          <span className="value">{memory ? `${formatBytes(memory.usedBytes)} / ${formatBytes(memory.totalBytes)}` : '–'}</span>
         </div>
         <div className="metric" data-testid="process-count">
           <span className="label">Processes</span>
           <span className="value">{processes.length}</span>
         </div>
-        <input
-          className="search"
-          type="search"
-          placeholder="Search name, PID, user, command line"
-          aria-label="Search processes"
-          value={filter}
-          onChange={(event) => setFilter(event.target.value)}
-        />
+        <div className="toolbar">
+          <div className="segmented" role="group" aria-label="Display mode">
+            {MODES.map((m) => (
+              <button key={m.id} type="button" aria-pressed={mode === m.id} onClick={() => actions.setMode(m.id)}>
+                {m.label}
+              </button>
+            ))}
+          </div>
+          <ColumnChooser columns={columnIds} onChange={actions.setColumns} />
+          <input
+            id={SEARCH_INPUT_ID}
+            className="search"
+            type="search"
+            placeholder="Search name, PID, user, command (Ctrl+F)"
+            aria-label="Search processes"
+            value={filter}
+            onChange={(event) => actions.setFilter(event.target.value)}
+          />
+        </div>
       </header>
-      <ProcessTable rows={rows} sort={sort} onSort={setSort} />
+      <div className="processes-main">
+        <ProcessTable
+          rows={rows}
+          columns={columns}
+          sort={sort}
+          onSort={actions.setSort}
+          selected={selectedSet}
+          focusIndex={focusIndex}
+          heatScale={heatScale}
+          mode={mode}
+          onRowClick={onRowClick}
+          onRowDoubleClick={() => actions.setDetailsOpen(true)}
+          onContextMenu={onContextMenu}
+          onToggle={actions.toggleExpanded}
+          onKeyDown={onKeyDown}
+        />
+        {detailsOpen && detailProcess && <DetailsPane process={detailProcess} dark={dark} onClose={() => actions.setDetailsOpen(false)} />}
+      </div>
       <footer className="status-line" aria-live="polite">
-        {rows.length === processes.length ? `${processes.length} processes` : `${rows.length} of ${processes.length} processes`}
+        {mode === 'grouped'
+          ? `${rows.filter((r) => r.kind === 'group').length} programs, ${processes.length} processes`
+          : rows.length === processes.length
+            ? `${processes.length} processes`
+            : `${rows.length} of ${processes.length} processes`}
+        {selectedProcesses.length > 1 ? ` · ${selectedProcesses.length} selected` : ''}
       </footer>
+      {menu && <ContextMenu x={menu.x} y={menu.y} label="Process actions" items={menuItems(menu.targets, menu.program)} onClose={closeMenu} />}
     </section>
   );
 }

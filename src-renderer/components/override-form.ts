@@ -1,0 +1,158 @@
+// The per-process override dialog's form: its state, its defaults from the target process, and the
+// validation that turns it into contract Change objects (or field messages). Pure, so it is tested
+// without a DOM and the dialog stays a thin view.
+import type { Capabilities, Change, Operation } from '../../src-shared/actions';
+import { requestChannels } from '../../src-shared/contract';
+import type { IoClass, ProcessSample, SystemInfo } from '../../src-shared/domain';
+import { formatBytes } from '../../src-shared/format';
+
+export type DurationKind = 'exit' | 'minutes' | 'rule';
+export type MemoryUnit = 'MiB' | 'GiB';
+
+/** Sections of the dialog; each maps to one operation. */
+export type SectionId = 'priority' | 'affinity' | 'ioPriority' | 'cpuCap' | 'memoryLimit' | 'efficiencyMode' | 'suspend';
+export const SECTIONS: readonly SectionId[] = ['priority', 'affinity', 'ioPriority', 'cpuCap', 'memoryLimit', 'efficiencyMode', 'suspend'];
+
+export interface OverrideForm {
+  /** Which sections the person chose to change. */
+  enabled: Record<SectionId, boolean>;
+  nice: string;
+  cpus: number[];
+  ioClass: IoClass;
+  ioLevel: string;
+  cpuCapPercent: string;
+  memoryAmount: string;
+  memoryUnit: MemoryUnit;
+  efficiency: boolean;
+  suspended: boolean;
+  duration: DurationKind;
+  minutes: string;
+}
+
+export type FieldId = SectionId | 'duration' | 'form';
+export type FormErrors = Partial<Record<FieldId, string>>;
+
+export type FormResult = { ok: true; changes: Change[]; durationMs?: number } | { ok: false; errors: FormErrors };
+
+const MIB = 1024 * 1024;
+
+export function initialForm(target: ProcessSample, info: Pick<SystemInfo, 'logicalCores'> | undefined, preset?: Operation): OverrideForm {
+  const cores = info?.logicalCores ?? Math.max(1, ...(target.affinity ?? [0]).map((c) => c + 1));
+  const enabled = Object.fromEntries(SECTIONS.map((id) => [id, false])) as Record<SectionId, boolean>;
+  if (preset && (SECTIONS as readonly string[]).includes(preset)) enabled[preset as SectionId] = true;
+  return {
+    enabled,
+    nice: String(target.nice),
+    cpus: target.affinity ? [...target.affinity] : Array.from({ length: cores }, (_, i) => i),
+    ioClass: target.ioClass && target.ioClass !== 'none' ? target.ioClass : 'best-effort',
+    ioLevel: String(target.ioLevel ?? 4),
+    cpuCapPercent: '50',
+    memoryAmount: String(Math.max(64, Math.ceil(target.rssBytes / MIB))),
+    memoryUnit: 'MiB',
+    efficiency: true,
+    suspended: target.state !== 'stopped',
+    duration: 'exit',
+    minutes: '30',
+  };
+}
+
+function integer(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!/^[-+]?\d+$/.test(trimmed)) return undefined;
+  return Number(trimmed);
+}
+function decimal(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!/^\d+(\.\d+)?$/.test(trimmed)) return undefined;
+  return Number(trimmed);
+}
+
+/** True once the contract has rule channels (then "always for this program" can make a rule). */
+export function rulesAvailable(): boolean {
+  return requestChannels.some((channel) => channel.startsWith('rules.'));
+}
+export const RULES_UNAVAILABLE_REASON = 'rules arrive with the engine';
+
+/** Why a section cannot be used here, from capabilities.get (undefined = allowed). */
+export function sectionDisabledReason(section: SectionId, capabilities: Capabilities | undefined): string | undefined {
+  if (!capabilities) return undefined;
+  const capability = capabilities.operations[section];
+  if (!capability) return 'this operation is not reported by the core';
+  return capability.supported ? undefined : capability.detail || 'not supported here';
+}
+
+export function validateForm(
+  form: OverrideForm,
+  context: { logicalCores: number; totalMemoryBytes: number; capabilities?: Capabilities },
+): FormResult {
+  const errors: FormErrors = {};
+  const changes: Change[] = [];
+  const on = (section: SectionId): boolean => form.enabled[section];
+  for (const section of SECTIONS) {
+    if (!on(section)) continue;
+    const reason = sectionDisabledReason(section, context.capabilities);
+    if (reason) errors[section] = `Not available: ${reason}`;
+  }
+  if (on('priority') && !errors.priority) {
+    const nice = integer(form.nice);
+    if (nice === undefined || nice < -20 || nice > 19) errors.priority = 'Nice must be a whole number from -20 (highest) to 19 (lowest).';
+    else changes.push({ op: 'priority', value: { nice } });
+  }
+  if (on('affinity') && !errors.affinity) {
+    const cpus = [...new Set(form.cpus)].sort((a, b) => a - b);
+    if (cpus.length === 0) errors.affinity = 'Choose at least one CPU.';
+    else if (cpus.some((cpu) => !Number.isInteger(cpu) || cpu < 0 || cpu >= context.logicalCores))
+      errors.affinity = `CPUs must be between 0 and ${context.logicalCores - 1}.`;
+    else changes.push({ op: 'affinity', value: { cpus } });
+  }
+  if (on('ioPriority') && !errors.ioPriority) {
+    const needsLevel = form.ioClass === 'realtime' || form.ioClass === 'best-effort';
+    const level = needsLevel ? integer(form.ioLevel) : 0;
+    if (level === undefined || level < 0 || level > 7) errors.ioPriority = 'I/O level must be a whole number from 0 (highest) to 7 (lowest).';
+    else changes.push({ op: 'ioPriority', value: { ioClass: form.ioClass, level } });
+  }
+  if (on('cpuCap') && !errors.cpuCap) {
+    const percent = decimal(form.cpuCapPercent);
+    const max = 100 * context.logicalCores;
+    if (percent === undefined || percent < 1 || percent > max)
+      errors.cpuCap = `CPU cap must be a number from 1 to ${max} (% of one core; ${max} = all ${context.logicalCores} cores).`;
+    else changes.push({ op: 'cpuCap', value: { percentOfOneCore: percent } });
+  }
+  if (on('memoryLimit') && !errors.memoryLimit) {
+    const amount = decimal(form.memoryAmount);
+    const bytes = amount === undefined ? undefined : Math.round(amount * (form.memoryUnit === 'GiB' ? 1024 * MIB : MIB));
+    if (bytes === undefined || bytes < MIB) errors.memoryLimit = 'Memory limit must be at least 1 MiB.';
+    else if (context.totalMemoryBytes > 0 && bytes > context.totalMemoryBytes)
+      errors.memoryLimit = `Memory limit cannot exceed this machine's memory (${formatBytes(context.totalMemoryBytes)}).`;
+    else changes.push({ op: 'memoryLimit', value: { softLimitBytes: bytes } });
+  }
+  if (on('efficiencyMode') && !errors.efficiencyMode) changes.push({ op: 'efficiencyMode', value: { enabled: form.efficiency } });
+  if (on('suspend') && !errors.suspend) changes.push({ op: 'suspend', value: { suspended: form.suspended } });
+
+  let durationMs: number | undefined;
+  if (form.duration === 'minutes') {
+    const minutes = integer(form.minutes);
+    if (minutes === undefined || minutes < 1 || minutes > 7 * 24 * 60) errors.duration = 'Minutes must be a whole number from 1 to 10080 (one week).';
+    else durationMs = minutes * 60_000;
+  } else if (form.duration === 'rule' && !rulesAvailable()) {
+    errors.duration = `"Always for this program" is not available yet: ${RULES_UNAVAILABLE_REASON}.`;
+  }
+  if (Object.keys(errors).length === 0 && changes.length === 0) errors.form = 'Choose at least one thing to change.';
+  if (Object.keys(errors).length > 0) return { ok: false, errors };
+  return durationMs !== undefined ? { ok: true, changes, durationMs } : { ok: true, changes };
+}
+
+/** Checkbox groups for the affinity picker: SMT siblings together, each core once. */
+export function coreGroups(info: Pick<SystemInfo, 'logicalCores' | 'smtSiblings'> | undefined): number[][] {
+  const count = info?.logicalCores ?? 1;
+  const groups: number[][] = [];
+  const placed = new Set<number>();
+  for (let core = 0; core < count; core++) {
+    if (placed.has(core)) continue;
+    const siblings = (info?.smtSiblings?.[core] ?? [core]).filter((c) => c >= 0 && c < count && !placed.has(c));
+    const group = [...new Set([core, ...siblings])].sort((a, b) => a - b);
+    group.forEach((c) => placed.add(c));
+    groups.push(group);
+  }
+  return groups;
+}

@@ -1,0 +1,206 @@
+// Turns the latest process list into the rows the table shows: flat (filtered + sorted), tree (by
+// ppid, with expand/collapse) or grouped by program (programId when present, else name). Pure, so
+// the view memoizes it per tick and the tests run it without a DOM.
+import type { ProcessSample } from '../../src-shared/domain';
+import { ALL_COLUMNS, columnById, compareBy, matchesSearch } from './process-columns';
+
+export type ViewMode = 'flat' | 'tree' | 'grouped';
+
+export interface ProcessRow {
+  kind: 'process';
+  key: string;
+  process: ProcessSample;
+  depth: number;
+  hasChildren: boolean;
+  expanded: boolean;
+}
+export interface GroupRow {
+  kind: 'group';
+  key: string;
+  programId: string;
+  /** Aggregate over the members, shaped like a process so columns can read it. */
+  process: ProcessSample;
+  members: ProcessSample[];
+  depth: 0;
+  hasChildren: true;
+  expanded: boolean;
+}
+export type DisplayRow = ProcessRow | GroupRow;
+
+export function processKey(process: { pid: number; startTime: number }): string {
+  return `${process.pid}:${process.startTime}`;
+}
+
+/** The program a process belongs to: its programId, else its name. */
+export function programOf(process: ProcessSample): string {
+  return process.programId ?? process.name;
+}
+
+/** Fields summed over a group's members; every other column shows blank on a group row. */
+export const GROUP_SUM_FIELDS = [
+  'cpuPercent',
+  'cpuUserPercent',
+  'cpuSystemPercent',
+  'cpuTimeMs',
+  'rssBytes',
+  'vmsBytes',
+  'swapBytes',
+  'privateBytes',
+  'minorFaultsPerSec',
+  'majorFaultsPerSec',
+  'readBytesPerSec',
+  'writeBytesPerSec',
+  'readSyscallsPerSec',
+  'writeSyscallsPerSec',
+  'syscallsPerSec',
+  'handleCount',
+  'threads',
+  'voluntaryCtxSwitchesPerSec',
+  'involuntaryCtxSwitchesPerSec',
+  'ctxSwitchesPerSec',
+  'runQueueWaitMsPerSec',
+] as const satisfies readonly (keyof ProcessSample)[];
+export const GROUP_COLUMN_IDS: ReadonlySet<string> = new Set<string>(['name', 'user', 'programId', 'ioBytesPerSec', ...GROUP_SUM_FIELDS]);
+
+function aggregate(programId: string, members: ProcessSample[]): ProcessSample {
+  const first = members[0]!;
+  const total: Record<string, unknown> = {
+    pid: first.pid,
+    ppid: 0,
+    startTime: first.startTime,
+    startedAtMs: Math.min(...members.map((m) => m.startedAtMs)),
+    name: first.name,
+    cmdline: '',
+    user: members.every((m) => m.user === first.user) ? first.user : 'several',
+    state: 'unknown',
+    threads: 0,
+    nice: first.nice,
+    cpuPercent: 0,
+    rssBytes: 0,
+    programId,
+  };
+  for (const field of GROUP_SUM_FIELDS) {
+    let sum: number | undefined;
+    for (const member of members) {
+      const value = member[field];
+      if (typeof value === 'number') sum = (sum ?? 0) + value;
+    }
+    if (sum !== undefined) total[field] = sum;
+  }
+  return total as ProcessSample;
+}
+
+export interface RowOptions {
+  mode: ViewMode;
+  filter: string;
+  sort: { column: string; direction: 'asc' | 'desc' };
+  /** Tree: keys of collapsed processes (default expanded). Grouped: keys of expanded groups (default collapsed). */
+  collapsed: ReadonlySet<string>;
+  expandedGroups: ReadonlySet<string>;
+}
+
+export function buildRows(processes: readonly ProcessSample[], options: RowOptions): DisplayRow[] {
+  const needle = options.filter.trim().toLowerCase();
+  const column = columnById(options.sort.column) ?? ALL_COLUMNS[0]!;
+  const compare = compareBy(column, options.sort.direction);
+  if (options.mode === 'grouped') return groupedRows(processes, needle, compare, options.expandedGroups);
+  if (options.mode === 'tree') return treeRows(processes, needle, compare, options.collapsed);
+  const rows = needle ? processes.filter((p) => matchesSearch(p, needle)) : processes.slice();
+  rows.sort(compare);
+  return rows.map((process) => ({ kind: 'process', key: processKey(process), process, depth: 0, hasChildren: false, expanded: false }));
+}
+
+function groupedRows(
+  processes: readonly ProcessSample[],
+  needle: string,
+  compare: (a: ProcessSample, b: ProcessSample) => number,
+  expandedGroups: ReadonlySet<string>,
+): DisplayRow[] {
+  const groups = new Map<string, ProcessSample[]>();
+  for (const process of processes) {
+    if (!matchesSearch(process, needle)) continue;
+    const program = programOf(process);
+    let members = groups.get(program);
+    if (!members) groups.set(program, (members = []));
+    members.push(process);
+  }
+  const groupRows: GroupRow[] = [];
+  for (const [programId, members] of groups) {
+    members.sort(compare);
+    const key = `group:${programId}`;
+    groupRows.push({
+      kind: 'group',
+      key,
+      programId,
+      process: aggregate(programId, members),
+      members,
+      depth: 0,
+      hasChildren: true,
+      expanded: expandedGroups.has(key),
+    });
+  }
+  groupRows.sort((a, b) => compare(a.process, b.process));
+  const rows: DisplayRow[] = [];
+  for (const group of groupRows) {
+    rows.push(group);
+    if (!group.expanded) continue;
+    for (const process of group.members) {
+      rows.push({ kind: 'process', key: processKey(process), process, depth: 1, hasChildren: false, expanded: false });
+    }
+  }
+  return rows;
+}
+
+function treeRows(
+  processes: readonly ProcessSample[],
+  needle: string,
+  compare: (a: ProcessSample, b: ProcessSample) => number,
+  collapsed: ReadonlySet<string>,
+): DisplayRow[] {
+  const byPid = new Map<number, ProcessSample>();
+  for (const process of processes) byPid.set(process.pid, process);
+  const children = new Map<number, ProcessSample[]>();
+  const roots: ProcessSample[] = [];
+  for (const process of processes) {
+    const parent = process.ppid !== process.pid ? byPid.get(process.ppid) : undefined;
+    if (!parent) roots.push(process);
+    else {
+      let list = children.get(parent.pid);
+      if (!list) children.set(parent.pid, (list = []));
+      list.push(process);
+    }
+  }
+  // With a search, show the matches and their ancestors (so each match keeps its place in the tree).
+  let keep: Set<number> | undefined;
+  if (needle) {
+    keep = new Set();
+    for (const process of processes) {
+      if (!matchesSearch(process, needle)) continue;
+      let current: ProcessSample | undefined = process;
+      let guard = 0;
+      while (current && !keep.has(current.pid) && guard++ < 4096) {
+        keep.add(current.pid);
+        current = current.ppid !== current.pid ? byPid.get(current.ppid) : undefined;
+      }
+    }
+  }
+  const rows: DisplayRow[] = [];
+  const seen = new Set<number>();
+  const visit = (list: ProcessSample[], depth: number): void => {
+    list.sort(compare);
+    for (const process of list) {
+      if (keep && !keep.has(process.pid)) continue;
+      if (seen.has(process.pid)) continue; // a ppid cycle from a racy sample must not loop
+      seen.add(process.pid);
+      const key = processKey(process);
+      const kids = children.get(process.pid);
+      const visibleKids = kids && keep ? kids.filter((kid) => keep!.has(kid.pid)) : kids;
+      const hasChildren = !!visibleKids && visibleKids.length > 0;
+      const expanded = hasChildren && (!collapsed.has(key) || !!needle);
+      rows.push({ kind: 'process', key, process, depth, hasChildren, expanded });
+      if (expanded) visit(visibleKids!, depth + 1);
+    }
+  };
+  visit(roots, 0);
+  return rows;
+}

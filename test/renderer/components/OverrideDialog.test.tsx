@@ -1,0 +1,167 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { ConnectedOverrideDialog } from '../../../src-renderer/components/OverrideDialog';
+import { validateForm, initialForm, coreGroups } from '../../../src-renderer/components/override-form';
+import { useStore } from '../../../src-renderer/store';
+import { setClient } from '../../../src-renderer/ipc/client';
+import type { Capabilities } from '../../../src-shared/actions';
+import type { SystemInfo } from '../../../src-shared/domain';
+import { fixtureProcess } from '../../helpers/sample-fixture';
+import { createFakeTransport, type FakeTransport } from '../fake-transport';
+
+const initial = useStore.getState();
+const target = fixtureProcess({ pid: 777, startTime: 999, name: 'builder', nice: 0, affinity: [0, 1, 2, 3] });
+const systemInfo: SystemInfo = {
+  platform: 'linux',
+  hostname: 'h',
+  osRelease: '6',
+  cpuModel: 'cpu',
+  logicalCores: 4,
+  smtSiblings: [[0, 2], [1, 3], [0, 2], [1, 3]],
+  totalMemoryBytes: 8 * 2 ** 30,
+};
+const supported = { supported: true, detail: 'ok' };
+const capabilities: Capabilities = {
+  platform: 'linux',
+  privileged: false,
+  operations: {
+    priority: { ...supported, limits: ['raising priority needs root or CAP_SYS_NICE'] },
+    affinity: supported,
+    ioPriority: supported,
+    cpuWeight: supported,
+    cpuCap: { supported: false, detail: 'no delegated cgroup v2 cpu controller' },
+    memoryLimit: supported,
+    efficiencyMode: { supported: false, detail: 'efficiency mode is a Windows feature' },
+    suspend: supported,
+    terminate: supported,
+  },
+  notes: [],
+};
+
+let transport: FakeTransport;
+beforeEach(() => {
+  transport = createFakeTransport({
+    'changes.apply': (input) => ({
+      result: { kind: 'applied', before: { op: 'priority', value: { nice: 0 } }, after: input.change },
+      changeId: 1,
+    }),
+  });
+  setClient(transport);
+  useStore.setState({ ...initial, systemInfo, capabilities, dialog: { kind: 'override', targets: [target], preset: 'priority' } }, true);
+});
+afterEach(() => {
+  cleanup();
+  setClient(undefined);
+});
+
+const niceInput = () => screen.getByLabelText(/^Nice/) as HTMLInputElement;
+
+describe('OverrideDialog', () => {
+  it('refuses an out-of-range nice with a message and calls nothing', async () => {
+    render(<ConnectedOverrideDialog />);
+    fireEvent.change(niceInput(), { target: { value: '25' } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    });
+    expect(screen.getByRole('alert').textContent).toMatch(/Nice must be a whole number from -20/);
+    expect(transport.calls).toEqual([]);
+  });
+
+  it('refuses an empty affinity and an invalid duration', async () => {
+    render(<ConnectedOverrideDialog />);
+    fireEvent.click(screen.getByRole('checkbox', { name: /Change cpu affinity/i }));
+    fireEvent.click(screen.getByRole('button', { name: 'None' }));
+    fireEvent.click(screen.getByRole('radio', { name: /^For/ }));
+    fireEvent.change(screen.getByLabelText('Minutes'), { target: { value: '0' } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    });
+    const messages = screen.getAllByRole('alert').map((a) => a.textContent);
+    expect(messages).toContain('Choose at least one CPU.');
+    expect(messages.some((m) => /Minutes must be/.test(m ?? ''))).toBe(true);
+    expect(transport.calls).toEqual([]);
+  });
+
+  it('disables controls the OS or privileges do not allow, with the reason', () => {
+    render(<ConnectedOverrideDialog />);
+    const cap = screen.getByRole('checkbox', { name: /Change cpu cap/i }) as HTMLInputElement;
+    expect(cap.disabled).toBe(true);
+    expect(screen.getByText(/no delegated cgroup v2 cpu controller/)).toBeTruthy();
+    expect((screen.getByRole('checkbox', { name: /Change efficiency mode/i }) as HTMLInputElement).disabled).toBe(true);
+    expect(screen.getByText(/raising priority needs root/)).toBeTruthy();
+    const rule = screen.getByRole('radio', { name: /Always for this program/ }) as HTMLInputElement;
+    expect(rule.disabled).toBe(true);
+    expect(screen.getByText(/rules arrive with the engine/)).toBeTruthy();
+  });
+
+  it('groups SMT siblings in the affinity picker', () => {
+    expect(coreGroups(systemInfo)).toEqual([[0, 2], [1, 3]]);
+    render(<ConnectedOverrideDialog />);
+    const groups = document.querySelectorAll('.core-group');
+    expect(groups).toHaveLength(2);
+    expect(groups[0]!.textContent).toBe('02');
+  });
+
+  it('submits the right Change objects through the store action and shows each result', async () => {
+    render(<ConnectedOverrideDialog />);
+    fireEvent.change(niceInput(), { target: { value: '10' } });
+    fireEvent.click(screen.getByRole('checkbox', { name: /Change cpu affinity/i }));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'CPU 1' }));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'CPU 3' }));
+    fireEvent.click(screen.getByRole('radio', { name: /^For/ }));
+    fireEvent.change(screen.getByLabelText('Minutes'), { target: { value: '5' } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    });
+    expect(transport.calls.map((c) => c.channel)).toEqual(['changes.apply', 'changes.apply']);
+    expect(transport.calls[0]!.input).toMatchObject({ target: { pid: 777, startTime: 999 }, change: { op: 'priority', value: { nice: 10 } }, durationMs: 300_000 });
+    expect(transport.calls[1]!.input).toMatchObject({ target: { pid: 777, startTime: 999 }, change: { op: 'affinity', value: { cpus: [0, 2] } }, durationMs: 300_000 });
+    const results = screen.getByRole('list', { name: 'Results' });
+    expect(results.textContent).toMatch(/Applied: nice 0 → nice 10/);
+  });
+
+  it('shows a refusal and why', async () => {
+    transport.handlers['changes.apply'] = () => ({
+      result: { kind: 'refused', reason: 'permission', message: 'needs administrator rights to raise priority', code: 'EPERM' },
+      changeId: null,
+    });
+    render(<ConnectedOverrideDialog />);
+    fireEvent.change(niceInput(), { target: { value: '-5' } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    });
+    expect(screen.getByRole('list', { name: 'Results' }).textContent).toMatch(/Refused \(permission\): needs administrator rights/);
+    expect(useStore.getState().toasts.some((t) => t.kind === 'error')).toBe(true);
+  });
+});
+
+describe('validateForm', () => {
+  const ctx = { logicalCores: 4, totalMemoryBytes: 8 * 2 ** 30 };
+  it('turns each section into one Change', () => {
+    const form = initialForm(target, systemInfo);
+    form.enabled = { priority: true, affinity: false, ioPriority: true, cpuCap: true, memoryLimit: true, efficiencyMode: false, suspend: true };
+    Object.assign(form, { nice: '5', ioClass: 'idle', ioLevel: 'x', cpuCapPercent: '150', memoryAmount: '1.5', memoryUnit: 'GiB', suspended: true });
+    const result = validateForm(form, ctx);
+    expect(result).toEqual({
+      ok: true,
+      changes: [
+        { op: 'priority', value: { nice: 5 } },
+        { op: 'ioPriority', value: { ioClass: 'idle', level: 0 } },
+        { op: 'cpuCap', value: { percentOfOneCore: 150 } },
+        { op: 'memoryLimit', value: { softLimitBytes: 1.5 * 2 ** 30 } },
+        { op: 'suspend', value: { suspended: true } },
+      ],
+    });
+  });
+  it('refuses bad values with messages', () => {
+    const form = initialForm(target, systemInfo);
+    form.enabled = { priority: true, affinity: true, ioPriority: true, cpuCap: true, memoryLimit: true, efficiencyMode: false, suspend: false };
+    Object.assign(form, { nice: '1.5', cpus: [9], ioClass: 'best-effort', ioLevel: '8', cpuCapPercent: '401', memoryAmount: '9', memoryUnit: 'GiB' });
+    const result = validateForm(form, ctx);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(Object.keys(result.errors).sort()).toEqual(['affinity', 'cpuCap', 'ioPriority', 'memoryLimit', 'priority']);
+    const nothing = validateForm(initialForm(target, systemInfo), ctx);
+    expect(nothing).toEqual({ ok: false, errors: { form: 'Choose at least one thing to change.' } });
+  });
+});

@@ -1,0 +1,142 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { ProcessesView } from '../../../src-renderer/views/ProcessesView';
+import { ProcessTable } from '../../../src-renderer/components/ProcessTable';
+import { buildRows } from '../../../src-renderer/components/process-rows';
+import { ALL_COLUMNS, columnById } from '../../../src-renderer/components/process-columns';
+import { useStore } from '../../../src-renderer/store';
+import { fixtureProcess, fixtureSample } from '../../helpers/sample-fixture';
+import type { ProcessSample } from '../../../src-shared/domain';
+
+const initial = useStore.getState();
+const procs: ProcessSample[] = [
+  fixtureProcess({ pid: 1, ppid: 0, name: 'init', cpuPercent: 0.1 }),
+  fixtureProcess({ pid: 10, ppid: 1, name: 'bash', cpuPercent: 2, user: 'alice' }),
+  fixtureProcess({ pid: 11, ppid: 10, name: 'compiler', cpuPercent: 90, cmdline: 'cc -O2 big.c', unavailable: ['io:permission'] }),
+  fixtureProcess({ pid: 12, ppid: 10, name: 'editor', cpuPercent: 5, readBytesPerSec: 100, writeBytesPerSec: 0 }),
+];
+
+function tick(processes: ProcessSample[], seq = 0): void {
+  act(() => useStore.getState().applyTick({ seq, sample: fixtureSample(processes, 1_763_700_001_000 + seq * 1000) }));
+}
+const bodyRows = (): HTMLElement[] => Array.from(document.querySelectorAll<HTMLElement>('.process-scroll [role="row"]'));
+const renderedPids = (): number[] => bodyRows().map((row) => Number(row.dataset['pid']));
+
+// happy-dom has no layout: give the scroll viewport a size so the virtualizer has rows to draw.
+beforeAll(() => {
+  const size = (name: 'clientHeight' | 'clientWidth', value: number): void => {
+    const original = Object.getOwnPropertyDescriptor(Element.prototype, name) ?? Object.getOwnPropertyDescriptor(HTMLElement.prototype, name);
+    Object.defineProperty(HTMLElement.prototype, name, {
+      configurable: true,
+      get(this: HTMLElement) {
+        return this.classList.contains('process-scroll') ? value : ((original?.get?.call(this) as number | undefined) ?? 0);
+      },
+    });
+  };
+  size('clientHeight', 520);
+  size('clientWidth', 1200);
+});
+
+beforeEach(() => {
+  localStorage.clear();
+  useStore.setState({ ...initial, processes: [], processHistory: new Map(), selected: [], mode: 'flat', filter: '', sort: { column: 'cpuPercent', direction: 'desc' } }, true);
+});
+afterEach(() => cleanup());
+
+describe('ProcessesView table', () => {
+  it('sorts by a clicked column, both directions', () => {
+    render(<ProcessesView dark={false} />);
+    tick(procs);
+    expect(renderedPids()).toEqual([11, 12, 10, 1]);
+    fireEvent.click(document.querySelector('button[data-column="pid"]')!);
+    expect(renderedPids()).toEqual([12, 11, 10, 1]);
+    expect(document.querySelector('[role="columnheader"][aria-sort="descending"] button[data-column="pid"]')).not.toBeNull();
+    fireEvent.click(document.querySelector('button[data-column="pid"]')!);
+    expect(renderedPids()).toEqual([1, 10, 11, 12]);
+    fireEvent.click(document.querySelector('button[data-column="name"]')!);
+    expect(bodyRows().map((r) => r.querySelector('[data-column="name"]')!.textContent)).toEqual(['bash', 'compiler', 'editor', 'init']);
+  });
+
+  it('filters through the search box', async () => {
+    render(<ProcessesView dark={false} />);
+    tick(procs);
+    fireEvent.change(screen.getByLabelText('Search processes'), { target: { value: 'big.c' } });
+    await act(async () => undefined);
+    expect(renderedPids()).toEqual([11]);
+    expect(screen.getByText('1 of 4 processes')).toBeTruthy();
+  });
+
+  it('tree mode nests and collapses', () => {
+    render(<ProcessesView dark={false} />);
+    tick(procs);
+    fireEvent.click(screen.getByRole('button', { name: 'Tree' }));
+    expect(renderedPids()).toEqual([1, 10, 11, 12]);
+    expect(bodyRows()[2]!.getAttribute('aria-level')).toBe('3');
+    fireEvent.click(screen.getByRole('button', { name: 'Collapse bash' }));
+    expect(renderedPids()).toEqual([1, 10]);
+    expect(localStorage.getItem('allot.viewMode')).toBe('tree');
+  });
+
+  it('shows "n/a" with a reason for fields the collector could not read, not blank or 0', () => {
+    render(<ProcessesView dark={false} />);
+    tick(procs);
+    const cell = document.querySelector('[data-pid="11"] [data-column="ioBytesPerSec"]')!;
+    expect(cell.textContent).toBe('n/a');
+    expect(cell.querySelector('.na')!.getAttribute('title')).toBe('needs privileges');
+    // A process without I/O fields and no reason shows blank, one with values shows them.
+    expect(document.querySelector('[data-pid="10"] [data-column="ioBytesPerSec"]')!.textContent).toBe('');
+    expect(document.querySelector('[data-pid="12"] [data-column="ioBytesPerSec"]')!.textContent).toBe('100 B/s');
+  });
+
+  it('multi-selects with click, ctrl-click and shift-click', () => {
+    render(<ProcessesView dark={false} />);
+    tick(procs);
+    const row = (pid: number) => document.querySelector(`[data-pid="${pid}"]`)!;
+    fireEvent.click(row(11));
+    fireEvent.click(row(10), { ctrlKey: true });
+    expect(useStore.getState().selected).toHaveLength(2);
+    fireEvent.click(row(1), { shiftKey: true });
+    expect(bodyRows().filter((r) => r.getAttribute('aria-selected') === 'true').map((r) => Number(r.dataset['pid']))).toEqual([10, 1]);
+    fireEvent.keyDown(screen.getByRole('grid'), { key: 'ArrowUp' });
+    expect(useStore.getState().selected).toEqual(['10:123456']);
+  });
+
+  it('column chooser adds in-depth columns and persists them', () => {
+    render(<ProcessesView dark={false} />);
+    tick(procs);
+    fireEvent.click(screen.getByRole('button', { name: 'Columns' }));
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Run-queue wait' }));
+    expect(document.querySelector('button[data-column="runQueueWaitMsPerSec"]')).not.toBeNull();
+    expect(JSON.parse(localStorage.getItem('allot.columns')!)).toContain('runQueueWaitMsPerSec');
+  });
+
+  it('Delete asks for confirmation through the store dialog', () => {
+    render(<ProcessesView dark={false} />);
+    tick(procs);
+    fireEvent.click(document.querySelector('[data-pid="12"]')!);
+    fireEvent.keyDown(screen.getByRole('grid'), { key: 'Delete' });
+    const dialog = useStore.getState().dialog;
+    expect(dialog?.kind).toBe('confirmEnd');
+    expect(dialog && dialog.targets.map((t) => t.pid)).toEqual([12]);
+  });
+});
+
+describe('ProcessTable virtualization', () => {
+  it('keeps DOM rows bounded and constant for 1,000 processes across updates', () => {
+    const many = (offset: number) =>
+      Array.from({ length: 1000 }, (_, i) => fixtureProcess({ pid: i + 2, name: `p${i}`, cpuPercent: ((i * 7 + offset) % 100) / 3 }));
+    const columns = ALL_COLUMNS.filter((c) => ['name', 'pid', 'cpuPercent', 'rssBytes'].includes(c.id));
+    const sort = { column: 'cpuPercent', direction: 'desc' as const };
+    const rowsOf = (offset: number) => buildRows(many(offset), { mode: 'flat', filter: '', sort, collapsed: new Set(), expandedGroups: new Set() });
+    const { rerender } = render(<ProcessTable rows={rowsOf(0)} columns={columns} sort={sort} onSort={() => undefined} />);
+    const first = bodyRows().length;
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThan(60);
+    for (let t = 1; t < 5; t++) {
+      rerender(<ProcessTable rows={rowsOf(t)} columns={columns} sort={sort} onSort={() => undefined} />);
+      expect(bodyRows().length).toBe(first);
+    }
+    expect(columnById('cpuPercent')).toBeDefined();
+  });
+});

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { buildRows, processKey, type RowOptions } from '../../../src-renderer/components/process-rows';
+import { columnUnavailable, columnById, heatLevel } from '../../../src-renderer/components/process-columns';
+import { fixtureProcess } from '../../helpers/sample-fixture';
+
+const base: RowOptions = { mode: 'flat', filter: '', sort: { column: 'cpuPercent', direction: 'desc' }, collapsed: new Set(), expandedGroups: new Set() };
+const procs = [
+  fixtureProcess({ pid: 1, ppid: 0, name: 'init', cpuPercent: 0.1, user: 'root', cmdline: '/sbin/init' }),
+  fixtureProcess({ pid: 10, ppid: 1, name: 'bash', cpuPercent: 2, user: 'alice', cmdline: 'bash -l' }),
+  fixtureProcess({ pid: 11, ppid: 10, name: 'node', cpuPercent: 50, user: 'alice', cmdline: 'node server.js', programId: '/usr/bin/node' }),
+  fixtureProcess({ pid: 12, ppid: 10, name: 'node', cpuPercent: 30, user: 'alice', cmdline: 'node worker.js', programId: '/usr/bin/node' }),
+  fixtureProcess({ pid: 20, ppid: 1, name: 'sshd', cpuPercent: 1, user: 'root', cmdline: 'sshd: alice' }),
+];
+
+describe('buildRows', () => {
+  it('flat: sorts by any column in both directions, absent values last', () => {
+    expect(buildRows(procs, base).map((r) => r.process.pid)).toEqual([11, 12, 10, 20, 1]);
+    expect(buildRows(procs, { ...base, sort: { column: 'pid', direction: 'asc' } }).map((r) => r.process.pid)).toEqual([1, 10, 11, 12, 20]);
+    expect(buildRows(procs, { ...base, sort: { column: 'name', direction: 'asc' } }).map((r) => r.process.name)).toEqual(['bash', 'init', 'node', 'node', 'sshd']);
+    const withIo = [fixtureProcess({ pid: 2, readBytesPerSec: 5 }), fixtureProcess({ pid: 3 }), fixtureProcess({ pid: 4, readBytesPerSec: 9 })];
+    for (const direction of ['asc', 'desc'] as const) {
+      const pids = buildRows(withIo, { ...base, sort: { column: 'readBytesPerSec', direction } }).map((r) => r.process.pid);
+      expect(pids[2]).toBe(3);
+    }
+  });
+
+  it('flat: filters by name, pid, user and command line', () => {
+    const pids = (filter: string) => buildRows(procs, { ...base, filter }).map((r) => r.process.pid).sort((a, b) => a - b);
+    expect(pids('NODE')).toEqual([11, 12]);
+    expect(pids('20')).toEqual([20]);
+    expect(pids('alice')).toEqual([10, 11, 12, 20]);
+    expect(pids('worker.js')).toEqual([12]);
+    expect(pids('nothing-matches')).toEqual([]);
+  });
+
+  it('tree: nests by ppid, collapses, and keeps ancestors of matches', () => {
+    const rows = buildRows(procs, { ...base, mode: 'tree' });
+    expect(rows.map((r) => [r.process.pid, r.depth])).toEqual([[1, 0], [10, 1], [11, 2], [12, 2], [20, 1]]);
+    expect(rows[0]!.hasChildren).toBe(true);
+    const collapsed = buildRows(procs, { ...base, mode: 'tree', collapsed: new Set([processKey(procs[1]!)]) });
+    expect(collapsed.map((r) => r.process.pid)).toEqual([1, 10, 20]);
+    expect(collapsed[1]!.expanded).toBe(false);
+    const searched = buildRows(procs, { ...base, mode: 'tree', filter: 'worker' });
+    expect(searched.map((r) => r.process.pid)).toEqual([1, 10, 12]);
+  });
+
+  it('tree: survives a ppid cycle', () => {
+    const cyclic = [fixtureProcess({ pid: 5, ppid: 6 }), fixtureProcess({ pid: 6, ppid: 5 })];
+    expect(buildRows(cyclic, { ...base, mode: 'tree' }).length).toBeLessThanOrEqual(2);
+  });
+
+  it('grouped: by programId else name, with totals, expandable', () => {
+    const rows = buildRows(procs, { ...base, mode: 'grouped' });
+    const node = rows.find((r) => r.kind === 'group' && r.programId === '/usr/bin/node');
+    expect(node?.kind).toBe('group');
+    expect(node!.process.cpuPercent).toBe(80);
+    expect(rows[0]).toBe(node);
+    expect(rows.filter((r) => r.kind === 'group')).toHaveLength(4);
+    const expanded = buildRows(procs, { ...base, mode: 'grouped', expandedGroups: new Set([node!.key]) });
+    expect(expanded.slice(0, 3).map((r) => (r.kind === 'group' ? 'group' : r.process.pid))).toEqual(['group', 11, 12]);
+  });
+});
+
+describe('unavailable fields and heat', () => {
+  it('maps "<part>:<reason>" entries to the fields they cover', () => {
+    const p = fixtureProcess({ unavailable: ['io:permission', 'runQueueWaitMsPerSec:unsupported'] });
+    expect(columnUnavailable(columnById('readBytesPerSec')!, p)).toEqual({ reason: 'permission', title: 'needs privileges' });
+    expect(columnUnavailable(columnById('ioBytesPerSec')!, p)?.title).toBe('needs privileges');
+    expect(columnUnavailable(columnById('runQueueWaitMsPerSec')!, p)?.title).toBe('not available on this OS');
+    expect(columnUnavailable(columnById('swapBytes')!, p)).toBeUndefined();
+    expect(columnUnavailable(columnById('readBytesPerSec')!, fixtureProcess({ readBytesPerSec: 0, unavailable: ['io:permission'] }))).toBeUndefined();
+  });
+  it('grades heat', () => {
+    const scale = { logicalCores: 4, totalMemoryBytes: 8 * 2 ** 30 };
+    expect(heatLevel('cpu', 0, scale)).toBe(0);
+    expect(heatLevel('cpu', 100, scale)).toBe(4);
+    expect(heatLevel('cpu', 20, scale)).toBe(2);
+    expect(heatLevel('memory', 2 ** 30, scale)).toBe(4);
+  });
+});
