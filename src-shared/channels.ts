@@ -20,8 +20,17 @@ export const REQUEST_CHANNELS = [
   'history.hourOfWeek',
   'history.status',
   'export.run',
+  'engine.state',
+  'engine.setMode',
+  'engine.pause',
+  'engine.setProfile',
+  'engine.applyAdvice',
+  'rules.get',
+  'rules.set',
+  'profiles.list',
+  'profiles.get',
 ] as const;
-export const EVENT_CHANNELS = ['tick', 'changes'] as const;
+export const EVENT_CHANNELS = ['tick', 'changes', 'engine'] as const;
 
 export type RequestChannelName = (typeof REQUEST_CHANNELS)[number];
 
@@ -34,6 +43,11 @@ export const ACT_CHANNELS: ReadonlySet<RequestChannelName> = new Set<RequestChan
   'changes.apply',
   'changes.undo',
   'changes.restoreAll',
+  'engine.setMode',
+  'engine.pause',
+  'engine.setProfile',
+  'engine.applyAdvice',
+  'rules.set',
 ]);
 export type EventChannelName = (typeof EVENT_CHANNELS)[number];
 

@@ -12,6 +12,8 @@ import {
   ChangeSchema,
 } from './actions';
 import { SettingsPatchSchema, SettingsSchema } from './settings';
+import { ModeSchema } from './engine';
+import { ApplyAdviceResultSchema, TickReportSchema } from './report';
 import { LIMITS, ProcessIdentitySchema, SampleSchema, SystemInfoSchema, SystemSampleSchema, ProcessSampleSchema, PlatformSchema } from './domain';
 
 const Empty = z.strictObject({});
@@ -139,6 +141,75 @@ export const ExportOutputSchema = z.strictObject({
   text: z.string().max(MAX_EXPORT_BYTES),
 });
 
+// ---------------------------------------------------------------- engine, rules, profiles
+
+export const EngineStateViewSchema = z.strictObject({
+  /** The mode the user chose (settings.engine.mode). */
+  mode: ModeSchema,
+  /** The mode in effect now: 'off' while paused. */
+  effectiveMode: ModeSchema,
+  /** Engine paused until then (epoch ms); null when not paused. */
+  pausedUntilMs: z.number().nonnegative().nullable(),
+  profileId: z.string().max(64),
+  profiles: z.array(z.strictObject({ id: z.string().max(64), name: z.string().max(128), description: z.string().max(1024).optional() })).max(64),
+  /** Focused-window detection: the pid, or why it is not available here. */
+  foreground: z.strictObject({ pid: z.number().int().positive().optional(), unavailableReason: z.string().max(512).optional() }),
+  /** Processes the engine restrains right now. */
+  restrained: z.number().int().nonnegative(),
+  /** The last tick's report (null before the first). */
+  lastReport: TickReportSchema.nullable(),
+});
+export type EngineStateView = z.infer<typeof EngineStateViewSchema>;
+
+export const RulesViewSchema = z.strictObject({
+  /** The rules file in force, as JSON text (docs/rules.md describes it). */
+  text: z.string().max(4 * 1024 * 1024),
+  /** The built-in rules, to start from or go back to. */
+  defaultText: z.string().max(4 * 1024 * 1024),
+});
+export const RulesSetResultSchema = z.discriminatedUnion('ok', [
+  z.strictObject({ ok: z.literal(true), rules: z.number().int().nonnegative(), profiles: z.number().int().nonnegative() }),
+  /** Refused: nothing changed. Line and column point into the submitted text. */
+  z.strictObject({ ok: z.literal(false), line: z.number().int().nonnegative(), column: z.number().int().nonnegative(), path: z.string().max(512), message: z.string().max(1024) }),
+]);
+export type RulesSetResult = z.infer<typeof RulesSetResultSchema>;
+
+const QuantilesSchema = z.strictObject({
+  count: z.number().int().nonnegative(),
+  mean: z.number().finite(),
+  p50: z.number().finite().nullable(),
+  p90: z.number().finite().nullable(),
+  p99: z.number().finite().nullable(),
+  max: z.number().finite().nullable(),
+});
+export const ProgramProfileViewSchema = z.strictObject({
+  programId: z.string().max(LIMITS.maxNameLength),
+  name: z.string().max(LIMITS.maxNameLength),
+  samples: z.number().int().nonnegative(),
+  launches: z.number().int().nonnegative(),
+  firstSeenAt: z.number().nonnegative(),
+  lastSeenAt: z.number().nonnegative(),
+  /** cpuPercent (of one core), rssBytes, ioBytesPerSec, syscallsPerSec, ctxSwitchesPerSec, ... */
+  metrics: z.record(z.string().max(64), QuantilesSchema),
+  lifetimeMs: QuantilesSchema,
+  /** Dominant behaviour class and the counts behind it. */
+  classCounts: z.record(z.string().max(32), z.number().nonnegative()),
+  /** Seconds seen running / launches, per hour of week (index 0 = Monday 00:00 local). */
+  runningHourOfWeek: z.array(z.number().nonnegative()).length(168),
+  startsHourOfWeek: z.array(z.number().nonnegative()).length(168),
+  /** Probability it starts within the next 5 min / 1 h / 1 day. */
+  launch: z.strictObject({ within5MinP: z.number().min(0).max(1), within1HourP: z.number().min(0).max(1), within1DayP: z.number().min(0).max(1) }),
+  /** Programs it tends to start together with. */
+  coStarts: z.array(z.strictObject({ programId: z.string().max(LIMITS.maxNameLength), count: z.number().int().nonnegative() })).max(20),
+});
+export type ProgramProfileView = z.infer<typeof ProgramProfileViewSchema>;
+export const ProgramProfileSummarySchema = ProgramProfileViewSchema.pick({ programId: true, name: true, samples: true, launches: true, lastSeenAt: true, launch: true }).extend({
+  cpuP50: z.number().finite().nullable(),
+  cpuP90: z.number().finite().nullable(),
+  rssP90: z.number().finite().nullable(),
+});
+export type ProgramProfileSummary = z.infer<typeof ProgramProfileSummarySchema>;
+
 /** Request channels: name -> { input, output }. */
 export const requests = {
   'app.info': { input: Empty, output: AppInfoSchema },
@@ -168,6 +239,16 @@ export const requests = {
   },
   'history.status': { input: Empty, output: HistoryStatusSchema },
   'export.run': { input: ExportInputSchema, output: ExportOutputSchema },
+  'engine.state': { input: Empty, output: EngineStateViewSchema },
+  'engine.setMode': { input: z.strictObject({ mode: ModeSchema }), output: EngineStateViewSchema },
+  /** Pause the engine (mode off) for N minutes; 0 resumes now. */
+  'engine.pause': { input: z.strictObject({ minutes: z.number().int().min(0).max(24 * 60) }), output: EngineStateViewSchema },
+  'engine.setProfile': { input: z.strictObject({ profileId: z.string().min(1).max(64) }), output: EngineStateViewSchema },
+  'engine.applyAdvice': { input: z.strictObject({ decisionId: z.string().min(1).max(128) }), output: ApplyAdviceResultSchema },
+  'rules.get': { input: Empty, output: RulesViewSchema },
+  'rules.set': { input: z.strictObject({ text: z.string().max(4 * 1024 * 1024) }), output: RulesSetResultSchema },
+  'profiles.list': { input: z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }), output: z.array(ProgramProfileSummarySchema).max(1000) },
+  'profiles.get': { input: z.strictObject({ programId: z.string().min(1).max(LIMITS.maxNameLength) }), output: ProgramProfileViewSchema },
 } as const;
 
 /** Event channels: name -> payload schema. */
@@ -175,6 +256,8 @@ export const events = {
   tick: TickSchema,
   /** A journaled change was made, undone, restored or taken over by someone else. */
   changes: z.strictObject({ changes: z.array(ChangeRecordSchema).max(5000) }),
+  /** What the engine did this tick: decisions and results, alerts, forecasts, model errors. */
+  engine: TickReportSchema,
 } as const;
 
 export type RequestChannel = keyof typeof requests;

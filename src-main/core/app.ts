@@ -18,6 +18,8 @@ import type { Sampler } from '../monitor/types';
 import { createSampler } from '../monitor';
 import { createInlineSampleSource } from './sample-source';
 import { createCore, summarizeRestore, type Core } from './service';
+import { ENGINE_MIGRATIONS, createEngineService, type EngineService } from './engine-service';
+import { createForegroundProbe } from '../monitor/foreground';
 
 export interface AppCoreOptions {
   dataDir: string;
@@ -38,11 +40,12 @@ export interface AppCore {
   settings: SettingsStore;
   history: History;
   actuator: Actuator;
+  engine: EngineService;
   /** Restore every change still in force, flush history, close the database. */
   close(): Promise<void>;
 }
 
-export const ALL_MIGRATIONS = [...SETTINGS_MIGRATIONS, ...HISTORY_MIGRATIONS, ...journalMigrations, ...auditMigrations];
+export const ALL_MIGRATIONS = [...SETTINGS_MIGRATIONS, ...HISTORY_MIGRATIONS, ...journalMigrations, ...auditMigrations, ...ENGINE_MIGRATIONS];
 
 /** Settings' excluded programs as guard exclusions: a path is an executable, anything else a name glob. */
 export function exclusionsFromSettings(settings: Settings): Exclusion[] {
@@ -96,6 +99,7 @@ export async function createAppCore(options: AppCoreOptions): Promise<AppCore> {
     void previous;
   });
 
+  const engine = createEngineService({ db, settings, actuator, foreground: await createForegroundProbe() });
   const sampler = options.sampler ?? (await createSampler());
   const core = createCore({
     source: createInlineSampleSource(sampler),
@@ -106,6 +110,7 @@ export async function createAppCore(options: AppCoreOptions): Promise<AppCore> {
       settings,
       actuator,
       history,
+      engine,
       exportRows: (exportOptions) => exportRows(db, exportOptions),
       onSample: (sample) => history.append(sample),
       tickStatus: () => {
@@ -127,10 +132,12 @@ export async function createAppCore(options: AppCoreOptions): Promise<AppCore> {
     settings,
     history,
     actuator,
+    engine,
     async close() {
       if (closed) return;
       closed = true;
       await core.stop();
+      await engine.close();
       await actuator.restoreAll('system', 'restore on exit');
       history.flush();
       history.close();

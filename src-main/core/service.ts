@@ -23,15 +23,17 @@ import type { SettingsStore } from '../store/settings';
 import type { Actuator } from '../platform/actuator';
 import type { History } from '../store/history';
 import type { ExportOptions, ExportResult } from '../store/export';
+import type { EngineService } from './engine-service';
 import { MAX_EXPORT_BYTES } from '../../src-shared/contract';
 
 export interface CoreServices {
   settings?: SettingsStore;
   actuator?: Actuator;
   history?: History;
+  engine?: EngineService;
   /** Rows of history as CSV/JSONL lines (store/export.ts over this core's database). */
   exportRows?: (options: ExportOptions) => ExportResult;
-  /** Called with each sample before it is published (history, engine). Must not throw. */
+  /** Called with each sample before it is published (history). Must not throw. */
   onSample?: (sample: Sample) => void;
   /** Conditions to show with each tick (history paused, ...). */
   tickStatus?: () => TickStatus;
@@ -206,6 +208,29 @@ export function createCore(options: CoreOptions): Core {
       const history = need(services.history, 'history');
       return { ...history.status(), pendingRows: history.pendingRows(), sizeBytes: history.sizeBytes() };
     },
+    'engine.state': () => need(services.engine, 'the engine').state(),
+    'engine.setMode': ({ mode }) => need(services.engine, 'the engine').setMode(mode),
+    'engine.pause': ({ minutes }) => need(services.engine, 'the engine').pause(minutes),
+    'engine.setProfile': async ({ profileId }) => {
+      try {
+        return await need(services.engine, 'the engine').setProfile(profileId);
+      } catch (error) {
+        throw new CoreError('invalid-input', (error as Error).message);
+      }
+    },
+    'engine.applyAdvice': async ({ decisionId }) => {
+      const result = await need(services.engine, 'the engine').applyAdvice(decisionId);
+      publishChanges();
+      return result;
+    },
+    'rules.get': () => need(services.engine, 'the engine').rules(),
+    'rules.set': ({ text }) => need(services.engine, 'the engine').setRules(text),
+    'profiles.list': ({ limit }) => need(services.engine, 'the engine').listProfiles(limit ?? 200),
+    'profiles.get': ({ programId }) => {
+      const profile = need(services.engine, 'the engine').profile(programId);
+      if (!profile) throw new CoreError('invalid-input', `no profile for program ${JSON.stringify(programId)} yet`);
+      return profile;
+    },
     'export.run': (input) => {
       const history = need(services.history, 'history');
       const exportRows = need(services.exportRows, 'export');
@@ -257,6 +282,12 @@ export function createCore(options: CoreOptions): Core {
           services.onSample?.(sample);
           const status = services.tickStatus?.();
           emit('tick', { seq: seq++, sample, ...(status ? { status } : {}) });
+          // The engine acts after the UI has the sample; a busy engine skips a tick rather than queue.
+          void services.engine?.step(sample).then((report) => {
+            if (!report) return;
+            emit('engine', report);
+            if (report.decisions.some((entry) => entry.changes?.length) || report.external.length > 0) publishChanges();
+          });
         },
         (error) => console.error('[allot] sampling failed:', error.message),
       );

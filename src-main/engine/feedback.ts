@@ -99,7 +99,10 @@ export function judgeEffect(before: ProtectionMetrics[], after: ProtectionMetric
     if (delta <= -Math.max(o.minWaitChangeMsPerSec, w0 * o.minRelativeChange)) better++;
     else if (delta >= Math.max(o.minWaitChangeMsPerSec, w0 * o.minRelativeChange)) worse++;
   }
-  if (s0 !== undefined && s1 !== undefined) {
+  // PSI "some" counts every runnable task, the restrained ones too: a restraint that moves CPU from a
+  // hog to a protected program leaves it high (and avg10 lags by ~10 s). Use it only when the protected
+  // programs' own run-queue wait cannot be measured.
+  if (s0 !== undefined && s1 !== undefined && (w0 === undefined || w1 === undefined)) {
     measured++;
     const delta = s1 - s0;
     if (delta <= -Math.max(o.minPsiChange, s0 * o.minRelativeChange)) better++;

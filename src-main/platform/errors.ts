@@ -49,10 +49,16 @@ export function codeOf(error: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-const ADMIN = process.platform === 'win32' ? 'administrator rights' : 'root or CAP_SYS_NICE';
+/** The privilege a person needs on this OS, as words. */
+export function adminRights(platform: string = process.platform): string {
+  if (platform === 'win32') return 'administrator rights';
+  if (platform === 'darwin') return 'root (sudo)';
+  return 'root or CAP_SYS_NICE';
+}
 
 /** Map one OS error code to a refusal. `raising` picks the privilege message for priority raises. */
-export function refusalFromCode(code: string | undefined, op: Operation, raising = false, detail?: string): Refusal {
+export function refusalFromCode(code: string | undefined, op: Operation, raising = false, detail?: string, platform: string = process.platform): Refusal {
+  const ADMIN = adminRights(platform);
   const what = describeAttempt(op, raising);
   const tail = detail ? ` (${detail})` : '';
   const r = (reason: RefusalReason, message: string): Refusal => ({ kind: 'refused', reason, message, ...(code ? { code } : {}) });

@@ -74,6 +74,42 @@ describe('app core', () => {
     expect(app.settings.getSettings().intervalMs).toBe(500);
   });
 
+  it('runs the engine every tick and reports it', async () => {
+    const report = await new Promise<{ mode: string; forecasts: { systemCpu: unknown[] } }>((resolve) => {
+      const off = app.core.on('engine', (payload) => {
+        off();
+        resolve(payload);
+      });
+    });
+    expect(report.mode).toBe('advise');
+    const state = await app.core.handle('engine.state', {});
+    expect(state).toMatchObject({ ok: true, value: { mode: 'advise', effectiveMode: 'advise', pausedUntilMs: null } });
+    expect((state as { value: { profiles: unknown[] } }).value.profiles.length).toBeGreaterThan(0);
+  });
+
+  it('changes mode, pauses and resumes the engine, persisting the chosen mode', async () => {
+    expect(await app.core.handle('engine.setMode', { mode: 'off' })).toMatchObject({ ok: true, value: { mode: 'off', effectiveMode: 'off' } });
+    expect(app.settings.getSettings().engine.mode).toBe('off');
+    await app.core.handle('engine.setMode', { mode: 'advise' });
+    const paused = await app.core.handle('engine.pause', { minutes: 60 });
+    expect(paused).toMatchObject({ ok: true, value: { mode: 'advise', effectiveMode: 'off' } });
+    expect((paused as { value: { pausedUntilMs: number } }).value.pausedUntilMs).toBeGreaterThan(Date.now() + 59 * 60_000);
+    expect(await app.core.handle('engine.pause', { minutes: 0 })).toMatchObject({ ok: true, value: { effectiveMode: 'advise', pausedUntilMs: null } });
+    expect(await app.core.handle('engine.setProfile', { profileId: 'no-such-profile' })).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+  });
+
+  it('refuses an invalid rules file with the line and keeps the old one', async () => {
+    const before = await app.core.handle('rules.get', {});
+    const text = (before as { value: { text: string } }).value.text;
+    const broken = text.replace('"version": 1', '"version": "one"');
+    expect(broken).not.toBe(text);
+    const refused = await app.core.handle('rules.set', { text: broken });
+    expect(refused).toMatchObject({ ok: true, value: { ok: false, path: 'version' } });
+    expect((refused as { value: { line: number } }).value.line).toBeGreaterThan(1);
+    expect(await app.core.handle('rules.get', {})).toEqual(before);
+    expect(await app.core.handle('rules.set', { text })).toMatchObject({ ok: true, value: { ok: true } });
+  });
+
   it('restores changes in force when it closes', async () => {
     const target = { pid: child.pid, startTime: startTimeOf(child.pid) };
     const before = niceOf(child.pid);

@@ -1,0 +1,288 @@
+// The engine as the core runs it: the pure engine and the pipeline (forecasts -> engine -> actuator)
+// fed one Sample per tick, the focused-window probe, the mode the user chose (persisted in
+// settings) with a pause, and the rules file and learned program profiles persisted in the store.
+// Never throws into the tick: a failing step becomes a logged, reported error and the next tick
+// tries again.
+import type { Sample } from '../../src-shared/domain';
+import type { Mode } from '../../src-shared/engine';
+import { DEFAULT_RULES_FILE, formatRulesFile, parseRulesFile, type RulesFile } from '../../src-shared/rules';
+import type { TickReport, ApplyAdviceResult } from '../../src-shared/report';
+import type { EngineStateView, ProgramProfileSummary, ProgramProfileView, RulesSetResult } from '../../src-shared/contract';
+import type { Db, Migration } from '../store/db';
+import type { SettingsStore } from '../store/settings';
+import { createEngine, type Engine } from '../engine/engine';
+import { createProfileStore, profilesFromJSON, profilesToJSON, coStartPartners, type ProgramProfile } from '../engine/profiles';
+import { qsSummary, type QuantileSet } from '../engine/quantiles';
+import { launchProbabilities } from '../engine/forecast/launch';
+import { createPipeline, type ActuatorSurface, type Pipeline } from './pipeline';
+import type { ForegroundProbe } from '../monitor/foreground';
+
+export const ENGINE_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 'engine.1',
+    sql: `
+      CREATE TABLE engine_rules (id INTEGER PRIMARY KEY CHECK (id = 1), text TEXT NOT NULL, updated_at_ms INTEGER NOT NULL);
+      CREATE TABLE engine_profiles (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL, launches_json TEXT NOT NULL, updated_at_ms INTEGER NOT NULL);
+    `,
+  },
+];
+
+/** Profiles are written this often (and on close). */
+const PERSIST_EVERY_MS = 5 * 60_000;
+const MAX_LAUNCHES_PER_PROGRAM = 500;
+const MAX_LAUNCH_PROGRAMS = 2000;
+
+export interface EngineServiceOptions {
+  db: Db;
+  settings: SettingsStore;
+  actuator: ActuatorSurface;
+  foreground?: ForegroundProbe;
+  now?: () => number;
+  log?: (message: string) => void;
+}
+
+export interface EngineService {
+  /** One engine tick for a sample. Never throws; returns null when the engine is busy or fails. */
+  step(sample: Sample): Promise<TickReport | null>;
+  state(): EngineStateView;
+  setMode(mode: Mode): Promise<EngineStateView>;
+  pause(minutes: number): Promise<EngineStateView>;
+  setProfile(profileId: string): Promise<EngineStateView>;
+  applyAdvice(decisionId: string): Promise<ApplyAdviceResult>;
+  rules(): { text: string; defaultText: string };
+  setRules(text: string): RulesSetResult;
+  listProfiles(limit: number): ProgramProfileSummary[];
+  profile(programId: string): ProgramProfileView | undefined;
+  /** Put back everything the engine changed and persist profiles. */
+  close(): Promise<void>;
+}
+
+function quantiles(set: QuantileSet) {
+  const summary = qsSummary(set);
+  const finite = (value: number) => (Number.isFinite(value) && set.count > 0 ? value : null);
+  return {
+    count: summary.count,
+    mean: Number.isFinite(summary.mean) ? summary.mean : 0,
+    p50: finite(summary.p50),
+    p90: finite(summary.p90),
+    p99: finite(summary.p99),
+    max: set.count > 0 && Number.isFinite(set.max) ? set.max : null,
+  };
+}
+
+export function createEngineService(options: EngineServiceOptions): EngineService {
+  const { db, settings } = options;
+  const now = options.now ?? Date.now;
+  const log = options.log ?? ((message: string) => console.error(`[allot] ${message}`));
+  const utcOffsetMinutes = -new Date().getTimezoneOffset();
+
+  // Rules: the stored file if it still parses, else the built-in set.
+  let rulesText = formatRulesFile(DEFAULT_RULES_FILE);
+  let rulesFile: RulesFile = DEFAULT_RULES_FILE;
+  const storedRules = db.prepare('SELECT text FROM engine_rules WHERE id = 1').raw().get() as [string] | undefined;
+  if (storedRules) {
+    const parsed = parseRulesFile(storedRules[0]);
+    if (parsed.ok) {
+      rulesText = storedRules[0];
+      rulesFile = parsed.value;
+    } else {
+      log(`stored rules no longer valid (line ${parsed.error.line}: ${parsed.error.message}); using the built-in rules`);
+    }
+  }
+
+  // Profiles and launch times learned by earlier runs.
+  let profiles = createProfileStore({ utcOffsetMinutes });
+  const launches = new Map<string, number[]>();
+  const storedProfiles = db.prepare('SELECT json, launches_json FROM engine_profiles WHERE id = 1').raw().get() as [string, string] | undefined;
+  if (storedProfiles) {
+    try {
+      const restored = profilesFromJSON(JSON.parse(storedProfiles[0]));
+      if (restored.ok) profiles = restored.value;
+      else log(`stored profiles ignored: ${restored.error}`);
+      for (const [programId, times] of JSON.parse(storedProfiles[1]) as Array<[string, number[]]>) launches.set(programId, times);
+    } catch (error) {
+      log(`stored profiles ignored: ${(error as Error).message}`);
+    }
+  }
+
+  const engine: Engine = createEngine({ rules: rulesFile, mode: 'off', profiles, utcOffsetMinutes });
+  let pausedUntilMs: number | null = null;
+  const chosenMode = (): Mode => settings.getSettings().engine.mode;
+  const effectiveMode = (): Mode => (pausedUntilMs !== null && now() < pausedUntilMs ? 'off' : chosenMode());
+  const pipeline: Pipeline = createPipeline({ engine, actuator: options.actuator, mode: effectiveMode(), now });
+
+  let busy = false;
+  let lastReport: TickReport | null = null;
+  let lastForeground: { pid?: number; unavailableReason?: string } = { unavailableReason: 'no reading yet' };
+  let lastPersistMs = now();
+  const seen = new Set<string>();
+
+  const persist = (): void => {
+    try {
+      db.prepare(
+        'INSERT INTO engine_profiles (id, json, launches_json, updated_at_ms) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json, launches_json = excluded.launches_json, updated_at_ms = excluded.updated_at_ms',
+      ).run(JSON.stringify(profilesToJSON(engine.profiles)), JSON.stringify([...launches]), now());
+      lastPersistMs = now();
+    } catch (error) {
+      log(`could not save program profiles: ${(error as Error).message}`);
+    }
+  };
+
+  /** Record start times of processes not seen before, per program (for launch probabilities). */
+  const recordLaunches = (sample: Sample): void => {
+    const current = new Set<string>();
+    for (const process of sample.processes) {
+      const key = `${process.pid}:${process.startTime}`;
+      current.add(key);
+      if (seen.has(key) || seen.size === 0) continue;
+      const programId = process.programId ?? process.name;
+      let times = launches.get(programId);
+      if (!times) {
+        if (launches.size >= MAX_LAUNCH_PROGRAMS) continue;
+        launches.set(programId, (times = []));
+      }
+      times.push(process.startedAtMs);
+      if (times.length > MAX_LAUNCHES_PER_PROGRAM) times.splice(0, times.length - MAX_LAUNCHES_PER_PROGRAM);
+    }
+    // The first sample only learns who exists: those are not launches we saw.
+    seen.clear();
+    for (const key of current) seen.add(key);
+  };
+
+  const syncMode = async (): Promise<void> => {
+    const wanted = effectiveMode();
+    if (pipeline.mode() !== wanted) await pipeline.setMode(wanted);
+  };
+
+  const state = (): EngineStateView => {
+    const engineState = engine.state();
+    return {
+      mode: chosenMode(),
+      effectiveMode: effectiveMode(),
+      pausedUntilMs: pausedUntilMs !== null && now() < pausedUntilMs ? pausedUntilMs : null,
+      profileId: engineState.profileId,
+      profiles: rulesFile.profiles.map((profile) => ({ id: profile.id, name: profile.name, ...(profile.description ? { description: profile.description } : {}) })),
+      foreground: lastForeground,
+      restrained: engineState.restraints.length,
+      lastReport,
+    };
+  };
+
+  const launchView = (programId: string) => {
+    const result = launchProbabilities(launches.get(programId) ?? [], now(), { utcOffsetMinutes });
+    return { within5MinP: result.within5MinP, within1HourP: result.within1HourP, within1DayP: result.within1DayP };
+  };
+
+  const profileOf = (profile: ProgramProfile): ProgramProfileView => ({
+    programId: profile.programId,
+    name: profile.name,
+    samples: profile.samples,
+    launches: profile.launches,
+    firstSeenAt: profile.firstSeenAt,
+    lastSeenAt: profile.lastSeenAt,
+    metrics: Object.fromEntries(Object.entries(profile.metrics).map(([metric, set]) => [metric, quantiles(set)])),
+    lifetimeMs: quantiles(profile.lifetimeMs),
+    classCounts: { ...profile.classCounts },
+    runningHourOfWeek: [...profile.runningHourOfWeek],
+    startsHourOfWeek: [...profile.startsHourOfWeek],
+    launch: launchView(profile.programId),
+    coStarts: coStartPartners(engine.profiles, profile.programId).slice(0, 20),
+  });
+
+  settings.onChange((next, previous) => {
+    if (next.engine.mode !== previous.engine.mode) void syncMode().catch((error: Error) => log(`mode change failed: ${error.message}`));
+  });
+
+  return {
+    async step(sample) {
+      if (busy) return null;
+      busy = true;
+      try {
+        recordLaunches(sample);
+        if (pausedUntilMs !== null && now() >= pausedUntilMs) pausedUntilMs = null;
+        await syncMode();
+        const reading = options.foreground?.read() ?? { unavailableReason: 'no focused-window probe in this runtime' };
+        lastForeground = {
+          ...(reading.pid !== undefined ? { pid: reading.pid } : {}),
+          ...(reading.unavailableReason ? { unavailableReason: reading.unavailableReason } : {}),
+        };
+        lastReport = await pipeline.step(sample, {
+          ...(reading.pid !== undefined ? { foregroundPid: reading.pid } : {}),
+          ...(reading.unavailableReason ? { foregroundUnavailableReason: reading.unavailableReason } : {}),
+          ...(reading.idleMs !== undefined ? { userIdleMs: reading.idleMs } : {}),
+        });
+        if (now() - lastPersistMs >= PERSIST_EVERY_MS) persist();
+        return lastReport;
+      } catch (error) {
+        log(`engine tick failed: ${(error as Error).stack ?? (error as Error).message}`);
+        return null;
+      } finally {
+        busy = false;
+      }
+    },
+    state,
+    async setMode(mode) {
+      const result = settings.updateSettings({ engine: { mode } });
+      if (!result.ok) throw new Error(result.error.message);
+      pausedUntilMs = null;
+      await syncMode();
+      return state();
+    },
+    async pause(minutes) {
+      pausedUntilMs = minutes === 0 ? null : now() + minutes * 60_000;
+      await syncMode();
+      return state();
+    },
+    async setProfile(profileId) {
+      if (!rulesFile.profiles.some((profile) => profile.id === profileId)) {
+        throw Object.assign(new Error(`no profile "${profileId}" in the rules file (have: ${rulesFile.profiles.map((p) => p.id).join(', ')})`), { code: 'invalid-input' });
+      }
+      engine.setProfile(profileId, now());
+      return state();
+    },
+    applyAdvice: (decisionId) => pipeline.applyAdvice(decisionId),
+    rules: () => ({ text: rulesText, defaultText: formatRulesFile(DEFAULT_RULES_FILE) }),
+    setRules(text) {
+      const parsed = parseRulesFile(text);
+      if (!parsed.ok) return { ok: false, line: parsed.error.line, column: parsed.error.column, path: parsed.error.path.slice(0, 512), message: parsed.error.message.slice(0, 1024) };
+      db.prepare('INSERT INTO engine_rules (id, text, updated_at_ms) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET text = excluded.text, updated_at_ms = excluded.updated_at_ms').run(text, now());
+      rulesText = text;
+      rulesFile = parsed.value;
+      engine.setRules(parsed.value);
+      return { ok: true, rules: parsed.value.rules.length, profiles: parsed.value.profiles.length };
+    },
+    listProfiles(limit) {
+      return [...engine.profiles.programs.values()]
+        .sort((a, b) => b.lastSeenAt - a.lastSeenAt || b.samples - a.samples)
+        .slice(0, limit)
+        .map((profile) => {
+          const cpu = quantiles(profile.metrics.cpuPercent);
+          const rss = quantiles(profile.metrics.rssBytes);
+          return {
+            programId: profile.programId,
+            name: profile.name,
+            samples: profile.samples,
+            launches: profile.launches,
+            lastSeenAt: profile.lastSeenAt,
+            launch: launchView(profile.programId),
+            cpuP50: cpu.p50,
+            cpuP90: cpu.p90,
+            rssP90: rss.p90,
+          };
+        });
+    },
+    profile(programId) {
+      const profile = engine.profiles.programs.get(programId);
+      return profile ? profileOf(profile) : undefined;
+    },
+    async close() {
+      try {
+        await pipeline.restoreAll();
+      } catch (error) {
+        log(`engine restore on close failed: ${(error as Error).message}`);
+      }
+      persist();
+      options.foreground?.close();
+    },
+  };
+}
