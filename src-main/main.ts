@@ -7,7 +7,13 @@ import { startCoreHost } from './core/host';
 import { defaultSocketPath } from './core/paths';
 import { createMainWindow, installSessionPolicy, isAppUrl } from './electron/window';
 import { forwardEvents, registerIpc } from './electron/ipc';
-import { createTray, type TrayController } from './electron/tray';
+import { boostedNice, createTray, restrainedNice, type TrayController, type TrayEngineState } from './electron/tray';
+import { createNotifier } from './electron/notifications';
+import type { ProcessSample } from '../src-shared/domain';
+import type { Settings } from '../src-shared/settings';
+import type { TickReport } from '../src-shared/report';
+import { restoreWindowBounds, trackWindowBounds } from './electron/window-state'; // desktop integration (issue 7)
+import { shouldStartHidden, trayIconPath } from './electron/desktop'; // desktop integration (issue 7)
 
 const rendererUrl =
   !app.isPackaged && process.env['ELECTRON_RENDERER_URL']
@@ -58,9 +64,12 @@ if (!app.requestSingleInstanceLock()) {
       rendererUrl,
       iconPath: join(assets, 'icon.png'),
       shouldHideOnClose: () => !quitting,
+      bounds: restoreWindowBounds(), // issue 7: remembered size/position, clamped to current displays
+      show: !shouldStartHidden(undefined), // issue 7: --hidden (login item); pass settings for startMinimized
     });
+    trackWindowBounds(window); // issue 7
     forwardEvents(core, () => window?.webContents);
-    tray = createTray(join(assets, 'tray.png'), { toggleWindow, quit: () => app.quit() });
+    tray = createTray(trayIconPath(assets), { toggleWindow, quit: () => app.quit() });
     let lastTrayUpdateMs = 0;
     core.on('tick', ({ sample }) => {
       if (sample.at - lastTrayUpdateMs < 2000) return;

@@ -48,12 +48,24 @@ vi.mock('electron', () => {
       return Promise.resolve();
     }
   }
-  return { ipcMain, BrowserWindow, session: {}, Menu: {}, Tray: class {}, nativeImage: {} };
+  class Notification {
+    static shown: Array<{ title?: string; body?: string }> = [];
+    static isSupported() {
+      return true;
+    }
+    constructor(private readonly options: Electron.NotificationConstructorOptions) {}
+    show() {
+      Notification.shown.push({ title: this.options.title, body: this.options.body });
+    }
+  }
+  return { ipcMain, BrowserWindow, session: {}, Menu: {}, Tray: class {}, nativeImage: {}, Notification };
 });
 
 const { registerIpc } = await import('../../../src-main/electron/ipc');
 const { createMainWindow, isAppUrl, secureWebPreferences } = await import('../../../src-main/electron/window');
-const { trayMenuTemplate, topCpu } = await import('../../../src-main/electron/tray');
+const { trayMenuTemplate, topCpu, trayIconBitmap, restrainedNice, boostedNice } = await import('../../../src-main/electron/tray');
+const { createNotifier, createRateLimiter, noticesFromReport } = await import('../../../src-main/electron/notifications');
+const electronMock = (await import('electron')) as unknown as { Notification: { shown: Array<{ title?: string; body?: string }> } };
 
 const APP_URL = 'file:///opt/allot/resources/app.asar/out/renderer/index.html';
 
@@ -107,8 +119,13 @@ describe('electron shell', () => {
     registerIpc(core, (url) => isAppUrl(url, APP_URL));
     expect([...handlers.keys()].sort()).toEqual(requestChannels.map(ipcRequestChannel).sort());
     for (const channel of requestChannels) {
-      const result = (await handlers.get(ipcRequestChannel(channel))!(invokeEvent(APP_URL), {})) as { ok: boolean };
-      expect(result.ok, channel).toBe(true);
+      // Every handler reaches the core: the answer is the core's (a value, a validation error, or
+      // 'not-ready' for services this bare core lacks), never a refusal by the bridge itself.
+      const result = (await handlers.get(ipcRequestChannel(channel))!(invokeEvent(APP_URL), {})) as { ok: boolean; error?: { code: string } };
+      expect(['invalid-channel', 'forbidden'], channel).not.toContain(result.error?.code);
+    }
+    for (const channel of ['app.info', 'system.info', 'system.summary', 'processes.snapshot'] as const) {
+      expect(((await handlers.get(ipcRequestChannel(channel))!(invokeEvent(APP_URL), {})) as { ok: boolean }).ok, channel).toBe(true);
     }
   });
 
@@ -124,16 +141,93 @@ describe('electron shell', () => {
   });
 
   it('builds the tray menu with show/hide, the top three CPU consumers and quit', () => {
-    const processes = [5, 50, 20, 70, 1].map((cpuPercent, i) => fixtureProcess({ pid: 100 + i, name: `p${i}`, cpuPercent }));
+    const processes = [5, 50, 20, 70, 1].map((cpuPercent, i) => fixtureProcess({ pid: 100 + i, name: `p${i}`, cpuPercent, rssBytes: (5 - i) * 1024 ** 2 }));
     expect(topCpu(processes, 3).map((p) => p.pid)).toEqual([103, 101, 102]);
     const calls: string[] = [];
     const menu = trayMenuTemplate({ windowVisible: true, processes }, { toggleWindow: () => calls.push('toggle'), quit: () => calls.push('quit') });
     const labels = menu.map((item) => item.label ?? item.type);
     expect(labels[0]).toBe('Hide Allot');
-    expect(labels.filter((label) => /^p\d \(\d+\)/.test(String(label)))).toEqual(['p3 (103): 70.0%', 'p1 (101): 50.0%', 'p2 (102): 20.0%']);
+    const cpuStart = labels.indexOf('Top CPU');
+    expect(labels.slice(cpuStart + 1, cpuStart + 4)).toEqual(['p3 (103): 70.0%', 'p1 (101): 50.0%', 'p2 (102): 20.0%']);
+    const memStart = labels.indexOf('Top memory');
+    expect(labels.slice(memStart + 1, memStart + 4)).toEqual(['p0 (100): 5.0 MiB', 'p1 (101): 4.0 MiB', 'p2 (102): 3.0 MiB']);
     menu.find((item) => item.id === 'toggle')!.click!({} as Electron.MenuItem, undefined, {} as Electron.KeyboardEvent);
     menu.find((item) => item.id === 'quit')!.click!({} as Electron.MenuItem, undefined, {} as Electron.KeyboardEvent);
     expect(calls).toEqual(['toggle', 'quit']);
     expect(trayMenuTemplate({ windowVisible: false, processes: [] }, { toggleWindow() {}, quit() {} })[0]!.label).toBe('Show Allot');
+  });
+
+  it('offers engine mode, profile, pause and restrain/boost quick actions', () => {
+    const hog = fixtureProcess({ pid: 77, name: 'hog', cpuPercent: 99, nice: 0 });
+    const calls: unknown[][] = [];
+    const actions = {
+      toggleWindow: () => calls.push(['toggle']),
+      quit: () => calls.push(['quit']),
+      setMode: (mode: string) => calls.push(['mode', mode]),
+      setProfile: (id: string) => calls.push(['profile', id]),
+      pause: (minutes: number) => calls.push(['pause', minutes]),
+      restrain: (p: { pid: number }) => calls.push(['restrain', p.pid]),
+      boost: (p: { pid: number }) => calls.push(['boost', p.pid]),
+    };
+    const engine = { mode: 'advise' as const, effectiveMode: 'advise' as const, pausedUntilMs: null, profileId: 'balanced', profiles: [{ id: 'balanced', name: 'Balanced' }, { id: 'quiet', name: 'Quiet' }] };
+    const menu = trayMenuTemplate({ windowVisible: true, processes: [hog], engine }, actions);
+    const find = (id: string): Electron.MenuItemConstructorOptions | undefined => {
+      const walk = (items: Electron.MenuItemConstructorOptions[]): Electron.MenuItemConstructorOptions | undefined => {
+        for (const item of items) {
+          if (item.id === id) return item;
+          const inner = Array.isArray(item.submenu) ? walk(item.submenu as Electron.MenuItemConstructorOptions[]) : undefined;
+          if (inner) return inner;
+        }
+        return undefined;
+      };
+      return walk(menu);
+    };
+    const click = (id: string) => find(id)!.click!({} as Electron.MenuItem, undefined, {} as Electron.KeyboardEvent);
+    expect(find('mode')!.label).toBe('Engine: Advise (suggest only)');
+    expect(find('mode-advise')!.checked).toBe(true);
+    click('mode-auto');
+    click('profile-quiet');
+    click('pause');
+    click('top-0-restrain');
+    click('top-0-boost');
+    expect(calls).toEqual([['mode', 'auto'], ['profile', 'quiet'], ['pause', 60], ['restrain', 77], ['boost', 77]]);
+    const paused = trayMenuTemplate({ windowVisible: true, processes: [], engine: { ...engine, effectiveMode: 'off', pausedUntilMs: 1_000 + 30 * 60_000 }, nowMs: 1_000 }, actions);
+    expect(paused.find((item) => item.id === 'mode')!.label).toBe('Engine: Off (paused, 30m 00s left)');
+    expect(paused.some((item) => item.id === 'resume')).toBe(true);
+    expect([restrainedNice(0), restrainedNice(10), restrainedNice(17), boostedNice(10), boostedNice(0)]).toEqual([10, 15, 19, 0, -5]);
+  });
+
+  it('draws the tray icon from load and engine state', () => {
+    const idle = trayIconBitmap(16, 0, 'auto');
+    const busy = trayIconBitmap(16, 100, 'auto');
+    const off = trayIconBitmap(16, 100, 'off');
+    expect(idle.length).toBe(16 * 16 * 4);
+    const opaque = (buffer: Buffer) => buffer.filter((_, i) => i % 4 === 3 && buffer[i] === 255).length;
+    expect(opaque(busy)).toBeGreaterThan(opaque(idle));
+    expect(off.equals(busy)).toBe(false);
+  });
+
+  it('notifies alerts and refusals, rate-limited per subject and overall', () => {
+    const allow = createRateLimiter({ perSubjectMs: 1000, windowMs: 10_000, maxPerWindow: 2 });
+    expect([allow('a', 0), allow('a', 500), allow('b', 600), allow('c', 700), allow('a', 20_000)]).toEqual([true, false, true, false, true]);
+    const target = { pid: 5, startTime: 1, name: 'leaky', programId: '/usr/bin/leaky' };
+    const report = {
+      at: 1_000,
+      alerts: [
+        { id: 'a1', at: 1_000, kind: 'memory-leak', severity: 'warning', target, message: 'RSS grows 10 MiB/min', evidence: { slope: 10 } },
+        { id: 'a2', at: 1_000, kind: 'outside-profile', severity: 'info', target, message: 'meh', evidence: {} },
+      ],
+      decisions: [
+        { decision: { target }, changes: [{ op: 'priority', kind: 'refused', reason: 'permission', message: 'needs root', changeId: null }] },
+        { decision: { target }, changes: [{ op: 'priority', kind: 'refused', reason: 'gone', message: 'exited', changeId: null }] },
+      ],
+    } as unknown as Parameters<typeof noticesFromReport>[0];
+    expect(noticesFromReport(report).map((notice) => notice.title)).toEqual(['Allot: memory leak in leaky (5)', 'Allot could not change leaky']);
+    const notifier = createNotifier();
+    electronMock.Notification.shown.length = 0;
+    expect(notifier.onReport(report, false)).toBe(0);
+    expect(notifier.onReport(report, true)).toBe(2);
+    expect(notifier.onReport({ ...report, at: 2_000 }, true)).toBe(0);
+    expect(electronMock.Notification.shown.map((shown) => shown.body)).toEqual(['RSS grows 10 MiB/min', 'needs root']);
   });
 });
