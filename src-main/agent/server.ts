@@ -23,7 +23,7 @@ import { ACT_CHANNELS } from '../../src-shared/channels';
 import type { Sample } from '../../src-shared/domain';
 import type { Settings } from '../../src-shared/settings';
 import type { CoreLike } from '../core/service';
-import { renderFamilies, sampleFamilies, type MetricFamily } from './metrics';
+import { createEngineMetrics, renderFamilies, sampleFamilies, type MetricFamily } from './metrics';
 
 export type AgentRole = 'viewer' | 'operator';
 export interface AgentToken {
@@ -149,6 +149,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const viewer = tokens.find((entry) => entry.role === 'viewer');
   let latest: Sample | undefined;
   const offTick = options.core.on('tick', (tick) => (latest = tick.sample));
+  const engineMetrics = createEngineMetrics();
+  const offEngine = options.core.on('engine', (report) => engineMetrics.onReport(report));
   const findToken = (given: string | undefined): AgentToken | undefined =>
     given === undefined ? undefined : tokens.find((entry) => tokensEqual(given, entry.token));
   const staticRoot = resolve(options.staticDir);
@@ -226,7 +228,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       res.writeHead(401, { 'Content-Type': 'text/plain' }).end('a viewer token is needed for /metrics');
       return;
     }
-    const families = [...(latest ? sampleFamilies(latest) : []), ...(options.extraMetrics?.() ?? [])];
+    const families = [...(latest ? sampleFamilies(latest) : []), ...engineMetrics.families(), ...(options.extraMetrics?.() ?? [])];
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(renderFamilies(families));
   };
@@ -356,6 +358,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     tokens,
     async close() {
       offTick();
+      offEngine();
       for (const client of wss.clients) client.terminate();
       wss.close();
       await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));

@@ -126,12 +126,13 @@ describe('agent', () => {
 
 describe('agent roles and metrics', () => {
   let core: Core;
+  let real: Core;
   let agent: Agent;
   const applied: Array<{ channel: unknown; actor: string | undefined }> = [];
   beforeAll(async () => {
     const staticDir = mkdtempSync(join(tmpdir(), 'allot-static-'));
     writeFileSync(join(staticDir, 'index.html'), '<!doctype html>');
-    const real = createCore({ source: fakeSource(), runtime: 'node', version: '0.0.0', intervalMs: 100 });
+    real = createCore({ source: fakeSource(), runtime: 'node', version: '0.0.0', intervalMs: 100 });
     await real.start();
     // Record who the core was asked by; answer as the real core would.
     core = Object.assign(Object.create(real) as Core, {
@@ -206,5 +207,25 @@ describe('agent roles and metrics', () => {
     expect(byName.get('allot_core_cpu_percent')!.metrics.map((m) => m.labels?.['core'])).toEqual(['0', '1']);
     expect(byName.get('allot_program_cpu_percent')!.metrics[0]!.labels?.['name']).toBe('fixture');
     expect(byName.get('allot_memory_total_bytes')!.type).toBe('GAUGE');
+  });
+
+  it('adds engine mode, forecasts and action counters from engine reports', async () => {
+    const target = { pid: 4242, startTime: 123456, name: 'fixture', programId: '/usr/bin/fixture' };
+    const decision = {
+      id: 'd1', at: 1, target, change: { op: 'nice', value: 10 }, reason: 'hog', numbers: {}, expectedEffect: 'less contention', source: 'balancer', apply: true,
+    };
+    const report = {
+      at: 1, mode: 'auto', alerts: [], events: [], external: [], modelErrors: [], timing: { forecastMs: 0, engineMs: 0, actMs: 0 },
+      decisions: [{ decision, changes: [{ op: 'priority', kind: 'applied', changeId: 1 }] }],
+      forecasts: { systemCpu: [{ horizonMs: 5000, target: 'point', model: 'ewma', p50: 40, p90: 55 }], systemMemory: [], programs: [], programSeries: 0 },
+    };
+    real.emit('engine', report as never);
+    real.emit('engine', report as never);
+    const res = await get(agent.port, '/metrics', { authorization: `Bearer ${'v'.repeat(32)}` });
+    const families = parsePrometheusTextFormat(res.body) as Array<{ name: string; metrics: Array<{ value: string; labels?: Record<string, string> }> }>;
+    const byName = new Map(families.map((family) => [family.name, family]));
+    expect(byName.get('allot_engine_mode')!.metrics.find((m) => m.labels?.['mode'] === 'auto')!.value).toBe('1');
+    expect(byName.get('allot_forecast')!.metrics.find((m) => m.labels?.['quantile'] === '0.9')).toMatchObject({ value: '55', labels: { series: 'system_cpu_percent', horizon: '5s' } });
+    expect(byName.get('allot_engine_actions_total')!.metrics).toEqual([{ labels: { op: 'priority', result: 'applied' }, value: '2' }]);
   });
 });
