@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 // Draws Allot's icon (a rounded tile with three allocation bars) at every size the packaging and
-// tray need, as PNG, from this one description. Run: node scripts/make-icons.mjs
+// tray need, as PNG, from this one description, and packs the Windows icon (assets/icon.ico, PNG
+// entries 16..256) and the macOS icon (assets/icon.icns, PNG entries ic07..ic10 = 128..1024).
+// Pure Node, no external tools. Run: node scripts/make-icons.mjs  (or npm run icons)
 import { deflateSync } from 'node:zlib';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const CRC_TABLE = new Int32Array(256).map((_, n) => {
   let c = n;
@@ -84,18 +87,76 @@ function draw(size, { tile, bars }) {
   return encodePng(size, rgba);
 }
 
-const root = join(import.meta.dirname, '..', 'assets');
-mkdirSync(join(root, 'icons'), { recursive: true });
-const app = { tile: [47, 111, 222], bars: [255, 255, 255] };
-for (const size of [16, 24, 32, 48, 64, 128, 256, 512, 1024]) {
-  writeFileSync(join(root, 'icons', `${size}x${size}.png`), draw(size, app));
+/** ICO sizes (Windows shell uses 16, 24, 32, 48, 64 and 256). 256 is stored as 0 in the directory. */
+export const ICO_SIZES = [16, 24, 32, 48, 64, 128, 256];
+/** ICNS types with PNG payloads and their pixel sizes. */
+export const ICNS_TYPES = [
+  ['ic07', 128],
+  ['ic08', 256],
+  ['ic09', 512],
+  ['ic10', 1024],
+];
+export const PNG_SIZES = [16, 24, 32, 48, 64, 128, 256, 512, 1024];
+
+/** ICONDIR + ICONDIRENTRY[] + PNG images (Vista+ reads PNG entries). */
+export function encodeIco(images) {
+  const header = Buffer.alloc(6 + 16 * images.length);
+  header.writeUInt16LE(0, 0); // reserved
+  header.writeUInt16LE(1, 2); // 1 = icon
+  header.writeUInt16LE(images.length, 4);
+  let offset = header.length;
+  images.forEach(({ size, png }, i) => {
+    const e = 6 + 16 * i;
+    header[e] = size >= 256 ? 0 : size;
+    header[e + 1] = size >= 256 ? 0 : size;
+    header[e + 2] = 0; // palette colours
+    header[e + 3] = 0; // reserved
+    header.writeUInt16LE(1, e + 4); // planes
+    header.writeUInt16LE(32, e + 6); // bits per pixel
+    header.writeUInt32LE(png.length, e + 8);
+    header.writeUInt32LE(offset, e + 12);
+    offset += png.length;
+  });
+  return Buffer.concat([header, ...images.map((image) => image.png)]);
 }
-writeFileSync(join(root, 'icon.png'), draw(512, app));
-// Tray: template-style glyphs, dark for light menus and light for dark menus.
-writeFileSync(join(root, 'tray.png'), draw(16, app));
-writeFileSync(join(root, 'tray@2x.png'), draw(32, app));
-writeFileSync(join(root, 'trayTemplate.png'), draw(16, { bars: [0, 0, 0] }));
-writeFileSync(join(root, 'trayTemplate@2x.png'), draw(32, { bars: [0, 0, 0] }));
-writeFileSync(join(root, 'tray-light.png'), draw(16, { bars: [240, 240, 240] }));
-writeFileSync(join(root, 'tray-light@2x.png'), draw(32, { bars: [240, 240, 240] }));
-console.log(`icons written to ${root}`);
+
+/** 'icns' + total length, then per entry: 4-char type, length including its 8-byte header, PNG data. */
+export function encodeIcns(entries) {
+  const parts = entries.map(({ type, png }) => {
+    const head = Buffer.alloc(8);
+    head.write(type, 0, 'ascii');
+    head.writeUInt32BE(png.length + 8, 4);
+    return Buffer.concat([head, png]);
+  });
+  const body = Buffer.concat(parts);
+  const head = Buffer.alloc(8);
+  head.write('icns', 0, 'ascii');
+  head.writeUInt32BE(body.length + 8, 4);
+  return Buffer.concat([head, body]);
+}
+
+export function writeIcons(root) {
+  mkdirSync(join(root, 'icons'), { recursive: true });
+  const app = { tile: [47, 111, 222], bars: [255, 255, 255] };
+  const pngs = new Map(PNG_SIZES.map((size) => [size, draw(size, app)]));
+  for (const [size, png] of pngs) writeFileSync(join(root, 'icons', `${size}x${size}.png`), png);
+  writeFileSync(join(root, 'icon.png'), pngs.get(512));
+  writeFileSync(join(root, 'icon.ico'), encodeIco(ICO_SIZES.map((size) => ({ size, png: pngs.get(size) }))));
+  writeFileSync(join(root, 'icon.icns'), encodeIcns(ICNS_TYPES.map(([type, size]) => ({ type, png: pngs.get(size) }))));
+  // Tray: template-style glyphs, dark for light menus and light for dark menus.
+  writeFileSync(join(root, 'tray.png'), draw(16, app));
+  writeFileSync(join(root, 'tray@2x.png'), draw(32, app));
+  writeFileSync(join(root, 'trayTemplate.png'), draw(16, { bars: [0, 0, 0] }));
+  writeFileSync(join(root, 'trayTemplate@2x.png'), draw(32, { bars: [0, 0, 0] }));
+  writeFileSync(join(root, 'tray-light.png'), draw(16, { bars: [240, 240, 240] }));
+  writeFileSync(join(root, 'tray-light@2x.png'), draw(32, { bars: [240, 240, 240] }));
+  // Dark glyph for light panels on Linux and Windows (the template images are for macOS only).
+  writeFileSync(join(root, 'tray-dark.png'), draw(16, { bars: [24, 24, 24] }));
+  writeFileSync(join(root, 'tray-dark@2x.png'), draw(32, { bars: [24, 24, 24] }));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const root = process.argv[2] ? resolve(process.argv[2]) : join(import.meta.dirname, '..', 'assets');
+  writeIcons(root);
+  console.log(`icons written to ${root}`);
+}

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseTokensFile, startAgent, type AgentToken } from './agent/server';
 import { ADMIN_USAGE, adminCommand } from './tools/admin-cli';
 import { DATA_USAGE, dataCommand } from './tools/data-cli';
+import { simulateCommand } from './tools/simulate';
 import pkg from '../package.json';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -20,6 +21,9 @@ Commands:
         (prints an operator and a viewer URL; --tokens: a JSON array of {name, role, token})
 ${ADMIN_USAGE}
 ${DATA_USAGE}
+  simulate <trace.jsonl | scenario:NAME> [--policy rules.json] [--mode off|advise|auto] [--seconds N] [--seed N] [--json]
+        replay a recorded trace or a synthetic scenario through a policy on a model machine and
+        compare per-tier latency, throughput and actions with the engine off
   help  Show this text.`;
 
 export function workerUrl(): URL {
@@ -114,6 +118,9 @@ export async function main(argv: string[]): Promise<void> {
     case 'record':
     case 'backtest':
       process.exitCode = await dataCommand(command, rest);
+      return;
+    case 'simulate':
+      process.exitCode = await simulateCommand(rest);
       return;
     case undefined:
     case 'help':

@@ -12,8 +12,8 @@ import { createNotifier } from './electron/notifications';
 import type { ProcessSample } from '../src-shared/domain';
 import type { Settings } from '../src-shared/settings';
 import type { TickReport } from '../src-shared/report';
-import { restoreWindowBounds, trackWindowBounds } from './electron/window-state'; // desktop integration (issue 7)
-import { shouldStartHidden, trayIconPath } from './electron/desktop'; // desktop integration (issue 7)
+import { restoreWindowBounds, trackWindowBounds } from './electron/window-state';
+import { applyDesktopSettings, shouldStartHidden, trayIconPath } from './electron/desktop';
 
 const rendererUrl =
   !app.isPackaged && process.env['ELECTRON_RENDERER_URL']
@@ -59,24 +59,66 @@ if (!app.requestSingleInstanceLock()) {
   app.whenReady().then(async () => {
     installSessionPolicy();
     registerIpc(core, (url) => isAppUrl(url, rendererUrl));
+    // Settings live in the core; the window and login item follow them (start minimized, theme).
+    const initial = await core.handle('settings.get', {});
+    let settings: Settings | undefined = initial.ok ? (initial.value as Settings) : undefined;
+    if (settings) applyDesktopSettings(settings);
     window = createMainWindow({
       preloadPath,
       rendererUrl,
       iconPath: join(assets, 'icon.png'),
       shouldHideOnClose: () => !quitting,
-      bounds: restoreWindowBounds(), // issue 7: remembered size/position, clamped to current displays
-      show: !shouldStartHidden(undefined), // issue 7: --hidden (login item); pass settings for startMinimized
+      bounds: restoreWindowBounds(), // remembered size/position, clamped to current displays
+      show: !shouldStartHidden(settings), // --hidden (login item) or the startMinimized setting
     });
-    trackWindowBounds(window); // issue 7
+    trackWindowBounds(window);
     forwardEvents(core, () => window?.webContents);
-    tray = createTray(trayIconPath(assets), { toggleWindow, quit: () => app.quit() });
+
+    // Tray quick actions go through the same contract as the UI, as the user.
+    const act = (channel: string, payload: unknown): void => {
+      void core.handle(channel, payload, { actor: 'user' }).then((result) => {
+        if (!result.ok) console.error(`[allot] tray action ${channel} failed: ${result.error.message}`);
+      });
+    };
+    const setNice = (process: ProcessSample, nice: number, why: string): void =>
+      act('changes.apply', { target: { pid: process.pid, startTime: process.startTime }, change: { op: 'priority', value: { nice } }, why });
+    tray = createTray(trayIconPath(assets), {
+      toggleWindow,
+      quit: () => app.quit(),
+      setMode: (mode) => act('engine.setMode', { mode }),
+      setProfile: (profileId) => act('engine.setProfile', { profileId }),
+      pause: (minutes) => act('engine.pause', { minutes }),
+      restrain: (process) => setNice(process, restrainedNice(process.nice), 'restrained from the tray'),
+      boost: (process) => setNice(process, boostedNice(process.nice), 'boosted from the tray'),
+    });
     let lastTrayUpdateMs = 0;
+    let engineState: TrayEngineState | undefined;
     core.on('tick', ({ sample }) => {
       if (sample.at - lastTrayUpdateMs < 2000) return;
       lastTrayUpdateMs = sample.at;
-      tray?.update({ windowVisible: window?.isVisible() ?? false, processes: sample.processes, systemCpuPercent: sample.system.cpuPercent });
+      // Pick up settings changed in the UI (theme, login item, notifications) every couple of seconds.
+      void core.handle('settings.get', {}).then((result) => {
+        if (!result.ok) return;
+        const next = result.value as Settings;
+        if (settings && (next.theme !== settings.theme || next.startAtLogin !== settings.startAtLogin)) applyDesktopSettings(next);
+        settings = next;
+      });
+      void core.handle('engine.state', {}).then((result) => {
+        if (result.ok) engineState = result.value as TrayEngineState;
+        tray?.update({
+          windowVisible: window?.isVisible() ?? false,
+          processes: sample.processes,
+          systemCpuPercent: sample.system.cpuPercent,
+          ...(engineState ? { engine: engineState } : {}),
+        });
+      });
     });
-    tray.update({ windowVisible: true, processes: [] });
+    tray.update({ windowVisible: !shouldStartHidden(settings), processes: [] });
+    // Alerts and refused actions as native notifications, rate-limited, if the user wants them.
+    const notifier = createNotifier();
+    core.on('engine', (report: TickReport) => {
+      notifier.onReport(report, settings?.notifications.enabled ?? true);
+    });
     await core.ready;
   });
 

@@ -18,7 +18,7 @@ import type { Sampler } from '../monitor/types';
 import { createSampler } from '../monitor';
 import { createInlineSampleSource } from './sample-source';
 import { createCore, summarizeRestore, type Core } from './service';
-import { ENGINE_MIGRATIONS, createEngineService, type EngineService } from './engine-service';
+import { ENGINE_MIGRATIONS, autogroupActive, createEngineService, type EngineService } from './engine-service';
 import { createForegroundProbe } from '../monitor/foreground';
 
 export interface AppCoreOptions {
@@ -99,7 +99,14 @@ export async function createAppCore(options: AppCoreOptions): Promise<AppCore> {
     void previous;
   });
 
-  const engine = createEngineService({ db, settings, actuator, foreground: await createForegroundProbe() });
+  // With session autogroups, nice alone cannot restrain a hog in another session: add a cgroup weight.
+  const engine = createEngineService({
+    db,
+    settings,
+    actuator,
+    foreground: await createForegroundProbe(),
+    crossSessionWeight: process.platform === 'linux' && autogroupActive(),
+  });
   const sampler = options.sampler ?? (await createSampler());
   const core = createCore({
     source: createInlineSampleSource(sampler),

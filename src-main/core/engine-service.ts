@@ -3,6 +3,7 @@
 // settings) with a pause, and the rules file and learned program profiles persisted in the store.
 // Never throws into the tick: a failing step becomes a logged, reported error and the next tick
 // tries again.
+import { readFileSync } from 'node:fs';
 import type { Sample } from '../../src-shared/domain';
 import type { Mode } from '../../src-shared/engine';
 import { DEFAULT_RULES_FILE, formatRulesFile, parseRulesFile, type RulesFile } from '../../src-shared/rules';
@@ -39,6 +40,20 @@ export interface EngineServiceOptions {
   foreground?: ForegroundProbe;
   now?: () => number;
   log?: (message: string) => void;
+  /**
+   * Also set a cgroup CPU weight when the engine lowers a process. Needed where nice only ranks
+   * processes inside their own session (Linux with sched_autogroup_enabled=1); see autogroupActive().
+   */
+  crossSessionWeight?: boolean;
+}
+
+/** Whether Linux groups scheduling by session (nice then only ranks within a session). */
+export function autogroupActive(read: (path: string) => string = (path) => readFileSync(path, 'utf8')): boolean {
+  try {
+    return read('/proc/sys/kernel/sched_autogroup_enabled').trim() === '1';
+  } catch {
+    return false;
+  }
 }
 
 export interface EngineService {
@@ -109,7 +124,13 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   let pausedUntilMs: number | null = null;
   const chosenMode = (): Mode => settings.getSettings().engine.mode;
   const effectiveMode = (): Mode => (pausedUntilMs !== null && now() < pausedUntilMs ? 'off' : chosenMode());
-  const pipeline: Pipeline = createPipeline({ engine, actuator: options.actuator, mode: effectiveMode(), now });
+  const pipeline: Pipeline = createPipeline({
+    engine,
+    actuator: options.actuator,
+    mode: effectiveMode(),
+    now,
+    intents: { crossSessionWeight: options.crossSessionWeight ?? false },
+  });
 
   let busy = false;
   let lastReport: TickReport | null = null;
