@@ -34,6 +34,19 @@ describe('data commands', () => {
     }
   });
 
+  it('simulates a scenario and the recorded trace through the default policy', () => {
+    const scenario = allot(['simulate', 'scenario:editor-hogs', '--seconds', '20', '--json']);
+    expect(scenario.code, scenario.err).toBe(0);
+    const report = JSON.parse(scenario.out) as Record<string, unknown>;
+    expect(JSON.stringify(report)).toMatch(/interactive|p99/i);
+    const replay = allot(['simulate', join(dir, 'trace.jsonl'), '--mode', 'auto']);
+    expect(replay.code, replay.err).toBe(0);
+    expect(replay.out).toMatch(/engine off/);
+    const bad = allot(['simulate', 'scenario:nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/unknown scenario/);
+  });
+
   it('exports history written by a running instance as CSV and JSONL', async () => {
     const dataDir = join(dir, 'data');
     const served = await startServe(['--data-dir', dataDir, '--interval-ms', '250']);
