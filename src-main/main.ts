@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startCoreHost } from './core/host';
 import { defaultSocketPath } from './core/paths';
+import { defaultHelperPath } from './helper/client';
 import { createMainWindow, installSessionPolicy, isAppUrl } from './electron/window';
 import { forwardEvents, registerIpc } from './electron/ipc';
 import { boostedNice, createTray, restrainedNice, type TrayController, type TrayEngineState } from './electron/tray';
@@ -36,6 +37,7 @@ if (!app.requestSingleInstanceLock()) {
     version: app.getVersion(),
     selfPids: [process.pid],
     adminSocketPath: defaultSocketPath(),
+    helperPath: defaultHelperPath({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath, appRoot: app.getAppPath() }),
   });
 
   const showWindow = (): void => {

@@ -14,6 +14,7 @@ import { exportRows } from '../store/export';
 import { Actuator } from '../platform/actuator';
 import type { Exclusion } from '../platform/protect';
 import { createPlatformAdapter } from '../platform';
+import { createLinuxElevationHelper, elevatingAdapter } from '../platform/elevated';
 import type { Sampler } from '../monitor/types';
 import { createSampler } from '../monitor';
 import { createInlineSampleSource } from './sample-source';
@@ -32,6 +33,8 @@ export interface AppCoreOptions {
   /** Processes that are Allot itself (never touched); this process is always included. */
   selfPids?: readonly number[];
   validateEvents?: boolean;
+  /** The privileged helper script; omitted: out/helper under the working directory. */
+  helperPath?: string;
 }
 
 export interface AppCore {
@@ -71,10 +74,16 @@ export async function createAppCore(options: AppCoreOptions): Promise<AppCore> {
     processRows: initial.history.processRows,
     enabled: initial.history.enabled,
   });
-  const adapter = await createPlatformAdapter({
+  const guarded = await createPlatformAdapter({
     selfPids: [...new Set([process.pid, ...(options.selfPids ?? [])])],
     exclusions: exclusionsFromSettings(initial),
   });
+  // A person's change the OS refuses for lack of privilege is retried through pkexec and the
+  // privileged helper (the password prompt is the consent); the engine never escalates.
+  const adapter =
+    process.platform === 'linux' && process.geteuid?.() !== 0
+      ? elevatingAdapter(guarded, createLinuxElevationHelper(options.helperPath !== undefined ? { helperPath: options.helperPath } : {}))
+      : guarded;
   const actuator = new Actuator({ adapter, journal: new Journal(db), audit: new AuditLog(db) });
 
   // A previous run that crashed may have left changes in force: put them back first.

@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     version: data.version,
     ...(data.intervalMs !== undefined ? { intervalMs: data.intervalMs } : {}),
     selfPids: data.selfPids,
+    ...(data.helperPath ? { helperPath: data.helperPath } : {}),
   });
   for (const event of eventChannels) app.core.on(event, (payload) => send({ type: 'event', event, payload }));
   let admin: AdminSocket | undefined;

@@ -12,6 +12,8 @@ export interface CoreWorkerData {
   selfPids: number[];
   /** Listen for the `allot` CLI here; null: no admin socket. */
   adminSocketPath: string | null;
+  /** The privileged helper script (packaged apps keep it in resources/helper). */
+  helperPath?: string;
 }
 
 export type ToCoreWorker =

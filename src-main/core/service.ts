@@ -24,6 +24,7 @@ import type { Actuator } from '../platform/actuator';
 import type { History } from '../store/history';
 import type { ExportOptions, ExportResult } from '../store/export';
 import type { EngineService } from './engine-service';
+import { withElevation } from '../platform/elevated';
 import { MAX_EXPORT_BYTES } from '../../src-shared/contract';
 
 export interface CoreServices {
@@ -89,6 +90,8 @@ export function toPlatform(value: string): Platform {
 }
 
 const USER: CallContext = { actor: 'user' };
+/** Requests that may ask for administrator rights when a person makes them. */
+const ELEVATING: ReadonlySet<RequestChannel> = new Set<RequestChannel>(['changes.apply', 'changes.undo', 'changes.restoreAll']);
 
 export function createCore(options: CoreOptions): Core {
   const { source } = options;
@@ -261,6 +264,9 @@ export function createCore(options: CoreOptions): Core {
 
   const call = async <C extends RequestChannel>(channel: C, input: RequestInput<C>, context: CallContext = USER): Promise<RequestOutput<C>> => {
     const handler = handlers[channel] as (input: RequestInput<C>, context: CallContext) => Promise<RequestOutput<C>> | RequestOutput<C>;
+    // Only a person at this machine may be asked for administrator rights (a password prompt on
+    // this desktop): not the engine, and not a remote agent operator.
+    if (ELEVATING.has(channel) && (context.actor === 'user' || context.actor === 'cli')) return withElevation(async () => handler(input, context));
     return handler(input, context);
   };
 
