@@ -13,6 +13,7 @@ export default defineConfig({
           main: resolve('src-main/main.ts'),
           cli: resolve('src-main/cli.ts'),
           'core-worker': resolve('src-main/core/core-worker.ts'),
+          'gru-worker': resolve('src-main/core/gru-worker.ts'),
         },
       },
     },

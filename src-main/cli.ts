@@ -71,36 +71,55 @@ async function serve(argv: string[]): Promise<void> {
       fail(`--tokens ${values.tokens}: ${(error as Error).message}`);
     }
   }
-  const core = startCoreHost(workerUrl(), {
-    dataDir: values['data-dir'] ?? defaultDataDir(),
-    runtime: 'node',
-    version: pkg.version,
-    ...(values['interval-ms'] !== undefined ? { intervalMs } : {}),
-    selfPids: [process.pid],
-    adminSocketPath: values['no-admin-socket'] ? null : defaultSocketPath(),
-  });
-  const { adminSocketPath } = await core.ready;
-  const agent = await startAgent({
-    core,
-    staticDir: join(here, '../renderer'),
-    host: values.host,
-    port,
-    allowHosts: values['allow-host'] ?? [],
-    ...(tokens ? { tokens } : {}),
-  });
-  process.stdout.write(`Allot ${pkg.version} serving on ${agent.url}\n`);
-  if (agent.viewerUrl) process.stdout.write(`Read-only (viewer): ${agent.viewerUrl}\n`);
-  if (adminSocketPath) process.stdout.write(`Admin socket: ${adminSocketPath}\n`);
+  let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
   let stopping = false;
-  const shutdown = async (): Promise<void> => {
+  const core = startCoreHost(
+    workerUrl(),
+    {
+      dataDir: values['data-dir'] ?? defaultDataDir(),
+      runtime: 'node',
+      version: pkg.version,
+      ...(values['interval-ms'] !== undefined ? { intervalMs } : {}),
+      selfPids: [process.pid],
+      adminSocketPath: values['no-admin-socket'] ? null : defaultSocketPath(),
+    },
+    undefined,
+    (code) => {
+      // Without its core the agent would only answer errors: stop, and say so.
+      if (stopping) return;
+      process.stderr.write(`allot: the core stopped unexpectedly (code ${code}); exiting\n`);
+      void (agent?.close() ?? Promise.resolve()).finally(() => process.exit(1));
+    },
+  );
+  // Signals from now on restore every change before exiting, even during start-up.
+  const shutdown = async (code = 0): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    await agent.close();
+    await agent?.close();
     await core.stop();
-    process.exit(0);
+    process.exit(code);
   };
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
+  let adminSocketPath: string | null;
+  try {
+    ({ adminSocketPath } = await core.ready);
+    agent = await startAgent({
+      core,
+      staticDir: join(here, '../renderer'),
+      host: values.host,
+      port,
+      allowHosts: values['allow-host'] ?? [],
+      ...(tokens ? { tokens } : {}),
+    });
+  } catch (error) {
+    process.stderr.write(`allot: could not start: ${(error as Error).message}\n`);
+    await shutdown(1);
+    return;
+  }
+  process.stdout.write(`Allot ${pkg.version} serving on ${agent.url}\n`);
+  if (agent.viewerUrl) process.stdout.write(`Read-only (viewer): ${agent.viewerUrl}\n`);
+  if (adminSocketPath) process.stdout.write(`Admin socket: ${adminSocketPath}\n`);
 }
 
 export async function main(argv: string[]): Promise<void> {

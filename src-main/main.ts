@@ -1,6 +1,6 @@
 // Electron composition root: the only place that picks OS variants and wires core, IPC, window
 // and tray. All logic lives in core/, monitor/, engine/, platform/ and store/.
-import { app, BrowserWindow } from 'electron';
+import { app, BrowserWindow, dialog } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startCoreHost } from './core/host';
@@ -31,14 +31,23 @@ if (!app.requestSingleInstanceLock()) {
   let quitting = false;
 
   // The whole core runs in a worker thread; this thread only relays IPC and drives window and tray.
-  const core = startCoreHost(new URL('./core-worker.js', import.meta.url), {
-    dataDir: app.getPath('userData'),
-    runtime: 'electron',
-    version: app.getVersion(),
-    selfPids: [process.pid],
-    adminSocketPath: defaultSocketPath(),
-    helperPath: defaultHelperPath({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath, appRoot: app.getAppPath() }),
-  });
+  const fatal = (message: string): void => {
+    dialog.showErrorBox('Allot cannot continue', message);
+    app.quit();
+  };
+  const core = startCoreHost(
+    new URL('./core-worker.js', import.meta.url),
+    {
+      dataDir: app.getPath('userData'),
+      runtime: 'electron',
+      version: app.getVersion(),
+      selfPids: [process.pid],
+      adminSocketPath: defaultSocketPath(),
+      helperPath: defaultHelperPath({ isPackaged: app.isPackaged, resourcesPath: process.resourcesPath, appRoot: app.getAppPath() }),
+    },
+    undefined,
+    (code) => fatal(`Allot's monitoring core stopped unexpectedly (code ${code}). Changes it made are put back the next time Allot starts.`),
+  );
 
   const showWindow = (): void => {
     if (!window || window.isDestroyed()) return;
@@ -102,7 +111,9 @@ if (!app.requestSingleInstanceLock()) {
       void core.handle('settings.get', {}).then((result) => {
         if (!result.ok) return;
         const next = result.value as Settings;
-        if (settings && (next.theme !== settings.theme || next.startAtLogin !== settings.startAtLogin)) applyDesktopSettings(next);
+        if (settings && (next.theme !== settings.theme || next.startAtLogin !== settings.startAtLogin || next.startMinimized !== settings.startMinimized)) {
+          applyDesktopSettings(next);
+        }
         settings = next;
       });
       void core.handle('engine.state', {}).then((result) => {
@@ -122,7 +133,7 @@ if (!app.requestSingleInstanceLock()) {
       notifier.onReport(report, settings?.notifications.enabled ?? true);
     });
     await core.ready;
-  });
+  }).catch((error: unknown) => fatal(`Allot could not start: ${error instanceof Error ? error.message : String(error)}`));
 
   let stopped = false;
   app.on('will-quit', (event) => {

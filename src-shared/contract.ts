@@ -161,11 +161,14 @@ export const EngineStateViewSchema = z.strictObject({
 });
 export type EngineStateView = z.infer<typeof EngineStateViewSchema>;
 
+/** A rules file must fit one message on every transport even with JSON escaping (1 MiB cap). */
+export const MAX_RULES_TEXT_CHARS = 500_000;
+
 export const RulesViewSchema = z.strictObject({
   /** The rules file in force, as JSON text (docs/rules.md describes it). */
-  text: z.string().max(4 * 1024 * 1024),
+  text: z.string().max(MAX_RULES_TEXT_CHARS),
   /** The built-in rules, to start from or go back to. */
-  defaultText: z.string().max(4 * 1024 * 1024),
+  defaultText: z.string().max(MAX_RULES_TEXT_CHARS),
 });
 export const RulesSetResultSchema = z.discriminatedUnion('ok', [
   z.strictObject({ ok: z.literal(true), rules: z.number().int().nonnegative(), profiles: z.number().int().nonnegative() }),
@@ -246,7 +249,7 @@ export const requests = {
   'engine.setProfile': { input: z.strictObject({ profileId: z.string().min(1).max(64) }), output: EngineStateViewSchema },
   'engine.applyAdvice': { input: z.strictObject({ decisionId: z.string().min(1).max(128) }), output: ApplyAdviceResultSchema },
   'rules.get': { input: Empty, output: RulesViewSchema },
-  'rules.set': { input: z.strictObject({ text: z.string().max(4 * 1024 * 1024) }), output: RulesSetResultSchema },
+  'rules.set': { input: z.strictObject({ text: z.string().max(MAX_RULES_TEXT_CHARS) }), output: RulesSetResultSchema },
   'profiles.list': { input: z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }), output: z.array(ProgramProfileSummarySchema).max(1000) },
   'profiles.get': { input: z.strictObject({ programId: z.string().min(1).max(LIMITS.maxNameLength) }), output: ProgramProfileViewSchema },
 } as const;

@@ -3,7 +3,7 @@
 // line: {"id":1,"channel":"changes.list","payload":{}} -> {"id":1,"result":{...}}. Every call runs
 // as actor 'cli' in the audit log.
 import { createServer, createConnection, type Server, type Socket } from 'node:net';
-import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MAX_CLIENT_MESSAGE_BYTES, WsClientMessageSchema, zodToContractError, type Result } from '../../src-shared/contract';
 import type { CoreLike } from '../core/service';
@@ -29,18 +29,39 @@ function alive(path: string): Promise<boolean> {
   });
 }
 
+/**
+ * The socket's directory must be ours alone: created here with mode 0700, or already owned by this
+ * user with no access for others. A shared directory (/tmp) is refused, never chmod-ed.
+ */
+export function prepareSocketDir(dir: string): void {
+  const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (created !== undefined) {
+    chmodSync(dir, 0o700);
+    return;
+  }
+  const info = lstatSync(dir);
+  const uid = process.getuid?.();
+  if (!info.isDirectory() || (uid !== undefined && info.uid !== uid) || (info.mode & 0o077) !== 0) {
+    throw new Error(`the admin socket's directory ${dir} must be a directory owned by you that others cannot open (mode 0700)`);
+  }
+}
+
 export async function startAdminSocket(core: CoreLike, path: string): Promise<AdminSocket> {
   if (isUnixPath(path)) {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    chmodSync(dirname(path), 0o700);
+    prepareSocketDir(dirname(path));
     if (await alive(path)) throw new Error(`another Allot instance already listens on ${path}`);
     try {
-      unlinkSync(path); // a stale socket left by a crash
-    } catch {
-      // none
+      // A stale socket left by a crash; anything else at that path is not ours to delete.
+      if (lstatSync(path).isSocket()) unlinkSync(path);
+      else throw new Error(`${path} exists and is not a socket`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
+  const sockets = new Set<Socket>();
   const server: Server = createServer((socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     let buffer = '';
     socket.setEncoding('utf8');
     const reply = (id: number, result: Result<unknown>): void => {
@@ -86,6 +107,8 @@ export async function startAdminSocket(core: CoreLike, path: string): Promise<Ad
     path,
     close: () =>
       new Promise<void>((resolve) => {
+        // Open connections would keep close() waiting (and with it the restore on exit): end them.
+        for (const socket of sockets) socket.destroy();
         server.close(() => resolve());
         if (isUnixPath(path)) {
           try {
@@ -120,6 +143,10 @@ export async function adminRequest(path: string, channel: string, payload: unkno
       } catch (error) {
         reject(error as Error);
       }
+    });
+    socket.once('close', () => {
+      clearTimeout(timer);
+      if (!buffer.includes('\n')) reject(new Error(`Allot on ${path} closed the connection without answering`));
     });
     socket.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);

@@ -87,6 +87,8 @@ function isLoopback(address: string | undefined): boolean {
 }
 
 const COOKIE = 'allot_token';
+/** Requests one WebSocket client may have waiting for an answer. */
+const MAX_IN_FLIGHT = 32;
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -193,7 +195,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       res.writeHead(405, { Allow: 'POST' }).end();
       return;
     }
-    const channel = decodeURIComponent(url.pathname.slice('/api/'.length));
+    let channel: string;
+    try {
+      channel = decodeURIComponent(url.pathname.slice('/api/'.length));
+    } catch {
+      json(res, 400, { ok: false, error: { code: 'invalid-channel', message: 'malformed channel name' } });
+      return;
+    }
     let body = '';
     for await (const chunk of req) {
       body += chunk;
@@ -314,8 +322,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         send({ type: 'event', event, payload });
       }),
     );
+    let inFlight = 0;
     ws.on('message', (data: RawData, isBinary: boolean) => {
-      void onMessage(data, isBinary);
+      onMessage(data, isBinary).catch((error: unknown) => {
+        console.error('[allot] WebSocket request failed:', error);
+        ws.close(1011, 'internal error');
+      });
     });
     const onMessage = async (data: RawData, isBinary: boolean): Promise<void> => {
       if (isBinary) {
@@ -335,8 +347,17 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         send({ type: 'response', id, result: { ok: false, error: zodToContractError('invalid-input', 'invalid message', message.error) } });
         return;
       }
-      const result = await callAs(who, message.data.channel, message.data.payload);
-      send({ type: 'response', id: message.data.id, result });
+      if (inFlight >= MAX_IN_FLIGHT) {
+        send({ type: 'response', id: message.data.id, result: { ok: false, error: { code: 'not-ready', message: `more than ${MAX_IN_FLIGHT} requests in flight; wait for answers` } } });
+        return;
+      }
+      inFlight++;
+      try {
+        const result = await callAs(who, message.data.channel, message.data.payload);
+        send({ type: 'response', id: message.data.id, result });
+      } finally {
+        inFlight--;
+      }
     };
     ws.on('close', () => unsubscribers.forEach((unsubscribe) => unsubscribe()));
     ws.on('error', () => ws.terminate());

@@ -19,6 +19,7 @@ import type { Sampler } from '../monitor/types';
 import { createSampler } from '../monitor';
 import { createInlineSampleSource } from './sample-source';
 import { createCore, summarizeRestore, type Core } from './service';
+import { acquireInstanceLock, type InstanceLock } from './instance-lock';
 import { ENGINE_MIGRATIONS, autogroupActive, createEngineService, type EngineService } from './engine-service';
 import { createForegroundProbe } from '../monitor/foreground';
 
@@ -59,6 +60,17 @@ export function exclusionsFromSettings(settings: Settings): Exclusion[] {
 
 export async function createAppCore(options: AppCoreOptions): Promise<AppCore> {
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  // Before anything else, and above all before the crash restore: one core per data directory.
+  const lock = acquireInstanceLock(options.dataDir);
+  try {
+    return await composeAppCore(options, lock);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function composeAppCore(options: AppCoreOptions, lock: InstanceLock): Promise<AppCore> {
   const db = openDb({ path: join(options.dataDir, 'allot.db'), migrations: ALL_MIGRATIONS });
   // The journal must be on disk before any act: full sync for every commit.
   db.pragma('synchronous = FULL');
@@ -158,6 +170,7 @@ export async function createAppCore(options: AppCoreOptions): Promise<AppCore> {
       history.flush();
       history.close();
       db.close();
+      lock.release();
     },
   };
 }

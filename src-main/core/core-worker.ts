@@ -36,8 +36,7 @@ async function main(): Promise<void> {
     } else if (message.type === 'stop') {
       void (async () => {
         try {
-          await admin?.close();
-          await app.close();
+          await Promise.all([app.close(), admin?.close()]);
         } finally {
           send({ type: 'stopped' });
         }

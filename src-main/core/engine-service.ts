@@ -133,6 +133,14 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   });
 
   let busy = false;
+  let closed = false;
+  /** Everything that drives the pipeline runs one at a time (a tick, a mode change, applying advice, closing). */
+  let chain: Promise<unknown> = Promise.resolve();
+  const exclusive = <T>(task: () => Promise<T>): Promise<T> => {
+    const run = chain.then(task, task);
+    chain = run.catch(() => undefined);
+    return run;
+  };
   let lastReport: TickReport | null = null;
   let lastForeground: { pid?: number; unavailableReason?: string } = { unavailableReason: 'no reading yet' };
   let lastPersistMs = now();
@@ -211,49 +219,57 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   });
 
   settings.onChange((next, previous) => {
-    if (next.engine.mode !== previous.engine.mode) void syncMode().catch((error: Error) => log(`mode change failed: ${error.message}`));
+    if (next.engine.mode !== previous.engine.mode && !closed) {
+      void exclusive(syncMode).catch((error: Error) => log(`mode change failed: ${error.message}`));
+    }
   });
 
   return {
     async step(sample) {
-      if (busy) return null;
+      // A busy engine skips this tick rather than queue ticks behind it; a closed one does nothing.
+      if (busy || closed) return null;
       busy = true;
-      try {
-        recordLaunches(sample);
-        if (pausedUntilMs !== null && now() >= pausedUntilMs) pausedUntilMs = null;
-        await syncMode();
-        const reading = options.foreground?.read() ?? { unavailableReason: 'no focused-window probe in this runtime' };
-        lastForeground = {
-          ...(reading.pid !== undefined ? { pid: reading.pid } : {}),
-          ...(reading.unavailableReason ? { unavailableReason: reading.unavailableReason } : {}),
-        };
-        lastReport = await pipeline.step(sample, {
-          ...(reading.pid !== undefined ? { foregroundPid: reading.pid } : {}),
-          ...(reading.unavailableReason ? { foregroundUnavailableReason: reading.unavailableReason } : {}),
-          ...(reading.idleMs !== undefined ? { userIdleMs: reading.idleMs } : {}),
-        });
-        if (now() - lastPersistMs >= PERSIST_EVERY_MS) persist();
-        return lastReport;
-      } catch (error) {
-        log(`engine tick failed: ${(error as Error).stack ?? (error as Error).message}`);
-        return null;
-      } finally {
-        busy = false;
-      }
+      return exclusive(async () => {
+        try {
+          if (closed) return null;
+          recordLaunches(sample);
+          if (pausedUntilMs !== null && now() >= pausedUntilMs) pausedUntilMs = null;
+          await syncMode();
+          const reading = options.foreground?.read() ?? { unavailableReason: 'no focused-window probe in this runtime' };
+          lastForeground = {
+            ...(reading.pid !== undefined ? { pid: reading.pid } : {}),
+            ...(reading.unavailableReason ? { unavailableReason: reading.unavailableReason } : {}),
+          };
+          lastReport = await pipeline.step(sample, {
+            ...(reading.pid !== undefined ? { foregroundPid: reading.pid } : {}),
+            ...(reading.unavailableReason ? { foregroundUnavailableReason: reading.unavailableReason } : {}),
+            ...(reading.idleMs !== undefined ? { userIdleMs: reading.idleMs } : {}),
+          });
+          if (now() - lastPersistMs >= PERSIST_EVERY_MS) persist();
+          return lastReport;
+        } catch (error) {
+          log(`engine tick failed: ${(error as Error).stack ?? (error as Error).message}`);
+          return null;
+        } finally {
+          busy = false;
+        }
+      });
     },
     state,
-    async setMode(mode) {
-      const result = settings.updateSettings({ engine: { mode } });
-      if (!result.ok) throw new Error(result.error.message);
-      pausedUntilMs = null;
-      await syncMode();
-      return state();
-    },
-    async pause(minutes) {
-      pausedUntilMs = minutes === 0 ? null : now() + minutes * 60_000;
-      await syncMode();
-      return state();
-    },
+    setMode: (mode) =>
+      exclusive(async () => {
+        const result = settings.updateSettings({ engine: { mode } });
+        if (!result.ok) throw new Error(result.error.message);
+        pausedUntilMs = null;
+        await syncMode();
+        return state();
+      }),
+    pause: (minutes) =>
+      exclusive(async () => {
+        pausedUntilMs = minutes === 0 ? null : now() + minutes * 60_000;
+        await syncMode();
+        return state();
+      }),
     async setProfile(profileId) {
       if (!rulesFile.profiles.some((profile) => profile.id === profileId)) {
         throw Object.assign(new Error(`no profile "${profileId}" in the rules file (have: ${rulesFile.profiles.map((p) => p.id).join(', ')})`), { code: 'invalid-input' });
@@ -261,7 +277,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       engine.setProfile(profileId, now());
       return state();
     },
-    applyAdvice: (decisionId) => pipeline.applyAdvice(decisionId),
+    applyAdvice: (decisionId) => exclusive(() => pipeline.applyAdvice(decisionId)),
     rules: () => ({ text: rulesText, defaultText: formatRulesFile(DEFAULT_RULES_FILE) }),
     setRules(text) {
       const parsed = parseRulesFile(text);
@@ -297,13 +313,19 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       return profile ? profileOf(profile) : undefined;
     },
     async close() {
-      try {
-        await pipeline.restoreAll();
-      } catch (error) {
-        log(`engine restore on close failed: ${(error as Error).message}`);
-      }
-      persist();
-      options.foreground?.close();
+      if (closed) return;
+      closed = true;
+      // Waits for a tick in flight, so nothing the engine does can land after the restore.
+      await exclusive(async () => {
+        try {
+          await pipeline.setMode('off');
+          await pipeline.restoreAll();
+        } catch (error) {
+          log(`engine restore on close failed: ${(error as Error).message}`);
+        }
+        persist();
+        options.foreground?.close();
+      });
     },
   };
 }

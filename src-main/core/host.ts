@@ -33,7 +33,13 @@ export interface CoreHost extends CoreLike {
 }
 
 /** `workerUrl` is the built core-worker.js, or the TypeScript source (tests), loaded through tsx. */
-export function startCoreHost(workerUrl: URL, data: CoreWorkerData, log: (message: string) => void = console.error): CoreHost {
+export function startCoreHost(
+  workerUrl: URL,
+  data: CoreWorkerData,
+  log: (message: string) => void = console.error,
+  /** Called if the core stops without being asked to (a crash): the runtime should not go on without it. */
+  onUnexpectedExit?: (code: number) => void,
+): CoreHost {
   // From source (tests), load the TypeScript worker through tsx's API from a tiny JS bootstrap:
   // Node 20 does not apply `--import tsx` hooks inside workers reliably.
   const worker = workerUrl.pathname.endsWith('.ts')
@@ -87,8 +93,13 @@ export function startCoreHost(workerUrl: URL, data: CoreWorkerData, log: (messag
     }
   });
   worker.on('error', (error) => rejectReady(error));
+  let stopping = false;
   worker.on('exit', (code) => {
     exited = true;
+    if (!stopping) {
+      log(`[allot] the core stopped unexpectedly (code ${code})`);
+      onUnexpectedExit?.(code);
+    }
     rejectReady(new Error(`core worker exited with code ${code}`));
     for (const [id, resolve] of pending) {
       resolve({ ok: false, error: { code: 'internal', message: 'the core stopped' } });
@@ -104,7 +115,13 @@ export function startCoreHost(workerUrl: URL, data: CoreWorkerData, log: (messag
       const id = nextId++;
       return new Promise<Result<unknown>>((resolve) => {
         pending.set(id, resolve);
-        worker.postMessage({ type: 'request', id, channel, payload, ...(context ? { context } : {}) } satisfies ToCoreWorker);
+        try {
+          worker.postMessage({ type: 'request', id, channel, payload, ...(context ? { context } : {}) } satisfies ToCoreWorker);
+        } catch (error) {
+          // A payload that cannot be cloned (e.g. nested too deep) is the caller's fault, never a crash.
+          pending.delete(id);
+          resolve({ ok: false, error: { code: 'invalid-input', message: `request could not be passed to the core: ${(error as Error).message}` } });
+        }
       });
     },
     on<E extends EventChannel>(event: E, listener: (payload: EventPayload<E>) => void) {
@@ -116,6 +133,7 @@ export function startCoreHost(workerUrl: URL, data: CoreWorkerData, log: (messag
     },
     async stop() {
       if (exited) return;
+      stopping = true;
       // The worker restores every change in force and flushes history before it says 'stopped'.
       const stopped = new Promise<void>((resolve) => (onStopped = resolve));
       worker.postMessage({ type: 'stop' } satisfies ToCoreWorker);

@@ -12,6 +12,7 @@
 // a nice of 0 or less removes Allot's weight.
 import type { ActionResult as OsResult, Change as OsChange, RefusalReason } from '../../src-shared/actions';
 import { TIER_DEFAULTS, type ActionResult as EngineResult, type Change as Intent } from '../../src-shared/engine';
+import { niceWeight } from '../engine/common';
 
 export interface IntentOptions {
   /** Also set a cgroup CPU weight for lowered nice values (see header). Default false. */
@@ -20,16 +21,7 @@ export interface IntentOptions {
 
 export type IntentMapping = { ok: true; changes: OsChange[] } | { ok: false; error: string };
 
-/** Linux CFS weight of a nice value (kernel sched_prio_to_weight: 1024 at 0, about ×1.25 per step). */
-export const NICE_TO_WEIGHT: readonly number[] = [
-  88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916, 9548, 7620, 6100, 4904, 3906, 3121, 2501, 1991, 1586, 1277,
-  1024, 820, 655, 526, 423, 335, 272, 215, 172, 137, 110, 87, 70, 56, 45, 36, 29, 23, 18, 15,
-];
-
-export function niceWeight(nice: number): number {
-  const i = Math.max(-20, Math.min(19, Math.round(nice))) + 20;
-  return NICE_TO_WEIGHT[i]!;
-}
+export { NICE_TO_WEIGHT, niceWeight } from '../engine/common';
 
 /** cgroup v2 cpu.weight (1..10000, 100 = nice 0) that matches a nice value. */
 export function niceToCgroupWeight(nice: number): number {

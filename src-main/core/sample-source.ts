@@ -25,10 +25,14 @@ export function createSampleLoop(
   let intervalMs = 1000;
   let running = false;
   const run = async (): Promise<void> => {
+    timer = undefined;
     if (!running) return;
     const startedAt = Date.now();
     try {
-      onSample(await sampler.sample());
+      const sample = await sampler.sample();
+      // A sample that finishes after stop() is dropped: the consumers may be closing.
+      if (!running) return;
+      onSample(sample);
     } catch (error) {
       onError(error instanceof Error ? error : new Error(String(error)));
     }
@@ -44,7 +48,8 @@ export function createSampleLoop(
     },
     setIntervalMs(ms) {
       intervalMs = ms;
-      if (running && timer) {
+      // Only a waiting timer is moved; a sample in flight schedules the next one itself.
+      if (running && timer !== undefined) {
         clearTimeout(timer);
         timer = setTimeout(run, ms);
       }

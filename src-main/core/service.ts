@@ -178,7 +178,10 @@ export function createCore(options: CoreOptions): Core {
       if (changeId !== null && result.kind === 'applied' && input.durationMs !== undefined) {
         const timer = setTimeout(() => {
           undoTimers.delete(timer);
-          void actuator.undo(changeId, context.actor, `the override's ${Math.round(input.durationMs! / 60_000)} min ran out`).then(publishChanges);
+          void actuator
+            .undo(changeId, context.actor, `the override's ${Math.round(input.durationMs! / 60_000)} min ran out`)
+            .then(publishChanges)
+            .catch((error: unknown) => console.error(`[allot] timed undo of change ${changeId} failed:`, error));
         }, input.durationMs);
         timer.unref?.();
         undoTimers.add(timer);
@@ -289,11 +292,14 @@ export function createCore(options: CoreOptions): Core {
           const status = services.tickStatus?.();
           emit('tick', { seq: seq++, sample, ...(status ? { status } : {}) });
           // The engine acts after the UI has the sample; a busy engine skips a tick rather than queue.
-          void services.engine?.step(sample).then((report) => {
-            if (!report) return;
-            emit('engine', report);
-            if (report.decisions.some((entry) => entry.changes?.length) || report.external.length > 0) publishChanges();
-          });
+          void services.engine
+            ?.step(sample)
+            .then((report) => {
+              if (!report) return;
+              emit('engine', report);
+              if (report.decisions.some((entry) => entry.changes?.length) || report.external.length > 0) publishChanges();
+            })
+            .catch((error: unknown) => console.error('[allot] publishing the engine report failed:', error));
         },
         (error) => console.error('[allot] sampling failed:', error.message),
       );
@@ -310,8 +316,10 @@ export function createCore(options: CoreOptions): Core {
         const value = await call(request.value.channel, request.value.input, context);
         return parseResponse(request.value.channel, value);
       } catch (error) {
-        const code = error instanceof CoreError ? error.code : 'internal';
-        return { ok: false, error: { code, message: error instanceof Error ? error.message : String(error) } };
+        if (error instanceof CoreError) return { ok: false, error: { code: error.code, message: error.message } };
+        // Internal details (SQL text, paths) go to the log, not to whoever asked.
+        console.error(`[allot] ${String(channel)} failed:`, error);
+        return { ok: false, error: { code: 'internal', message: `${String(channel)} failed inside Allot; the details are in its log` } };
       }
     },
     call,

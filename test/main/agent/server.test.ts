@@ -182,6 +182,23 @@ describe('agent roles and metrics', () => {
     expect((await get(agent.port, '/api/processes.snapshot', { authorization: `Bearer ${'o'.repeat(32)}` }, 'POST', '{nope')).status).toBe(400);
   });
 
+  it('answers 400 to a malformed channel escape and survives hostile WebSocket payloads', async () => {
+    expect((await get(agent.port, '/api/%E0%A4%A', { authorization: `Bearer ${'o'.repeat(32)}` }, 'POST', '{}')).status).toBe(400);
+    const ws = new WebSocket(`ws://127.0.0.1:${agent.port}/ws?token=${'v'.repeat(32)}`);
+    const responses: Array<{ id: number; result: { ok: boolean } }> = [];
+    ws.on('message', (data) => {
+      const message = JSON.parse(String(data));
+      if (message.type === 'response') responses.push(message);
+    });
+    await new Promise((resolve) => ws.once('open', resolve));
+    const deep = '['.repeat(100_000) + ']'.repeat(100_000);
+    ws.send(`{"type":"request","id":1,"channel":"app.info","payload":${deep}}`);
+    ws.send(JSON.stringify({ type: 'request', id: 2, channel: 'app.info', payload: {} }));
+    for (let i = 0; i < 100 && !responses.some((r) => r.id === 2); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(responses.find((r) => r.id === 2)?.result.ok).toBe(true);
+    ws.close();
+  });
+
   it('refuses the viewer on the WebSocket for acting channels', async () => {
     const ws = new WebSocket(`ws://127.0.0.1:${agent.port}/ws?token=${'v'.repeat(32)}`);
     const response = new Promise<{ result: { ok: boolean; error?: { code: string } } }>((resolve) =>

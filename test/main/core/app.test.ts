@@ -110,6 +110,17 @@ describe('app core', () => {
     expect(await app.core.handle('rules.set', { text })).toMatchObject({ ok: true, value: { ok: true } });
   });
 
+  it('refuses a second core on the same data directory without touching the first one\'s changes', async () => {
+    const target = { pid: child.pid, startTime: startTimeOf(child.pid) };
+    const before = niceOf(child.pid);
+    const applied = await app.core.handle('changes.apply', { target, change: { op: 'priority', value: { nice: before + 2 } } });
+    expect(applied).toMatchObject({ ok: true, value: { result: { kind: 'applied' } } });
+    await expect(createAppCore({ dataDir: dir, runtime: 'node', version: '0.0.0-test' })).rejects.toThrow(/another Allot instance/);
+    expect(niceOf(child.pid)).toBe(before + 2);
+    await app.core.handle('changes.undo', { id: (applied as { value: { changeId: number } }).value.changeId });
+    expect(niceOf(child.pid)).toBe(before);
+  });
+
   it('restores changes in force when it closes', async () => {
     const target = { pid: child.pid, startTime: startTimeOf(child.pid) };
     const before = niceOf(child.pid);

@@ -36,6 +36,13 @@ describe('core host (worker thread)', () => {
     expect(await host.handle('nope', {})).toMatchObject({ ok: false, error: { code: 'invalid-channel' } });
   });
 
+  it('answers a payload that cannot cross to the worker with invalid-input, and keeps working', async () => {
+    let deep: unknown = 0;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    expect(await host.handle('app.info', deep)).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
+    expect((await host.handle('app.info', {})).ok).toBe(true);
+  });
+
   it('publishes ticks with live samples that include this process', async () => {
     const tick = await new Promise<Tick>((resolve) => {
       const off = host.on('tick', (payload) => {

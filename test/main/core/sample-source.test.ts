@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { createSampleLoop } from '../../../src-main/core/sample-source';
+import type { Sampler } from '../../../src-main/monitor/types';
+import { fixtureSample } from '../../helpers/sample-fixture';
+
+/** A sampler whose samples take `takesMs`, counting calls and overlap. */
+function slowSampler(takesMs: number) {
+  const stats = { calls: 0, running: 0, maxRunning: 0 };
+  const sampler: Sampler = {
+    name: 'slow',
+    info: async () => ({ platform: 'linux', hostname: 'h', osRelease: 'r', cpuModel: 'c', logicalCores: 1, totalMemoryBytes: 1 }),
+    sample: async () => {
+      stats.calls++;
+      stats.running++;
+      stats.maxRunning = Math.max(stats.maxRunning, stats.running);
+      await new Promise((resolve) => setTimeout(resolve, takesMs));
+      stats.running--;
+      return fixtureSample();
+    },
+    close: () => undefined,
+  };
+  return { sampler, stats };
+}
+
+describe('sample loop', () => {
+  it('changing the interval while a sample is in flight keeps exactly one loop', async () => {
+    const { sampler, stats } = slowSampler(60);
+    let delivered = 0;
+    const loop = createSampleLoop(sampler, () => delivered++, () => undefined);
+    loop.start(100);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // first sample in flight
+    loop.setIntervalMs(100);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    loop.stop();
+    expect(stats.maxRunning).toBe(1);
+    // One loop at 100 ms: about 10 samples in 1 s, never the ~20 of two loops.
+    expect(delivered).toBeGreaterThanOrEqual(6);
+    expect(delivered).toBeLessThanOrEqual(12);
+  });
+
+  it('drops a sample that finishes after stop()', async () => {
+    const { sampler } = slowSampler(80);
+    let delivered = 0;
+    const loop = createSampleLoop(sampler, () => delivered++, () => undefined);
+    loop.start(1000);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    loop.stop();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(delivered).toBe(0);
+  });
+});
