@@ -156,6 +156,25 @@ export const EngineStateViewSchema = z.strictObject({
   foreground: z.strictObject({ pid: z.number().int().positive().optional(), unavailableReason: z.string().max(512).optional() }),
   /** Processes the engine restrains right now. */
   restrained: z.number().int().nonnegative(),
+  /** Page-cache warming for programs predicted to start within 5 minutes. */
+  prefetch: z.strictObject({
+    supported: z.boolean(),
+    reason: z.string().max(512).optional(),
+    /** Programs whose files are known (learned from /proc/PID/maps when they last ran). */
+    programsKnown: z.number().int().nonnegative(),
+    recent: z
+      .array(
+        z.strictObject({
+          at: z.number().nonnegative(),
+          programId: z.string().max(LIMITS.maxNameLength),
+          name: z.string().max(LIMITS.maxNameLength),
+          probability: z.number().min(0).max(1),
+          files: z.number().int().nonnegative(),
+          bytes: z.number().nonnegative(),
+        }),
+      )
+      .max(50),
+  }),
   /** The last tick's report (null before the first). */
   lastReport: TickReportSchema.nullable(),
 });

@@ -126,6 +126,7 @@ async function composeAppCore(options: AppCoreOptions, lock: InstanceLock): Prom
     settings,
     actuator,
     foreground: await createForegroundProbe(),
+    audit: actuator.audit,
     crossSessionWeight: process.platform === 'linux' && autogroupActive(),
   });
   const sampler = options.sampler ?? (await createSampler());

@@ -16,6 +16,8 @@ import { createProfileStore, profilesFromJSON, profilesToJSON, coStartPartners, 
 import { qsSummary, type QuantileSet } from '../engine/quantiles';
 import { launchProbabilities } from '../engine/forecast/launch';
 import { createPipeline, type ActuatorSurface, type Pipeline } from './pipeline';
+import { mappedFiles, prefetchFiles, prefetchSupport } from '../platform/prefetch';
+import type { AuditLog } from '../store/audit';
 import type { ForegroundProbe } from '../monitor/foreground';
 
 export const ENGINE_MIGRATIONS: readonly Migration[] = [
@@ -45,7 +47,19 @@ export interface EngineServiceOptions {
    * processes inside their own session (Linux with sched_autogroup_enabled=1); see autogroupActive().
    */
   crossSessionWeight?: boolean;
+  /** Where prefetches are recorded (every automatic action goes to the audit log). */
+  audit?: AuditLog;
+  /** Reads /proc/PID/maps (injectable for tests); undefined when unreadable. */
+  readMaps?: (pid: number) => string | undefined;
+  /** Launch probability within 5 min at which a program's files are prefetched. Default 0.5. */
+  prefetchProbability?: number;
 }
+
+/** How often the prefetch planner looks, how much it may read per look, and how soon it repeats. */
+const PREFETCH_EVERY_MS = 60_000;
+const PREFETCH_BUDGET_BYTES = 256 * 1024 * 1024;
+const PREFETCH_REPEAT_MS = 30 * 60_000;
+const MAX_PROGRAM_FILES = 500;
 
 /** Whether Linux groups scheduling by session (nice then only ranks within a session). */
 export function autogroupActive(read: (path: string) => string = (path) => readFileSync(path, 'utf8')): boolean {
@@ -108,13 +122,17 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   // Profiles and launch times learned by earlier runs.
   let profiles = createProfileStore({ utcOffsetMinutes });
   const launches = new Map<string, number[]>();
+  /** Files each program mapped when it last ran (its executable and libraries). */
+  const programFiles = new Map<string, { name: string; files: string[] }>();
   const storedProfiles = db.prepare('SELECT json, launches_json FROM engine_profiles WHERE id = 1').raw().get() as [string, string] | undefined;
   if (storedProfiles) {
     try {
       const restored = profilesFromJSON(JSON.parse(storedProfiles[0]));
       if (restored.ok) profiles = restored.value;
       else log(`stored profiles ignored: ${restored.error}`);
-      for (const [programId, times] of JSON.parse(storedProfiles[1]) as Array<[string, number[]]>) launches.set(programId, times);
+      const stored = JSON.parse(storedProfiles[1]) as { launches?: Array<[string, number[]]>; files?: Array<[string, { name: string; files: string[] }]> };
+      for (const [programId, times] of stored.launches ?? []) launches.set(programId, times);
+      for (const [programId, entry] of stored.files ?? []) programFiles.set(programId, entry);
     } catch (error) {
       log(`stored profiles ignored: ${(error as Error).message}`);
     }
@@ -150,7 +168,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     try {
       db.prepare(
         'INSERT INTO engine_profiles (id, json, launches_json, updated_at_ms) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json, launches_json = excluded.launches_json, updated_at_ms = excluded.updated_at_ms',
-      ).run(JSON.stringify(profilesToJSON(engine.profiles)), JSON.stringify([...launches]), now());
+      ).run(JSON.stringify(profilesToJSON(engine.profiles)), JSON.stringify({ launches: [...launches], files: [...programFiles] }), now());
       lastPersistMs = now();
     } catch (error) {
       log(`could not save program profiles: ${(error as Error).message}`);
@@ -178,6 +196,71 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     for (const key of current) seen.add(key);
   };
 
+  // ---- prefetch: warm the page cache for programs likely to start within 5 minutes
+  const support = prefetchSupport();
+  const readMaps = options.readMaps ?? ((pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/maps`, 'utf8');
+    } catch {
+      return undefined;
+    }
+  });
+  const prefetchThreshold = options.prefetchProbability ?? 0.5;
+  const lastPrefetchAt = new Map<string, number>();
+  const recentPrefetches: EngineStateView['prefetch']['recent'] = [];
+  let lastPrefetchRoundMs = 0;
+
+  /** Learn the files of programs seen running for a couple of seconds (the loader has mapped its libraries). */
+  const learnFiles = (sample: Sample): void => {
+    if (!support.supported) return;
+    for (const process of sample.processes) {
+      const programId = process.programId ?? process.name;
+      if (process.kernelThread || programFiles.has(programId) || !programId.startsWith('/')) continue;
+      if (sample.at - process.startedAtMs < 2000) continue;
+      if (programFiles.size >= MAX_PROGRAM_FILES) return;
+      const maps = readMaps(process.pid);
+      if (maps === undefined) continue;
+      const files = mappedFiles(maps);
+      if (files.length > 0) programFiles.set(programId, { name: process.name, files });
+    }
+  };
+
+  const prefetchRound = (sample: Sample): void => {
+    if (!support.supported || sample.at - lastPrefetchRoundMs < PREFETCH_EVERY_MS) return;
+    lastPrefetchRoundMs = sample.at;
+    const running = new Set(sample.processes.map((process) => process.programId ?? process.name));
+    let budget = PREFETCH_BUDGET_BYTES;
+    const candidates = [...programFiles]
+      .filter(([programId]) => !running.has(programId) && sample.at - (lastPrefetchAt.get(programId) ?? 0) >= PREFETCH_REPEAT_MS)
+      .map(([programId, entry]) => ({ programId, entry, probability: launchView(programId).within5MinP }))
+      .filter((candidate) => candidate.probability >= prefetchThreshold)
+      .sort((a, b) => b.probability - a.probability);
+    for (const candidate of candidates) {
+      if (budget <= 0) break;
+      const result = prefetchFiles(candidate.entry.files, budget);
+      if (result.kind !== 'prefetched' || result.files === 0) continue;
+      budget -= result.bytes;
+      lastPrefetchAt.set(candidate.programId, sample.at);
+      const entry = { at: sample.at, programId: candidate.programId, name: candidate.entry.name, probability: candidate.probability, files: result.files, bytes: result.bytes };
+      recentPrefetches.unshift(entry);
+      recentPrefetches.splice(50);
+      options.audit?.append({
+        actor: 'engine',
+        action: 'prefetch',
+        op: null,
+        target: null,
+        name: candidate.entry.name.slice(0, 1024),
+        before: null,
+        after: null,
+        why: `${candidate.entry.name} starts within 5 minutes with probability ${(candidate.probability * 100).toFixed(0)} %: read ${result.files} file(s), ${Math.round(result.bytes / 1048576)} MiB, into the page cache ahead of the launch`,
+        result: 'info',
+        reason: null,
+        message: null,
+        changeId: null,
+      });
+    }
+  };
+
   const syncMode = async (): Promise<void> => {
     const wanted = effectiveMode();
     if (pipeline.mode() !== wanted) await pipeline.setMode(wanted);
@@ -193,6 +276,12 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       profiles: rulesFile.profiles.map((profile) => ({ id: profile.id, name: profile.name, ...(profile.description ? { description: profile.description } : {}) })),
       foreground: lastForeground,
       restrained: engineState.restraints.length,
+      prefetch: {
+        supported: support.supported,
+        ...(support.supported ? {} : { reason: support.reason }),
+        programsKnown: programFiles.size,
+        recent: recentPrefetches.slice(0, 50),
+      },
       lastReport,
     };
   };
@@ -233,6 +322,9 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
         try {
           if (closed) return null;
           recordLaunches(sample);
+          learnFiles(sample);
+          // Prefetching changes no process; it follows the mode like every other engine action.
+          if (effectiveMode() === 'auto') prefetchRound(sample);
           if (pausedUntilMs !== null && now() >= pausedUntilMs) pausedUntilMs = null;
           await syncMode();
           const reading = options.foreground?.read() ?? { unavailableReason: 'no focused-window probe in this runtime' };
