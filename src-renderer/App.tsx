@@ -17,6 +17,7 @@ export function App() {
   const view = useStore((state) => state.view);
   const setView = useStore((state) => state.setView);
   const theme = useStore((state) => state.settings?.theme);
+  const historyStatus = useStore((state) => state.tickStatus?.history);
   const dark = useDarkMode(theme);
   useEffect(() => connect(), [connect]);
 
@@ -75,6 +76,11 @@ export function App() {
         </div>
       </nav>
       <main className="content" aria-label={active.label}>
+        {historyStatus?.state === 'paused' && (
+          <p className="banner warning" role="alert" data-testid="history-paused">
+            History recording is paused: {historyStatus.message ?? 'the store cannot write'}. Live views keep working; nothing is recorded until it resumes.
+          </p>
+        )}
         {active.render({ dark })}
       </main>
       <ConnectedOverrideDialog />

@@ -81,6 +81,8 @@ function formatSeconds(value: number): string {
   if (Math.abs(value) < 0.5) return 'now';
   const sign = value < 0 ? '-' : '+';
   const abs = Math.abs(value);
+  if (abs >= 2 * 86_400) return `${sign}${Math.round(abs / 86_400)}d`;
+  if (abs >= 2 * 3600) return `${sign}${Math.round(abs / 3600)}h`;
   return abs >= 60 ? `${sign}${Math.round(abs / 60)}m` : `${sign}${Math.round(abs)}s`;
 }
 

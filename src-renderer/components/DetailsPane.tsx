@@ -1,6 +1,6 @@
 // Details of the selected process: live CPU and memory charts from the history kept in the store,
 // every field (with the "n/a" marker where the collector could not read it), and changes in force.
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import type { ProcessSample } from '../../src-shared/domain';
 import { formatBytes, formatPercent } from '../../src-shared/format';
 import { useStore } from '../store';
@@ -8,7 +8,9 @@ import { IN_FORCE_STATUSES } from '../store/changes';
 import { describeValue, OPERATION_LABELS } from './change-format';
 import { Chart } from './Chart';
 import { ALL_COLUMNS, columnUnavailable } from './process-columns';
-import { processKey } from './process-rows';
+import { processKey, programOf } from './process-rows';
+import { ProfileSummary } from './ProfileSummary';
+import { formatHorizon } from './engine-format';
 
 export interface DetailsPaneProps {
   process: ProcessSample;
@@ -23,6 +25,12 @@ export function DetailsPane({ process, dark, onClose }: DetailsPaneProps) {
   const history = useStore((state) => state.processHistory);
   const changes = useStore((state) => state.changes);
   const entry = history.get(key);
+  const programId = programOf(process);
+  const profileEntry = useStore((state) => state.programProfiles[programId]);
+  const forecast = useStore((state) => state.lastReport?.forecasts.programs.find((p) => p.programId === programId));
+  useEffect(() => {
+    void useStore.getState().loadProgramProfile(programId);
+  }, [programId]);
   const cpu = useMemo(() => (entry ? entry.cpuPercent.slice() : []), [entry, historyVersion]);
   const rss = useMemo(() => (entry ? entry.rssBytes.slice() : []), [entry, historyVersion]);
   const at = useMemo(() => (entry ? entry.at.slice() : []), [entry, historyVersion]);
@@ -62,6 +70,48 @@ export function DetailsPane({ process, dark, onClose }: DetailsPaneProps) {
               </li>
             ))}
           </ul>
+        )}
+      </section>
+      <section aria-label="Forecast">
+        <h3>Forecast</h3>
+        {forecast ? (
+          <table className="data-table compact" aria-label={`Forecast of ${forecast.name}`}>
+            <thead>
+              <tr>
+                <th>Ahead</th>
+                <th className="num">CPU p50</th>
+                <th className="num">CPU p90</th>
+                <th className="num">Mem p50</th>
+                <th className="num">Mem p90</th>
+              </tr>
+            </thead>
+            <tbody>
+              {forecast.cpu.map((cpu, i) => {
+                const rss = forecast.rss.find((r) => r.horizonMs === cpu.horizonMs) ?? forecast.rss[i];
+                return (
+                  <tr key={cpu.horizonMs} title={`model ${cpu.model}${rss ? ` / ${rss.model}` : ''}`}>
+                    <td>{formatHorizon(cpu.horizonMs)}</td>
+                    <td className="num">{formatPercent(cpu.p50)}</td>
+                    <td className="num">{formatPercent(cpu.p90)}</td>
+                    <td className="num">{rss ? formatBytes(rss.p50) : '–'}</td>
+                    <td className="num">{rss ? formatBytes(rss.p90) : '–'}</td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        ) : (
+          <p className="muted">No forecast for this program in the engine's last report (it forecasts the busiest programs).</p>
+        )}
+      </section>
+      <section aria-label="Profile">
+        <h3>Profile</h3>
+        {profileEntry?.profile ? (
+          <ProfileSummary profile={profileEntry.profile} dense />
+        ) : profileEntry?.error ? (
+          <p className="muted">No profile: {profileEntry.error}</p>
+        ) : (
+          <p className="muted">Loading…</p>
         )}
       </section>
       <section aria-label="Fields">

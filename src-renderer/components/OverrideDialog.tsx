@@ -7,7 +7,11 @@ import type { IoClass, ProcessSample, SystemInfo } from '../../src-shared/domain
 import { useStore } from '../store';
 import type { ApplyOutcome } from '../store/changes';
 import { describeResult, describeValue, OPERATION_LABELS } from './change-format';
+import type { RuleAction } from '../../src-shared/rules';
+import type { Tier } from '../../src-shared/engine';
 import {
+  applyTier,
+  TIERS,
   coreGroups,
   initialForm,
   RULES_UNAVAILABLE_REASON,
@@ -21,13 +25,24 @@ import {
 
 export interface OverrideDialogProps {
   targets: readonly ProcessSample[];
-  preset?: Operation;
+  preset?: Operation | 'tier';
   systemInfo?: SystemInfo;
   capabilities?: Capabilities;
   capabilitiesError?: string;
   onApply(changes: Change[], durationMs: number | undefined): Promise<ApplyOutcome[]>;
+  /** "Always for this program": save a rule with this action (the dialog also applies it now). */
+  onSaveRule?(action: RuleAction): Promise<{ ok: boolean; message: string }>;
   onClose(): void;
 }
+
+const TIER_LABELS: Record<Tier, string> = {
+  realtime: 'Real-time-ish (audio)',
+  foreground: 'Foreground',
+  interactive: 'Interactive',
+  normal: 'Normal',
+  background: 'Background',
+  batch: 'Batch',
+};
 
 const SECTION_LABELS: Record<SectionId, string> = {
   priority: 'Priority (nice)',
@@ -45,6 +60,7 @@ export function OverrideDialog(props: OverrideDialogProps) {
   const [errors, setErrors] = useState<FormErrors>({});
   const [busy, setBusy] = useState(false);
   const [outcomes, setOutcomes] = useState<ApplyOutcome[] | undefined>();
+  const [ruleOutcome, setRuleOutcome] = useState<{ ok: boolean; message: string } | undefined>();
   const dialogRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -70,6 +86,11 @@ export function OverrideDialog(props: OverrideDialogProps) {
     setBusy(true);
     try {
       setOutcomes(await props.onApply(result.changes, result.durationMs));
+      if (result.ruleAction) {
+        setRuleOutcome(
+          props.onSaveRule ? await props.onSaveRule(result.ruleAction) : { ok: false, message: 'rules cannot be saved from here' },
+        );
+      }
     } finally {
       setBusy(false);
     }
@@ -135,6 +156,21 @@ export function OverrideDialog(props: OverrideDialogProps) {
           }}
           noValidate
         >
+          <label className="field tier-picker">
+            Tier (sets priority and I/O priority together)
+            <select
+              aria-label="Tier"
+              value={form.tier}
+              onChange={(e) => (e.target.value ? setForm(applyTier(form, e.target.value as Tier)) : update({ tier: '' }))}
+            >
+              <option value="">No tier: set each below</option>
+              {TIERS.map((tier) => (
+                <option key={tier} value={tier}>
+                  {TIER_LABELS[tier]}
+                </option>
+              ))}
+            </select>
+          </label>
           <div className="sections">
             {section(
               'priority',
@@ -302,6 +338,11 @@ export function OverrideDialog(props: OverrideDialogProps) {
               ))}
             </ul>
           )}
+          {ruleOutcome && (
+            <p className={`rule-outcome ${ruleOutcome.ok ? 'ok' : 'bad'}`} role="status" data-result="rule">
+              {ruleOutcome.message}
+            </p>
+          )}
           <div className="modal-actions">
             <button type="button" onClick={props.onClose}>
               {outcomes ? 'Close' : 'Cancel'}
@@ -323,6 +364,7 @@ export function ConnectedOverrideDialog() {
   const capabilities = useStore((state) => state.capabilities);
   const capabilitiesError = useStore((state) => state.capabilitiesError);
   const applyChanges = useStore((state) => state.applyChanges);
+  const addRuleForProgram = useStore((state) => state.addRuleForProgram);
   const closeDialog = useStore((state) => state.closeDialog);
   if (dialog?.kind !== 'override') return null;
   const targets = dialog.targets;
@@ -341,6 +383,10 @@ export function ConnectedOverrideDialog() {
           durationMs !== undefined ? { durationMs, why: 'set by the user in the override dialog' } : { why: 'set by the user in the override dialog' },
         )
       }
+      onSaveRule={(action) => {
+        const first = targets[0]!;
+        return addRuleForProgram({ name: first.name, ...(first.exe ? { exe: first.exe } : {}) }, action);
+      }}
       onClose={closeDialog}
     />
   );

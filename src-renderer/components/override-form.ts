@@ -5,6 +5,8 @@ import type { Capabilities, Change, Operation } from '../../src-shared/actions';
 import { requestChannels } from '../../src-shared/contract';
 import type { IoClass, ProcessSample, SystemInfo } from '../../src-shared/domain';
 import { formatBytes } from '../../src-shared/format';
+import { TIER_DEFAULTS, TIERS, type Tier } from '../../src-shared/engine';
+import type { RuleAction } from '../../src-shared/rules';
 
 export type DurationKind = 'exit' | 'minutes' | 'rule';
 export type MemoryUnit = 'MiB' | 'GiB';
@@ -27,19 +29,54 @@ export interface OverrideForm {
   suspended: boolean;
   duration: DurationKind;
   minutes: string;
+  /** The tier picked (it sets nice and I/O priority from TIER_DEFAULTS); '' when none. */
+  tier: Tier | '';
 }
 
 export type FieldId = SectionId | 'duration' | 'form';
 export type FormErrors = Partial<Record<FieldId, string>>;
 
-export type FormResult = { ok: true; changes: Change[]; durationMs?: number } | { ok: false; errors: FormErrors };
+export type FormResult =
+  | { ok: true; changes: Change[]; durationMs?: number; /** With "always for this program": the rule's action. */ ruleAction?: RuleAction }
+  | { ok: false; errors: FormErrors };
+
+/** Form fields a tier sets: nice and I/O priority from TIER_DEFAULTS (both sections switched on). */
+export function applyTier(form: OverrideForm, tier: Tier): OverrideForm {
+  const mapping = TIER_DEFAULTS[tier];
+  return {
+    ...form,
+    tier,
+    nice: String(mapping.nice),
+    ioClass: mapping.ioClass,
+    ioLevel: String(mapping.ioLevel),
+    enabled: { ...form.enabled, priority: true, ioPriority: true },
+  };
+}
+
+/** True while the form's priority and I/O priority are still exactly what its tier set. */
+export function tierIntact(form: OverrideForm): form is OverrideForm & { tier: Tier } {
+  if (form.tier === '') return false;
+  const mapping = TIER_DEFAULTS[form.tier];
+  return (
+    form.enabled.priority &&
+    form.enabled.ioPriority &&
+    form.nice.trim() === String(mapping.nice) &&
+    form.ioClass === mapping.ioClass &&
+    (mapping.ioClass === 'idle' || form.ioLevel.trim() === String(mapping.ioLevel))
+  );
+}
+export { TIERS };
 
 const MIB = 1024 * 1024;
 
-export function initialForm(target: ProcessSample, info: Pick<SystemInfo, 'logicalCores'> | undefined, preset?: Operation): OverrideForm {
+export function initialForm(target: ProcessSample, info: Pick<SystemInfo, 'logicalCores'> | undefined, preset?: Operation | 'tier'): OverrideForm {
   const cores = info?.logicalCores ?? Math.max(1, ...(target.affinity ?? [0]).map((c) => c + 1));
   const enabled = Object.fromEntries(SECTIONS.map((id) => [id, false])) as Record<SectionId, boolean>;
   if (preset && (SECTIONS as readonly string[]).includes(preset)) enabled[preset as SectionId] = true;
+  if (preset === 'tier') {
+    enabled.priority = true;
+    enabled.ioPriority = true;
+  }
   return {
     enabled,
     nice: String(target.nice),
@@ -53,6 +90,7 @@ export function initialForm(target: ProcessSample, info: Pick<SystemInfo, 'logic
     suspended: target.state !== 'stopped',
     duration: 'exit',
     minutes: '30',
+    tier: '',
   };
 }
 
@@ -136,10 +174,42 @@ export function validateForm(
     else durationMs = minutes * 60_000;
   } else if (form.duration === 'rule' && !rulesAvailable()) {
     errors.duration = `"Always for this program" is not available yet: ${RULES_UNAVAILABLE_REASON}.`;
+  } else if (form.duration === 'rule') {
+    const notRules = (['efficiencyMode', 'suspend'] as const).filter((section) => on(section)).map((section) => SECTION_NAMES[section]);
+    if (notRules.length > 0) errors.duration = `${notRules.join(' and ')} cannot be a rule: choose "until the process exits" or "for N minutes".`;
   }
   if (Object.keys(errors).length === 0 && changes.length === 0) errors.form = 'Choose at least one thing to change.';
   if (Object.keys(errors).length > 0) return { ok: false, errors };
+  if (form.duration === 'rule') return { ok: true, changes, ruleAction: ruleActionOf(form, changes) };
   return durationMs !== undefined ? { ok: true, changes, durationMs } : { ok: true, changes };
+}
+
+const SECTION_NAMES: Record<SectionId, string> = {
+  priority: 'Priority',
+  affinity: 'Affinity',
+  ioPriority: 'I/O priority',
+  cpuCap: 'CPU cap',
+  memoryLimit: 'Memory limit',
+  efficiencyMode: 'Efficiency mode',
+  suspend: 'Suspend',
+};
+
+/** The rule action for validated changes: the tier when the form still says exactly the tier, else each knob. */
+export function ruleActionOf(form: OverrideForm, changes: readonly Change[]): RuleAction {
+  const action: RuleAction = {};
+  const useTier = tierIntact(form);
+  if (useTier) action.tier = form.tier;
+  for (const change of changes) {
+    if (change.op === 'priority' && !useTier) action.nice = change.value.nice;
+    else if (change.op === 'ioPriority' && !useTier) action.ioPriority = { class: change.value.ioClass, level: change.value.level };
+    else if (change.op === 'affinity') action.affinity = [...change.value.cpus];
+    else if (change.op === 'cpuCap' && change.value.percentOfOneCore !== null) action.cpuCapPercent = change.value.percentOfOneCore;
+    else if (change.op === 'memoryLimit' && change.value.softLimitBytes !== null) {
+      action.memoryLimitBytes = change.value.softLimitBytes;
+      action.memoryLimitWhen = 'always';
+    }
+  }
+  return action;
 }
 
 /** Checkbox groups for the affinity picker: SMT siblings together, each core once. */

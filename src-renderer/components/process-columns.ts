@@ -287,6 +287,26 @@ export function compareBy(column: ProcessColumn, direction: 'asc' | 'desc'): (a:
   };
 }
 
+/**
+ * Sort processes by a column, reading each value once (decorate, sort, undecorate) instead of twice
+ * per comparison: with 1,000 processes that is 1,000 reads instead of ~20,000. Same order as compareBy.
+ */
+export function sortByColumn(list: ProcessSample[], column: ProcessColumn, direction: 'asc' | 'desc'): ProcessSample[] {
+  const sign = direction === 'asc' ? 1 : -1;
+  const decorated = list.map((process) => ({ value: column.value(process), pid: process.pid, process }));
+  decorated.sort((a, b) => {
+    const left = a.value;
+    const right = b.value;
+    let order: number;
+    if (left === undefined || right === undefined) order = left === right ? 0 : left === undefined ? 1 : -1;
+    else if (typeof left === 'number' && typeof right === 'number') order = (left - right) * sign;
+    else order = textCollator.compare(String(left), String(right)) * sign;
+    return order !== 0 ? order : a.pid - b.pid;
+  });
+  for (let i = 0; i < decorated.length; i++) list[i] = decorated[i]!.process;
+  return list;
+}
+
 /** Does a process match the search text (name, pid, user or command line; case-insensitive)? */
 export function matchesSearch(process: ProcessSample, needle: string): boolean {
   if (!needle) return true;

@@ -2,7 +2,7 @@
 // ppid, with expand/collapse) or grouped by program (programId when present, else name). Pure, so
 // the view memoizes it per tick and the tests run it without a DOM.
 import type { ProcessSample } from '../../src-shared/domain';
-import { ALL_COLUMNS, columnById, compareBy, matchesSearch } from './process-columns';
+import { ALL_COLUMNS, columnById, compareBy, matchesSearch, sortByColumn } from './process-columns';
 
 export type ViewMode = 'flat' | 'tree' | 'grouped';
 
@@ -106,8 +106,13 @@ export function buildRows(processes: readonly ProcessSample[], options: RowOptio
   if (options.mode === 'grouped') return groupedRows(processes, needle, compare, options.expandedGroups);
   if (options.mode === 'tree') return treeRows(processes, needle, compare, options.collapsed);
   const rows = needle ? processes.filter((p) => matchesSearch(p, needle)) : processes.slice();
-  rows.sort(compare);
-  return rows.map((process) => ({ kind: 'process', key: processKey(process), process, depth: 0, hasChildren: false, expanded: false }));
+  sortByColumn(rows, column, options.sort.direction);
+  const out: DisplayRow[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const process = rows[i]!;
+    out[i] = { kind: 'process', key: processKey(process), process, depth: 0, hasChildren: false, expanded: false };
+  }
+  return out;
 }
 
 function groupedRows(

@@ -5,6 +5,7 @@ import type { ApplyOutput } from '../../src-shared/contract';
 import type { AuditEntry, Change, ChangeRecord, ChangeStatus } from '../../src-shared/actions';
 import type { ProcessIdentity } from '../../src-shared/domain';
 import { client } from '../ipc/client';
+import { describeError } from './errors';
 import type { AppState } from './index';
 
 /** Statuses that mean the change is (or may still be) on the process. */
@@ -46,7 +47,6 @@ export interface ChangesSlice {
   loadAudit(more?: boolean): Promise<void>;
 }
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Merge updated records into a list by id, newest first; drop ones no longer in force unless `all`. */
 export function mergeChanges(list: readonly ChangeRecord[], updates: readonly ChangeRecord[], all: boolean): ChangeRecord[] {
@@ -76,7 +76,7 @@ export const createChangesSlice: StateCreator<AppState, [], [], ChangesSlice> = 
       const records = await client().invoke('changes.list', { all, limit: all ? 1000 : 5000 });
       set({ changes: mergeChanges([], records, all) });
     } catch (error) {
-      get().pushToast('error', `Could not load changes: ${message(error)}`);
+      get().pushToast('error', `Could not load changes: ${describeError(error)}`);
     }
   },
   setChangesAll(changesAll) {
@@ -99,7 +99,7 @@ export const createChangesSlice: StateCreator<AppState, [], [], ChangesSlice> = 
           });
           outcomes.push({ target, change, kind: 'done', output });
         } catch (error) {
-          outcomes.push({ target, change, kind: 'error', message: message(error) });
+          outcomes.push({ target, change, kind: 'error', message: describeError(error) });
         }
       }
     }
@@ -130,7 +130,7 @@ export const createChangesSlice: StateCreator<AppState, [], [], ChangesSlice> = 
       if (result.kind === 'refused') get().pushToast('error', `Undo refused (${result.reason}): ${result.message}`);
       else get().pushToast('success', `Change ${id} undone`);
     } catch (error) {
-      get().pushToast('error', `Undo failed: ${message(error)}`);
+      get().pushToast('error', `Undo failed: ${describeError(error)}`);
     }
     await get().loadChanges();
   },
@@ -142,7 +142,7 @@ export const createChangesSlice: StateCreator<AppState, [], [], ChangesSlice> = 
         `Restored ${result.restored}, ${result.gone} gone, ${result.failed} failed`,
       );
     } catch (error) {
-      get().pushToast('error', `Restore all failed: ${message(error)}`);
+      get().pushToast('error', `Restore all failed: ${describeError(error)}`);
     }
     await get().loadChanges();
   },
@@ -157,7 +157,7 @@ export const createChangesSlice: StateCreator<AppState, [], [], ChangesSlice> = 
         auditLoaded: true,
       }));
     } catch (error) {
-      get().pushToast('error', `Could not load the audit log: ${message(error)}`);
+      get().pushToast('error', `Could not load the audit log: ${describeError(error)}`);
     }
   },
 });

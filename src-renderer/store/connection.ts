@@ -40,6 +40,7 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
       );
       void get().loadSettings();
       void get().loadChanges();
+      void get().loadEngine();
     };
     const offConnection = api.onConnection((connection) => {
       set({ connection });
@@ -47,10 +48,12 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
     });
     const offTick = api.subscribe('tick', (tick) => get().applyTick(tick));
     const offChanges = api.subscribe('changes', (payload) => get().applyChangesEvent(payload.changes));
+    const offEngine = api.subscribe('engine', (report) => get().applyEngineReport(report));
     return () => {
       offConnection();
       offTick();
       offChanges();
+      offEngine();
     };
   },
 });

@@ -6,8 +6,15 @@ import { createPerfSlice, type PerfSlice } from './perf';
 import { createProcessesSlice, type ProcessesSlice } from './processes';
 import { createSettingsSlice, type SettingsSlice } from './settings';
 import { createUiSlice, type UiSlice } from './ui';
+import { createEngineSlice, type EngineSlice } from './engine';
+import { createRulesSlice, type RulesSlice } from './rules';
+import { createHistorySlice, type HistorySlice } from './history';
 
-export type AppState = ConnectionSlice & ProcessesSlice & PerfSlice & ChangesSlice & SettingsSlice & UiSlice;
+export type AppState = ConnectionSlice & ProcessesSlice & PerfSlice & ChangesSlice & SettingsSlice &
+  UiSlice &
+  EngineSlice &
+  RulesSlice &
+  HistorySlice;
 
 /** A fresh store (tests make their own; the app uses `useStore`). */
 export function createAppStore() {
@@ -18,6 +25,9 @@ export function createAppStore() {
     ...createChangesSlice(...args),
     ...createSettingsSlice(...args),
     ...createUiSlice(...args),
+    ...createEngineSlice(...args),
+    ...createRulesSlice(...args),
+    ...createHistorySlice(...args),
   }));
 }
 

@@ -2,7 +2,7 @@
 // details pane, and the table's view state (mode, sort, filter, columns, expansion, selection).
 // Column choice and mode persist in localStorage.
 import type { StateCreator } from 'zustand';
-import type { Tick } from '../../src-shared/contract';
+import type { Tick, TickStatus } from '../../src-shared/contract';
 import type { ProcessSample, SystemSample } from '../../src-shared/domain';
 import { DEFAULT_COLUMN_IDS, normalizeColumnIds } from '../components/process-columns';
 import { processKey, type ViewMode } from '../components/process-rows';
@@ -31,6 +31,8 @@ export interface ProcessesSlice {
   system?: SystemSample;
   sampleAt?: number;
   seq: number;
+  /** Conditions from the last tick (history paused, ...), shown as a banner while they last. */
+  tickStatus?: TickStatus;
   sort: SortState;
   filter: string;
   mode: ViewMode;
@@ -106,6 +108,10 @@ export function updateProcessHistory(history: Map<string, ProcessHistory>, at: n
   for (const key of history.keys()) if (!live.has(key)) history.delete(key);
 }
 
+function sameStatus(a: TickStatus | undefined, b: TickStatus | undefined): boolean {
+  return a?.history.state === b?.history.state && a?.history.message === b?.history.message;
+}
+
 const TEXT_COLUMNS = new Set(['name', 'user', 'state', 'cmdline', 'exe', 'cgroup', 'programId', 'schedPolicy', 'ioClass']);
 
 export const createProcessesSlice: StateCreator<AppState, [], [], ProcessesSlice> = (set, get) => ({
@@ -131,6 +137,8 @@ export const createProcessesSlice: StateCreator<AppState, [], [], ProcessesSlice
       system: sample.system,
       sampleAt: sample.at,
       seq: tick.seq,
+      // Keep the same object while nothing changed, so the banner does not re-render every tick.
+      tickStatus: sameStatus(state.tickStatus, tick.status) ? state.tickStatus : tick.status,
       historyVersion: state.historyVersion + 1,
       perf: appendPerf(state.perf, sample, capacity),
       perfCapacity: capacity,

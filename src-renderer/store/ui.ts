@@ -5,7 +5,7 @@ import type { Operation } from '../../src-shared/actions';
 import type { ProcessSample } from '../../src-shared/domain';
 import type { AppState } from './index';
 
-export type ViewId = 'processes' | 'performance' | 'changes' | 'settings';
+export type ViewId = 'processes' | 'performance' | 'engine' | 'rules' | 'history' | 'changes' | 'settings';
 
 export interface Toast {
   id: number;
@@ -14,7 +14,7 @@ export interface Toast {
 }
 
 export type DialogState =
-  | { kind: 'override'; targets: ProcessSample[]; preset?: Operation }
+  | { kind: 'override'; targets: ProcessSample[]; preset?: Operation | 'tier' }
   | { kind: 'confirmEnd'; targets: ProcessSample[] }
   | null;
 

@@ -1,11 +1,16 @@
-// Performance view: live chart.js charts of CPU (total and per core), memory and swap, disk and
-// network per device, and PSI, over the last 10 minutes from the perf ring in the store. Each chart
-// can draw a forecast ahead of now (p50 line + p90 band) when the caller passes one in `forecasts`.
-import { useMemo, type ReactNode } from 'react';
+// Performance view: chart.js charts of CPU (total and per core), memory and swap, disk and network,
+// and PSI: the last 1 or 10 minutes from the live ring in the store, or 1 hour to 30 days from
+// history.system. CPU and memory draw the engine's forecast ahead of now (p50 line, band up to p90)
+// from the last engine report; callers may pass more in `forecasts`.
+import { useEffect, useMemo, type ReactNode } from 'react';
+import type { HistorySeries } from '../../src-shared/contract';
+import type { HorizonForecast, TickReport } from '../../src-shared/report';
 import { formatBytes, formatBytesPerSec, formatPercent } from '../../src-shared/format';
 import { useStore } from '../store';
 import { Chart, PALETTE, type ChartSeries, type ForecastBand } from '../components/Chart';
-import { PERF_WINDOW_MS, type PerfSeries } from '../store/perf';
+import { emptyPerf, type PerfSeries } from '../store/perf';
+import { isLiveRange, PERF_RANGES, type PerfRange } from '../store/history';
+import { rowSeries } from './HistoryView';
 
 export type PerfChartId = 'cpu' | 'cores' | 'memory' | 'disk' | 'net' | 'psi';
 
@@ -64,35 +69,127 @@ export function perfChartSeries(perf: PerfSeries): Record<PerfChartId, ChartSeri
   };
 }
 
-export function PerformanceView({ dark, forecasts = {} }: PerformanceViewProps) {
-  const perf = useStore((state) => state.perf);
+const RANGE_LABELS: Record<PerfRange, string> = { '1m': '1 min', '10m': '10 min', '1h': '1 h', '1d': '1 day', '7d': '7 days', '30d': '30 days' };
+
+/** History rows (history.system) in the shape of the live ring: disks and interfaces summed. */
+export function historyToPerf(series: HistorySeries, memTotalBytes: number, swapTotalBytes: number): PerfSeries {
+  const rows = series.rows;
+  const perf = emptyPerf();
+  perf.at = rowSeries(rows, 'bucketMs');
+  perf.cpuPercent = rowSeries(rows, 'cpuPercentMean');
+  const coreCount = rows.reduce((max, row) => Math.max(max, Array.isArray(row['coresCpuPercentMean']) ? row['coresCpuPercentMean'].length : 0), 0);
+  perf.cores = Array.from({ length: coreCount }, (_, core) =>
+    rows.map((row) => {
+      const cores = row['coresCpuPercentMean'];
+      return Array.isArray(cores) && typeof cores[core] === 'number' ? cores[core] : Number.NaN;
+    }),
+  );
+  perf.memUsedBytes = rowSeries(rows, 'memoryUsedBytesMean');
+  perf.memTotalBytes = memTotalBytes;
+  perf.swapUsedBytes = rowSeries(rows, 'swapUsedBytesMean');
+  perf.swapTotalBytes = swapTotalBytes;
+  const read = rowSeries(rows, 'diskReadBytesPerSecMean');
+  const write = rowSeries(rows, 'diskWriteBytesPerSecMean');
+  if (read.some(Number.isFinite) || write.some(Number.isFinite)) perf.disks = { 'all disks': { readBytesPerSec: read, writeBytesPerSec: write } };
+  const rx = rowSeries(rows, 'netRxBytesPerSecMean');
+  const tx = rowSeries(rows, 'netTxBytesPerSecMean');
+  if (rx.some(Number.isFinite) || tx.some(Number.isFinite)) perf.net = { 'all interfaces': { rxBytesPerSec: rx, txBytesPerSec: tx } };
+  perf.psi = { cpu: rowSeries(rows, 'psiCpuSomeAvg10Mean'), memory: rowSeries(rows, 'psiMemorySomeAvg10Mean'), io: rowSeries(rows, 'psiIoSomeAvg10Mean') };
+  return perf;
+}
+
+/**
+ * A forecast band from the engine's horizons: starts at the current value at `now`, then the p50
+ * line and a band from p50 up to p90 at each horizon no further ahead than `maxAheadMs`.
+ */
+export function forecastBand(horizons: readonly HorizonForecast[], now: number, current: number | undefined, maxAheadMs: number, label: string, color?: string): ForecastBand | undefined {
+  const usable = horizons.filter((h) => h.horizonMs > 0 && h.horizonMs <= maxAheadMs).sort((a, b) => a.horizonMs - b.horizonMs);
+  if (usable.length === 0) return undefined;
+  const start = current !== undefined && Number.isFinite(current) ? [current] : [];
+  const at = [...(start.length ? [now] : []), ...usable.map((h) => now + h.horizonMs)];
+  return {
+    at,
+    p50: [...start, ...usable.map((h) => h.p50)],
+    p90Low: [...start, ...usable.map((h) => Math.min(h.p50, h.p90))],
+    p90High: [...start, ...usable.map((h) => Math.max(h.p50, h.p90))],
+    label,
+    ...(color ? { color } : {}),
+  };
+}
+
+function engineForecasts(report: TickReport | undefined, perf: PerfSeries, now: number | undefined, windowMs: number): Partial<Record<PerfChartId, ForecastBand>> {
+  if (!report || now === undefined) return {};
+  // Look ahead at most half the window, so the past stays the larger part of the chart.
+  const maxAheadMs = Math.max(5_000, windowMs / 2);
+  const out: Partial<Record<PerfChartId, ForecastBand>> = {};
+  const cpu = forecastBand(report.forecasts.systemCpu, now, last(perf.cpuPercent), maxAheadMs, 'CPU forecast');
+  if (cpu) out.cpu = cpu;
+  const memory = forecastBand(report.forecasts.systemMemory, now, last(perf.memUsedBytes), maxAheadMs, 'Memory forecast', '#b7791f');
+  if (memory) out.memory = memory;
+  return out;
+}
+
+export function PerformanceView({ dark, forecasts: extraForecasts = {} }: PerformanceViewProps) {
+  const range = useStore((state) => state.perfRange);
+  const live = useStore((state) => state.perf);
+  const history = useStore((state) => state.perfHistory);
+  const historyError = useStore((state) => state.perfHistoryError);
+  const historyLoading = useStore((state) => state.perfHistoryLoading);
+  const report = useStore((state) => state.lastReport);
   const systemInfo = useStore((state) => state.systemInfo);
+  const setRange = useStore((state) => state.setPerfRange);
+  const liveRange = isLiveRange(range);
+  useEffect(() => {
+    if (!isLiveRange(useStore.getState().perfRange)) void useStore.getState().loadPerfHistory();
+  }, []);
+  const perf = useMemo(
+    () => (liveRange || !history ? live : historyToPerf(history, live.memTotalBytes || systemInfo?.totalMemoryBytes || 0, live.swapTotalBytes)),
+    [liveRange, history, live, systemInfo],
+  );
+  const windowMs = PERF_RANGES[range];
   const series = useMemo(() => perfChartSeries(perf), [perf]);
-  const now = last(perf.at);
+  const now = liveRange ? last(perf.at) : last(live.at) ?? Date.now();
+  const forecasts = useMemo(() => ({ ...engineForecasts(report, liveRange ? perf : live, now, windowMs), ...extraForecasts }), [report, perf, live, liveRange, now, windowMs, extraForecasts]);
   const hasPsi = perf.psi.cpu.some(Number.isFinite) || perf.psi.io.some(Number.isFinite);
-  const common = { at: perf.at, now, windowMs: PERF_WINDOW_MS, dark };
+  const common = { at: perf.at, now, windowMs, dark };
   const diskNow = Object.values(perf.disks).reduce((s, d) => s + (last(d.readBytesPerSec) || 0) + (last(d.writeBytesPerSec) || 0), 0);
   const netNow = Object.values(perf.net).reduce((s, d) => s + (last(d.rxBytesPerSec) || 0) + (last(d.txBytesPerSec) || 0), 0);
   const pct = (v: number): string => `${Math.round(v)}%`;
   const bytes = (v: number): string => formatBytes(v, 0);
   const rate = (v: number): string => formatBytesPerSec(v);
+  const rangePicker = (
+    <div className="segmented" role="group" aria-label="Range">
+      {(Object.keys(RANGE_LABELS) as PerfRange[]).map((id) => (
+        <button key={id} type="button" aria-pressed={range === id} onClick={() => setRange(id)}>
+          {RANGE_LABELS[id]}
+        </button>
+      ))}
+    </div>
+  );
   if (perf.at.length === 0) {
     return (
       <section className="view performance-view" aria-label="Performance">
-        <p className="empty">Waiting for the first samples…</p>
+        <header className="summary">{rangePicker}</header>
+        {historyError ? (
+          <p className="banner error" role="alert">
+            {historyError}
+          </p>
+        ) : (
+          <p className="empty">{liveRange ? 'Waiting for the first samples…' : historyLoading ? 'Loading history…' : 'No history in this range yet.'}</p>
+        )}
       </section>
     );
   }
   return (
     <section className="view performance-view" aria-label="Performance">
       <header className="summary">
-        <div className="metric">
-          <span className="label">Window</span>
-          <span className="value">last 10 min</span>
-        </div>
+        {rangePicker}
         <div className="metric">
           <span className="label">Points</span>
-          <span className="value">{perf.at.length}</span>
+          <span className="value small">
+            {perf.at.length}
+            {!liveRange && history ? ` × ${Math.round(history.tierMs / 1000)} s` : ''}
+          </span>
         </div>
         {systemInfo && (
           <div className="metric">
@@ -101,6 +198,11 @@ export function PerformanceView({ dark, forecasts = {} }: PerformanceViewProps) 
           </div>
         )}
       </header>
+      {historyError && !liveRange && (
+        <p className="banner error" role="alert">
+          {historyError}
+        </p>
+      )}
       <div className="chart-grid">
         <ChartCard title="CPU total" value={formatPercent(last(perf.cpuPercent) ?? 0)}>
           <Chart title="CPU total, %" {...common} series={series.cpu} yMin={0} yMax={100} formatY={pct} forecast={forecasts.cpu} />

@@ -45,20 +45,29 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
     () => buildRows(processes, { mode, filter: deferredFilter, sort, collapsed, expandedGroups }),
     [processes, mode, deferredFilter, sort, collapsed, expandedGroups],
   );
-  const keys = useMemo(() => rows.map((row) => row.key), [rows]);
+  // Keys and the key -> row index are only needed with a selection (or on a key press): built lazily,
+  // not on every tick.
+  const keysCache = useRef<{ rows: readonly DisplayRow[]; keys: string[]; byKey: Map<string, DisplayRow> } | undefined>(undefined);
+  const index = useCallback(() => {
+    if (keysCache.current?.rows !== rows) {
+      keysCache.current = { rows, keys: rows.map((row) => row.key), byKey: new Map(rows.map((row) => [row.key, row])) };
+    }
+    return keysCache.current;
+  }, [rows]);
   const selectedSet = useMemo(() => new Set(selected), [selected]);
   const columns = useMemo(() => columnIds.map((id) => columnById(id)).filter((c): c is ProcessColumn => !!c), [columnIds]);
   const heatScale = useMemo<HeatScale>(
     () => ({ logicalCores: systemInfo?.logicalCores ?? system?.cores.length ?? 1, totalMemoryBytes: system?.memory.totalBytes ?? systemInfo?.totalMemoryBytes ?? 1 }),
     [systemInfo, system?.cores.length, system?.memory.totalBytes],
   );
-  const byKey = useMemo(() => new Map(rows.map((row) => [row.key, row])), [rows]);
   const focusKey = selected[selected.length - 1];
-  const focusIndex = focusKey === undefined ? undefined : keys.indexOf(focusKey);
+  const focusIndex = focusKey === undefined ? undefined : index().keys.indexOf(focusKey);
 
   /** The processes a selection means: group rows stand for their members. */
   const selectedProcesses = useMemo((): ProcessSample[] => {
     const out = new Map<string, ProcessSample>();
+    if (selected.length === 0) return [];
+    const { byKey } = index();
     for (const key of selected) {
       const row = byKey.get(key);
       if (!row) continue;
@@ -66,26 +75,27 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
       else out.set(key, row.process);
     }
     return [...out.values()];
-  }, [selected, byKey]);
+  }, [selected, index]);
   const detailProcess = useMemo(() => {
-    const row = focusKey === undefined ? undefined : byKey.get(focusKey);
+    const row = focusKey === undefined ? undefined : index().byKey.get(focusKey);
     return row?.kind === 'process' ? row.process : undefined;
-  }, [focusKey, byKey]);
+  }, [focusKey, index]);
 
   const [menu, setMenu] = useState<{ x: number; y: number; targets: ProcessSample[]; program: string } | undefined>();
   const closeMenu = useCallback(() => setMenu(undefined), []);
 
-  const keysRef = useRef(keys);
-  keysRef.current = keys;
+  const indexRef = useRef(index);
+  indexRef.current = index;
   const onRowClick = useCallback((row: DisplayRow, event: MouseEvent) => {
     const selectMode = event.shiftKey ? 'range' : event.ctrlKey || event.metaKey ? 'toggle' : 'single';
-    useStore.getState().select(row.key, selectMode, keysRef.current);
+    useStore.getState().select(row.key, selectMode, indexRef.current().keys);
   }, []);
 
   const onContextMenu = useCallback(
     (row: DisplayRow, event: MouseEvent) => {
       const state = useStore.getState();
-      if (!state.selected.includes(row.key)) state.select(row.key, 'single', keysRef.current);
+      const { keys, byKey } = indexRef.current();
+      if (!state.selected.includes(row.key)) state.select(row.key, 'single', keys);
       const inSelection = state.selected.includes(row.key);
       let targets: ProcessSample[];
       if (inSelection) {
@@ -99,10 +109,10 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
       } else targets = row.kind === 'group' ? row.members : [row.process];
       setMenu({ x: event.clientX, y: event.clientY, targets, program: row.kind === 'group' ? row.programId : programOf(row.process) });
     },
-    [byKey, keysRef],
+    [],
   );
 
-  const openOverride = (targets: ProcessSample[], preset?: Operation): void => {
+  const openOverride = (targets: ProcessSample[], preset?: Operation | 'tier'): void => {
     if (targets.length > 0) actions.openDialog({ kind: 'override', targets, preset });
   };
   const confirmEnd = (targets: ProcessSample[]): void => {
@@ -117,6 +127,7 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
       { id: 'priority', label: 'Set priority…', run: () => openOverride(targets, 'priority') },
       { id: 'affinity', label: 'Set affinity…', run: () => openOverride(targets, 'affinity') },
       { id: 'ioPriority', label: 'Set I/O priority…', run: () => openOverride(targets, 'ioPriority') },
+      { id: 'tier', label: 'Set tier…', hint: 'a tier sets priority and I/O priority together', run: () => openOverride(targets, 'tier') },
       { id: 'limits', label: 'Limits (CPU cap, memory)…', run: () => openOverride(targets, 'cpuCap') },
       {
         id: 'suspend',
@@ -155,6 +166,7 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
     const state = useStore.getState();
+    const { keys, byKey } = index();
     switch (event.key) {
       case 'ArrowDown':
       case 'ArrowUp':
@@ -204,15 +216,15 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
       <header className="summary">
         <div className="metric" data-testid="total-cpu">
           <span className="label">CPU</span>
-          <span className="value">{system ? formatPercent(system.cpuPercent) : '–'}</span>
+          <span className="value live-value" style={{ width: 72 }}>{system ? formatPercent(system.cpuPercent) : '–'}</span>
         </div>
         <div className="metric" data-testid="total-memory">
           <span className="label">Memory</span>
-          <span className="value">{memory ? `${formatBytes(memory.usedBytes)} / ${formatBytes(memory.totalBytes)}` : '–'}</span>
+          <span className="value live-value" style={{ width: 200 }}>{memory ? `${formatBytes(memory.usedBytes)} / ${formatBytes(memory.totalBytes)}` : '–'}</span>
         </div>
         <div className="metric" data-testid="process-count">
           <span className="label">Processes</span>
-          <span className="value">{processes.length}</span>
+          <span className="value live-value" style={{ width: 64 }}>{processes.length}</span>
         </div>
         <div className="toolbar">
           <div className="segmented" role="group" aria-label="Display mode">

@@ -24,6 +24,8 @@ const PROCESSES = Number(process.env['UI_BENCH_PROCESSES'] ?? 1000);
 const WARMUP_TICKS = 5;
 /** UI_BENCH_PROFILE=1: unminified build and a CPU profile summary (self time by function) of the measured ticks. */
 const PROFILE = process.env['UI_BENCH_PROFILE'] === '1';
+/** UI_BENCH_TRACE=1: a Chromium trace of the measured ticks, summarized as main-thread time per event name (style, layout, paint, script). */
+const TRACE = process.env['UI_BENCH_TRACE'] === '1';
 const INTERVAL_MS = 1000;
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 
@@ -166,6 +168,12 @@ async function main(): Promise<void> {
       await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
       await cdp.send('Profiler.start');
     }
+    const traceEvents: Array<{ name: string; ph: string; dur?: number; tid: number; pid: number; cat: string }> = [];
+    const tracer = TRACE ? await page.context().newCDPSession(page) : undefined;
+    if (tracer) {
+      tracer.on('Tracing.dataCollected', (data) => traceEvents.push(...(data.value as unknown as typeof traceEvents)));
+      await tracer.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline', transferMode: 'ReportEvents' });
+    }
     const deadline = Date.now() + (target + 15) * INTERVAL_MS;
     let collected = 0;
     while (Date.now() < deadline) {
@@ -185,6 +193,22 @@ async function main(): Promise<void> {
       });
       console.log('CPU profile, self time (top 25):');
       for (const [key, us] of [...selfUs].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`  ${(us / 1000).toFixed(1).padStart(8)} ms  ${key}`);
+    }
+    if (tracer) {
+      const done = new Promise<void>((r) => tracer.once('Tracing.tracingComplete', () => r()));
+      await tracer.send('Tracing.end');
+      await done;
+      const rendererMain = traceEvents.find((e) => e.name === 'thread_name' && (e as unknown as { args: { name: string } }).args.name === 'CrRendererMain');
+      const byName = new Map<string, number>();
+      for (const e of traceEvents) {
+        if (e.ph !== 'X' || e.dur === undefined || !rendererMain || e.tid !== rendererMain.tid || e.pid !== rendererMain.pid) continue;
+        byName.set(e.name, (byName.get(e.name) ?? 0) + e.dur);
+      }
+      const layouts = traceEvents.filter((e) => e.name === 'Layout' && e.ph === 'X' && rendererMain && e.tid === rendererMain.tid) as unknown as Array<{ dur: number; args: { beginData?: { dirtyObjects?: number; totalObjects?: number; partialLayout?: boolean } } }>;
+      const big = layouts.filter((l) => l.dur > 1000).slice(0, 8);
+      console.log(`Layouts: ${layouts.length}; slowest: ${big.map((l) => `${(l.dur / 1000).toFixed(1)} ms (${l.args.beginData?.dirtyObjects}/${l.args.beginData?.totalObjects} objects${l.args.beginData?.partialLayout ? ', partial' : ''})`).join(', ')}`);
+      console.log(`Renderer main thread, total duration per event name over ${target} ticks (nested events overlap):`);
+      for (const [name, us] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(`  ${(us / 1000 / target).toFixed(2).padStart(8)} ms/tick  ${name}`);
     }
     const entries = (await page.evaluate(() => (globalThis as unknown as { __uiBench: Array<{ totalMs: number; parseMs: number; frameMs: number; rows: number }> }).__uiBench)).slice(WARMUP_TICKS, target);
     const processCount = await page.getByTestId('process-count').textContent();

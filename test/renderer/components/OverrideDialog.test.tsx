@@ -8,6 +8,7 @@ import { setClient } from '../../../src-renderer/ipc/client';
 import type { Capabilities } from '../../../src-shared/actions';
 import type { SystemInfo } from '../../../src-shared/domain';
 import { fixtureProcess } from '../../helpers/sample-fixture';
+import { DEFAULT_RULES_FILE, formatRulesFile } from '../../../src-shared/rules';
 import { createFakeTransport, type FakeTransport } from '../fake-transport';
 
 const initial = useStore.getState();
@@ -91,8 +92,55 @@ describe('OverrideDialog', () => {
     expect((screen.getByRole('checkbox', { name: /Change efficiency mode/i }) as HTMLInputElement).disabled).toBe(true);
     expect(screen.getByText(/raising priority needs root/)).toBeTruthy();
     const rule = screen.getByRole('radio', { name: /Always for this program/ }) as HTMLInputElement;
-    expect(rule.disabled).toBe(true);
-    expect(screen.getByText(/rules arrive with the engine/)).toBeTruthy();
+    expect(rule.disabled).toBe(false);
+  });
+
+  it('a tier sets priority and I/O priority from TIER_DEFAULTS', async () => {
+    render(<ConnectedOverrideDialog />);
+    fireEvent.change(screen.getByRole('combobox', { name: 'Tier' }), { target: { value: 'batch' } });
+    expect(niceInput().value).toBe('19');
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    });
+    expect(transport.calls.map((c) => (c.input as { change: { op: string } }).change)).toEqual([
+      { op: 'priority', value: { nice: 19 } },
+      { op: 'ioPriority', value: { ioClass: 'idle', level: 0 } },
+    ]);
+  });
+
+  it('"always for this program" applies now and saves a rule for the program through rules.set', async () => {
+    const rulesText = formatRulesFile(DEFAULT_RULES_FILE);
+    let saved: string | undefined;
+    transport.handlers['rules.get'] = () => ({ text: rulesText, defaultText: rulesText });
+    transport.handlers['rules.set'] = ({ text }) => {
+      saved = text;
+      return { ok: true, rules: 10, profiles: 3 };
+    };
+    useStore.setState({ dialog: { kind: 'override', targets: [{ ...target, exe: '/opt/builder/bin/builder' }], preset: 'tier' } });
+    render(<ConnectedOverrideDialog />);
+    fireEvent.change(screen.getByRole('combobox', { name: 'Tier' }), { target: { value: 'background' } });
+    fireEvent.click(screen.getByRole('radio', { name: /Always for this program/ }));
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    });
+    expect(transport.calls.map((c) => c.channel)).toEqual(['changes.apply', 'changes.apply', 'rules.get', 'rules.set']);
+    const file = JSON.parse(saved!) as { rules: Array<{ id: string; match: unknown; action: unknown }>; profiles: Array<{ rules: string[] | '*' }> };
+    expect(file.rules[0]).toMatchObject({ id: 'user-builder', match: { exe: '/opt/builder/bin/builder' }, action: { tier: 'background' } });
+    expect(file.profiles[0]!.rules).toContain('user-builder');
+    expect(screen.getByRole('status').textContent).toMatch(/Rule "user-builder" saved/);
+  });
+
+  it('shows the server refusal of the rule', async () => {
+    const rulesText = formatRulesFile(DEFAULT_RULES_FILE);
+    transport.handlers['rules.get'] = () => ({ text: rulesText, defaultText: rulesText });
+    transport.handlers['rules.set'] = () => ({ ok: false, line: 3, column: 5, path: 'rules.0', message: 'nope' });
+    render(<ConnectedOverrideDialog />);
+    fireEvent.change(niceInput(), { target: { value: '7' } });
+    fireEvent.click(screen.getByRole('radio', { name: /Always for this program/ }));
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    });
+    expect(screen.getByRole('status').textContent).toMatch(/Rule refused: line 3, column 5 \(rules.0\): nope/);
   });
 
   it('groups SMT siblings in the affinity picker', () => {

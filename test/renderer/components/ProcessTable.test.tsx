@@ -140,3 +140,25 @@ describe('ProcessTable virtualization', () => {
     expect(columnById('cpuPercent')).toBeDefined();
   });
 });
+
+describe('ProcessTable layout and memo', () => {
+  it('resolves fr columns to whole pixels that fill the width', async () => {
+    const { columnWidthsPx } = await import('../../../src-renderer/components/ProcessTable');
+    const widths = columnWidthsPx([{ width: 'minmax(100px, 1fr)' }, { width: '50px' }, { width: 'minmax(100px, 3fr)' }], 650);
+    expect(widths).toEqual([200, 50, 400]);
+    expect(columnWidthsPx([{ width: 'minmax(100px, 1fr)' }, { width: '50px' }], 120)).toEqual([100, 50]);
+    expect(columnWidthsPx([{ width: 'minmax(100px, 1fr)' }, { width: 'minmax(100px, 1fr)' }], 301).reduce((a, b) => a + b)).toBe(301);
+  });
+
+  it('skips a row whose visible values did not change, not one whose values did', async () => {
+    const { rowPropsEqual } = await import('../../../src-renderer/components/ProcessTable');
+    const { columnById } = await import('../../../src-renderer/components/process-columns');
+    const columns = ['name', 'cpuPercent'].map((id) => columnById(id)!);
+    const process = fixtureProcess({ pid: 5, cpuPercent: 3, rssBytes: 10 });
+    const base = { index: 0, start: 0, columns, gridTemplate: '1px', widthPx: 1, selected: false, scale: { logicalCores: 1, totalMemoryBytes: 1 }, mode: 'flat' as const, handlers: { current: {} as never } };
+    const row = (p: typeof process) => ({ kind: 'process' as const, key: '5:1', process: p, depth: 0, hasChildren: false, expanded: false });
+    expect(rowPropsEqual({ ...base, row: row(process) }, { ...base, row: row({ ...process, rssBytes: 99 }) })).toBe(true); // memory column not shown
+    expect(rowPropsEqual({ ...base, row: row(process) }, { ...base, row: row({ ...process, cpuPercent: 4 }) })).toBe(false);
+    expect(rowPropsEqual({ ...base, row: row(process) }, { ...base, selected: true, row: row(process) })).toBe(false);
+  });
+});

@@ -1,0 +1,254 @@
+// Engine slice: the engine's state (mode, pause, profile, foreground detection), a bounded live log
+// of decisions with their results and measured effects, the pending advice of the latest report,
+// alerts and other engine events, all fed by the `engine` event; and the actions that change the
+// mode, pause, switch profile and apply advice through ipc/client.
+import type { StateCreator } from 'zustand';
+import type { EngineStateView } from '../../src-shared/contract';
+import type { ActionResult, Alert, Decision, Effect, EngineEvent, Mode } from '../../src-shared/engine';
+import type { AppliedChange, ApplyAdviceResult, ReportedDecision, TickReport } from '../../src-shared/report';
+import { client } from '../ipc/client';
+import { describeError } from './errors';
+import type { AppState } from './index';
+
+/** Most decisions kept in the live log (oldest drop off). */
+export const ENGINE_LOG_LIMIT = 500;
+export const ENGINE_ALERT_LIMIT = 200;
+export const ENGINE_EVENT_LIMIT = 200;
+
+export interface EngineLogEntry {
+  decision: Decision;
+  /** What the actuator did (absent for advice nobody applied). */
+  result?: ActionResult;
+  changes?: AppliedChange[];
+  /** Measured effect, once the feedback loop has judged it. */
+  effect?: Effect;
+}
+
+/** Events other than decisions, alerts and effects (those have their own lists). */
+export type EngineNote = Exclude<EngineEvent, { type: 'decision' } | { type: 'alert' } | { type: 'effect' }>;
+
+export interface EngineLog {
+  /** Newest last. */
+  entries: EngineLogEntry[];
+  alerts: Alert[];
+  notes: EngineNote[];
+  /** Effects whose decision is not (yet, or any more) in the log, by decision id. */
+  orphanEffects: Record<string, Effect>;
+}
+
+export function emptyEngineLog(): EngineLog {
+  return { entries: [], alerts: [], notes: [], orphanEffects: {} };
+}
+
+function mergeEntry(entry: EngineLogEntry, reported: ReportedDecision): EngineLogEntry {
+  return {
+    ...entry,
+    decision: reported.decision,
+    ...(reported.result ? { result: reported.result } : {}),
+    ...(reported.changes ? { changes: reported.changes } : {}),
+  };
+}
+
+/**
+ * Fold one report into the log. Pure and O(log + report): a decision id seen again (advice repeated
+ * every tick, a result arriving later) updates its entry in place instead of adding a line.
+ */
+export function appendEngineReport(log: EngineLog, report: TickReport, limit = ENGINE_LOG_LIMIT): EngineLog {
+  const entries = log.entries.slice();
+  const index = new Map<string, number>();
+  entries.forEach((entry, i) => index.set(entry.decision.id, i));
+  const orphanEffects = { ...log.orphanEffects };
+  for (const reported of report.decisions) {
+    const at = index.get(reported.decision.id);
+    if (at !== undefined) entries[at] = mergeEntry(entries[at]!, reported);
+    else {
+      const entry: EngineLogEntry = mergeEntry({ decision: reported.decision }, reported);
+      const effect = orphanEffects[reported.decision.id];
+      if (effect) {
+        entry.effect = effect;
+        delete orphanEffects[reported.decision.id];
+      }
+      index.set(reported.decision.id, entries.length);
+      entries.push(entry);
+    }
+  }
+  const notes = log.notes.slice();
+  let alerts = log.alerts;
+  for (const event of report.events) {
+    if (event.type === 'effect') {
+      const at = index.get(event.effect.decisionId);
+      if (at !== undefined) entries[at] = { ...entries[at]!, effect: event.effect };
+      else orphanEffects[event.effect.decisionId] = event.effect;
+    } else if (event.type !== 'decision' && event.type !== 'alert') notes.push(event);
+  }
+  if (report.alerts.length > 0) {
+    const byId = new Map(alerts.map((alert) => [alert.id, alert]));
+    for (const alert of report.alerts) byId.set(alert.id, alert);
+    alerts = [...byId.values()].sort((a, b) => b.at - a.at).slice(0, ENGINE_ALERT_LIMIT);
+  }
+  const orphanIds = Object.keys(orphanEffects);
+  if (orphanIds.length > limit) for (const id of orphanIds.slice(0, orphanIds.length - limit)) delete orphanEffects[id];
+  return {
+    entries: entries.length > limit ? entries.slice(entries.length - limit) : entries,
+    alerts,
+    notes: notes.length > ENGINE_EVENT_LIMIT ? notes.slice(notes.length - ENGINE_EVENT_LIMIT) : notes,
+    orphanEffects,
+  };
+}
+
+/** Advice older than this (against the latest report) is no longer offered; the engine would refuse it as expired. */
+export const ADVICE_TTL_MS = 120_000;
+
+/**
+ * Advice a person can apply: decisions not sent to the actuator (Advise mode) and not applied here,
+ * from the last `ADVICE_TTL_MS` before `nowMs` (the latest report's time), newest first; one per
+ * process and change kind (a newer piece of advice for the same process supersedes an older one).
+ */
+export function pendingAdvice(log: EngineLog, nowMs: number | undefined, applied: ReadonlySet<string>, limit = 50): EngineLogEntry[] {
+  if (nowMs === undefined) return [];
+  const out: EngineLogEntry[] = [];
+  const seen = new Set<string>();
+  for (let i = log.entries.length - 1; i >= 0 && out.length < limit; i--) {
+    const entry = log.entries[i]!;
+    const { decision } = entry;
+    if (nowMs - decision.at > ADVICE_TTL_MS) break;
+    const key = `${decision.target.pid}:${decision.target.startTime}:${decision.change.op}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (decision.apply || entry.result || applied.has(decision.id)) continue;
+    out.push(entry);
+  }
+  return out;
+}
+
+/** Journal ids of the changes an applied decision made (what Undo undoes). */
+export function undoableChangeIds(entry: EngineLogEntry): number[] {
+  if (entry.result?.status !== 'applied') return [];
+  return (entry.changes ?? []).filter((c) => c.kind === 'applied' && c.changeId !== null).map((c) => c.changeId!);
+}
+
+export interface EngineSlice {
+  engineState?: EngineStateView;
+  /** Why the engine state could not be read or changed (shown in the Engine view). */
+  engineError?: string;
+  lastReport?: TickReport;
+  engineLog: EngineLog;
+  /** Advice ids applied from this UI (hidden from the pending list at once). */
+  appliedAdvice: ReadonlySet<string>;
+  /** Last outcome of an Apply, by decision id. */
+  adviceOutcomes: Record<string, { ok: boolean; message: string }>;
+  engineBusy: boolean;
+  loadEngine(): Promise<void>;
+  applyEngineReport(report: TickReport): void;
+  setEngineMode(mode: Mode): Promise<void>;
+  /** Pause for `minutes` (0 resumes). */
+  pauseEngine(minutes: number): Promise<void>;
+  setEngineProfile(profileId: string): Promise<void>;
+  applyAdvice(decisionId: string): Promise<ApplyAdviceResult | undefined>;
+  /** Undo the journaled changes of an applied decision. */
+  undoDecision(entry: EngineLogEntry): Promise<void>;
+}
+
+export const createEngineSlice: StateCreator<AppState, [], [], EngineSlice> = (set, get) => {
+  const change = async (what: string, run: () => Promise<EngineStateView>): Promise<void> => {
+    set({ engineBusy: true });
+    try {
+      const engineState = await run();
+      set({ engineState, engineError: undefined });
+    } catch (error) {
+      const text = `${what}: ${describeError(error)}`;
+      set({ engineError: text });
+      get().pushToast('error', text);
+    } finally {
+      set({ engineBusy: false });
+    }
+  };
+  return {
+    engineLog: emptyEngineLog(),
+    appliedAdvice: new Set(),
+    adviceOutcomes: {},
+    engineBusy: false,
+    async loadEngine() {
+      try {
+        const engineState = await client().invoke('engine.state', {});
+        set((state) => ({
+          engineState,
+          engineError: undefined,
+          ...(engineState.lastReport && !state.lastReport
+            ? { lastReport: engineState.lastReport, engineLog: appendEngineReport(state.engineLog, engineState.lastReport) }
+            : {}),
+        }));
+      } catch (error) {
+        set({ engineError: `Could not read the engine state: ${describeError(error)}` });
+      }
+    },
+    applyEngineReport(report) {
+      set((state) => ({
+        lastReport: report,
+        engineLog: appendEngineReport(state.engineLog, report),
+        engineState: state.engineState && state.engineState.effectiveMode !== report.mode ? { ...state.engineState, effectiveMode: report.mode } : state.engineState,
+      }));
+      // Mode, pause or profile changed elsewhere (tray, CLI, a trigger): read the state again.
+      if (report.events.some((event) => event.type === 'mode-changed' || event.type === 'profile-changed')) void get().loadEngine();
+    },
+    setEngineMode(mode) {
+      return change('Could not change the engine mode', () => client().invoke('engine.setMode', { mode }));
+    },
+    pauseEngine(minutes) {
+      return change(minutes === 0 ? 'Could not resume the engine' : 'Could not pause the engine', () => client().invoke('engine.pause', { minutes }));
+    },
+    setEngineProfile(profileId) {
+      return change('Could not switch the profile', () => client().invoke('engine.setProfile', { profileId }));
+    },
+    async applyAdvice(decisionId) {
+      const record = (ok: boolean, message: string): void =>
+        set((state) => ({ adviceOutcomes: { ...state.adviceOutcomes, [decisionId]: { ok, message } } }));
+      try {
+        const result = await client().invoke('engine.applyAdvice', { decisionId });
+        if (result.kind === 'invalid') {
+          record(false, result.message);
+          get().pushToast('error', `Advice not applied: ${result.message}`);
+          return result;
+        }
+        const status = result.decision.result?.status ?? 'sent';
+        const ok = status === 'applied';
+        const message = `${status}${result.decision.result?.message ? `: ${result.decision.result.message}` : ''}`;
+        record(ok, message);
+        set((state) => ({
+          appliedAdvice: new Set([...state.appliedAdvice, decisionId]),
+          engineLog: appendEngineReport(state.engineLog, { ...emptyReport(Date.now(), state.lastReport?.mode ?? 'advise'), decisions: [result.decision] }),
+        }));
+        get().pushToast(ok ? 'success' : 'error', `${result.decision.decision.target.name}: ${message}`);
+        return result;
+      } catch (error) {
+        const text = describeError(error);
+        record(false, text);
+        get().pushToast('error', `Advice not applied: ${text}`);
+        return undefined;
+      }
+    },
+    async undoDecision(entry) {
+      const ids = undoableChangeIds(entry);
+      if (ids.length === 0) {
+        get().pushToast('info', 'Nothing to undo for this decision');
+        return;
+      }
+      for (const id of ids) await get().undoChange(id);
+    },
+  };
+};
+
+/** A report with nothing in it (to fold a single decision into the log). */
+export function emptyReport(at: number, mode: Mode): TickReport {
+  return {
+    at,
+    mode,
+    decisions: [],
+    alerts: [],
+    events: [],
+    forecasts: { systemCpu: [], systemMemory: [], programs: [], programSeries: 0 },
+    modelErrors: [],
+    external: [],
+    timing: { forecastMs: 0, engineMs: 0, actMs: 0 },
+  };
+}

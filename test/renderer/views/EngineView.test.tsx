@@ -1,0 +1,121 @@
+// @vitest-environment happy-dom
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { EngineView } from '../../../src-renderer/views/EngineView';
+import { useStore } from '../../../src-renderer/store';
+import { setClient } from '../../../src-renderer/ipc/client';
+import { RequestError, type EngineStateView } from '../../../src-shared/contract';
+import { createFakeTransport, type FakeTransport } from '../fake-transport';
+import { fixtureDecision, fixtureReport } from '../engine-fixture';
+
+const initial = useStore.getState();
+const engineState = (overrides: Partial<EngineStateView> = {}): EngineStateView => ({
+  mode: 'advise',
+  effectiveMode: 'advise',
+  pausedUntilMs: null,
+  profileId: 'balanced',
+  profiles: [{ id: 'balanced', name: 'Balanced' }, { id: 'quiet', name: 'Quiet / Battery' }],
+  foreground: { unavailableReason: 'Wayland: no focused-window API' },
+  restrained: 1,
+  prefetch: { supported: true, programsKnown: 3, recent: [{ at: 1_763_700_000_000, programId: '/usr/bin/code', name: 'code', probability: 0.7, files: 40, bytes: 5e7 }] },
+  lastReport: null,
+  ...overrides,
+});
+
+let transport: FakeTransport;
+beforeEach(() => {
+  transport = createFakeTransport({
+    'engine.state': () => useStore.getState().engineState ?? engineState(),
+    'engine.setMode': ({ mode }) => engineState({ mode, effectiveMode: mode }),
+    'engine.pause': ({ minutes }) => engineState({ effectiveMode: 'off', pausedUntilMs: minutes ? Date.now() + minutes * 60_000 : null }),
+    'engine.setProfile': ({ profileId }) => engineState({ profileId }),
+    'engine.applyAdvice': ({ decisionId }) => ({
+      kind: 'done',
+      decision: { decision: fixtureDecision({ id: decisionId }), result: { decisionId, at: 2, status: 'applied' }, changes: [{ op: 'priority', kind: 'applied', changeId: 4 }] },
+    }),
+    'changes.undo': () => ({ kind: 'applied' }),
+    'changes.list': () => [],
+  });
+  setClient(transport);
+  useStore.setState({ ...initial, engineState: engineState() }, true);
+});
+afterEach(() => {
+  cleanup();
+  setClient(undefined);
+});
+
+describe('EngineView', () => {
+  it('shows mode, profile and the foreground reason, and changes them', async () => {
+    render(<EngineView />);
+    expect(screen.getByRole('button', { name: 'Advise' }).getAttribute('aria-pressed')).toBe('true');
+    expect(screen.getByTestId('foreground').textContent).toMatch(/not detected: Wayland/);
+    expect(screen.getByTestId('prefetch').textContent).toMatch(/code: 70% likely to start, 40 files/);
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Auto' }));
+    });
+    expect(screen.getByRole('button', { name: 'Auto' }).getAttribute('aria-pressed')).toBe('true');
+    await act(async () => {
+      fireEvent.change(screen.getByRole('combobox', { name: 'Profile' }), { target: { value: 'quiet' } });
+    });
+    expect(transport.calls.at(-1)).toEqual({ channel: 'engine.setProfile', input: { profileId: 'quiet' } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Pause for 1 hour' }));
+    });
+    expect(transport.calls.at(-1)).toEqual({ channel: 'engine.pause', input: { minutes: 60 } });
+    expect(screen.getByTestId('effective-mode').textContent).toMatch(/off \(paused until/);
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Resume' }));
+    });
+    expect(transport.calls.at(-1)).toEqual({ channel: 'engine.pause', input: { minutes: 0 } });
+  });
+
+  it('shows a forbidden error from a viewer token', async () => {
+    transport.handlers['engine.setMode'] = () => {
+      throw new RequestError({ code: 'forbidden', message: 'needs operator' });
+    };
+    render(<EngineView />);
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Off' }));
+    });
+    expect(screen.getByRole('alert').textContent).toMatch(/Not allowed: this needs the operator role/);
+  });
+
+  it('lists advice with Apply, the decision log with effect and Undo, alerts with evidence, and model accuracy', async () => {
+    act(() => {
+      useStore.getState().applyEngineReport(
+        fixtureReport(
+          {
+            mode: 'advise',
+            alerts: [{ id: 'al', at: 1, kind: 'runaway-cpu', severity: 'critical', target: fixtureDecision().target, message: 'cc1 has used 100% for 10 min', evidence: { cpuPercent: 100, overForMs: 600_000 } }],
+            events: [{ type: 'effect', at: 3, effect: { decisionId: 'done1', at: 3, verdict: 'helped', numbers: { runQueueWaitBeforeMsPerSec: 40, runQueueWaitAfterMsPerSec: 4 }, reverted: false } }],
+          },
+          [
+            { decision: fixtureDecision({ id: 'adv1', apply: false, target: { pid: 901, startTime: 6, name: 'cc1', programId: '/usr/bin/cc1' } }) },
+            { decision: fixtureDecision({ id: 'done1' }), result: { decisionId: 'done1', at: 2, status: 'applied' }, changes: [{ op: 'priority', kind: 'applied', changeId: 11 }] },
+          ],
+        ),
+      );
+    });
+    render(<EngineView />);
+    const advice = screen.getByRole('table', { name: 'Pending advice' });
+    expect(advice.textContent).toMatch(/cc1.*nice 10/);
+    const alerts = screen.getByRole('list', { name: 'Alerts' });
+    expect(alerts.textContent).toContain('runaway cpu');
+    expect(alerts.textContent).toContain('cc1 has used 100% for 10 min');
+    expect(alerts.textContent).toContain('cpu 100.0%');
+    const log = screen.getByRole('table', { name: 'Decisions' });
+    const row = log.querySelector('[data-decision="done1"]') as HTMLElement;
+    expect(row.textContent).toMatch(/applied/);
+    expect(row.textContent).toMatch(/helped/);
+    expect(screen.getByRole('table', { name: 'Forecast accuracy' }).textContent).toMatch(/holt ✓ selected.*0\.80.*88%/);
+    await act(async () => {
+      fireEvent.click(within(row).getByRole('button', { name: /Undo decision on cc1/ }));
+    });
+    expect(transport.calls.find((c) => c.channel === 'changes.undo')?.input).toEqual({ id: 11 });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Apply advice for cc1' }));
+    });
+    expect(transport.calls.find((c) => c.channel === 'engine.applyAdvice')?.input).toEqual({ decisionId: 'adv1' });
+    expect(screen.queryByRole('table', { name: 'Pending advice' })).toBeNull();
+  });
+});
