@@ -1126,10 +1126,25 @@ export function createHistory(options: HistoryOptions): History {
       .prepare('SELECT bucket_ms, running_ms FROM history_program WHERE program_id = ? AND tier_ms = ? AND bucket_ms >= ?')
       .raw()
       .iterate(programId, tier.bucketMs, sinceMs) as Iterable<[number, number]>;
-    for (const [bucketMs, runningMs] of rows) {
+    let coveredUntilMs = sinceMs;
+    const add = (bucketMs: number, runningMs: number): void => {
       const d = new Date(bucketMs);
       const index = d.getDay() * 24 + d.getHours();
       hours[index] = (hours[index] ?? 0) + runningMs;
+    };
+    for (const [bucketMs, runningMs] of rows) {
+      add(bucketMs, runningMs);
+      coveredUntilMs = Math.max(coveredUntilMs, bucketMs + tier.bucketMs);
+    }
+    // The long tier is folded later (an hour bucket closes once an hour): the time since then comes
+    // from the finest tier, so a program seen today shows today.
+    const finest = tiers[0] as TierConfig;
+    if (finest.bucketMs !== tier.bucketMs) {
+      const recent = db
+        .prepare('SELECT bucket_ms, running_ms FROM history_program WHERE program_id = ? AND tier_ms = ? AND bucket_ms >= ?')
+        .raw()
+        .iterate(programId, finest.bucketMs, coveredUntilMs) as Iterable<[number, number]>;
+      for (const [bucketMs, runningMs] of recent) add(bucketMs, runningMs);
     }
     return hours;
   }

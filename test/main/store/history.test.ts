@@ -187,6 +187,17 @@ describe('history aggregation', () => {
     expect(hours[index]).toBe(HOUR);
     expect(hours.reduce((x, y) => x + y, 0)).toBe(HOUR);
   });
+
+  it('counts recent running time from the finest tier before the hour tier is folded', () => {
+    const db = memDb();
+    const history = createHistory({ db, intervalMs: 10_000, tiers: TIERS, flushEveryMs: 10_000, maintenanceEveryMs: Infinity });
+    // 20 minutes of program A: no hour bucket has closed yet.
+    for (let t = T0; t < T0 + 20 * 60_000 + 20_000; t += 10_000) history.append(sampleWith(t, 41, { withA: true, cpuB: 2, intervalMs: 10_000 }));
+    history.flush();
+    const total = history.hourOfWeek('A').reduce((x, y) => x + y, 0);
+    expect(total).toBeGreaterThanOrEqual(19 * 60_000);
+    expect(total).toBeLessThanOrEqual(21 * 60_000);
+  });
 });
 
 describe('history batching', () => {
