@@ -2,8 +2,16 @@
 // above `systemCpuPercent` (0-100 % of all cores) and a process that is not foreground, system or
 // excluded uses at least `processCpuPercent` of ONE core (the unit of ProcessSample.cpuPercent;
 // per-core so a single-threaded hog is caught on a 64-core machine too) for `overForMs`, it is
-// lowered one step (nice + niceStep). It is restored to its original nice once it falls below
-// `restoreBelowPercent` after being restrained at least `minRestrainedMs`.
+// lowered one step (nice + niceStep). It is restored to its original nice once its demand falls below
+// `restoreBelowPercent` after being restrained at least `minRestrainedMs`, and the contention it was
+// restrained for is over.
+// Demand, not CPU: a restrained process gets less CPU *because* it is restrained (with several hogs
+// in one session its siblings take its share), so its CPU alone says nothing about whether it still
+// wants the CPU. Its demand is CPU + run-queue wait (time runnable but not running), and it is only
+// restored when there is no contention left to protect from: machine CPU below `systemCpuPercent`,
+// PSI cpu some avg10 below `contentionPsiPercent`, and the protected programs' mean run-queue wait
+// below `contentionWaitMsPerSec` (the signals the sample has).
+// Rules own the nice they set (a rule nice or tier): such processes are never balanced.
 // Against oscillation: the 20 %/10 % gap, a per-process minimum interval, a global action budget,
 // and a hold time that doubles each time the same process is restored (capped), so a square-wave
 // load produces a logarithmic, not linear, number of actions. Never raises above the original.
@@ -12,6 +20,7 @@ import type { BalancerThresholds } from '../../src-shared/rules';
 import { processKey, programKey, round } from './common';
 import type { Classification } from './classify';
 import type { DecisionSink, Ledger } from './ledger';
+import { ruleOwnsNice } from './policy';
 
 export interface BalancerContext {
   sample: Sample;
@@ -27,6 +36,38 @@ export interface BalancerContext {
 
 export interface BalancerOptions {
   minConfidence: number;
+  /** PSI cpu "some" avg10 (%) at or above which the machine still counts as contended (no restores). */
+  contentionPsiPercent: number;
+  /** Mean run-queue wait of protected processes (ms/s) at or above which the machine still counts as contended. */
+  contentionWaitMsPerSec: number;
+}
+
+export interface Contention {
+  contended: boolean;
+  systemCpuPercent: number;
+  psiCpuSomeAvg10?: number;
+  protectedWaitMsPerSec?: number;
+}
+
+/** Is the machine still contended (any of: system CPU, PSI cpu some, the protected programs' wait)? */
+export function contentionOf(sample: Sample, classes: ReadonlyMap<string, Classification>, t: BalancerThresholds, o: Pick<BalancerOptions, 'contentionPsiPercent' | 'contentionWaitMsPerSec'>): Contention {
+  let waitSum = 0;
+  let waitN = 0;
+  for (const p of sample.processes) {
+    if (!classes.get(processKey(p))?.protected || p.runQueueWaitMsPerSec === undefined) continue;
+    waitSum += p.runQueueWaitMsPerSec;
+    waitN++;
+  }
+  const psi = sample.system.psi?.cpu?.someAvg10;
+  const wait = waitN ? waitSum / waitN : undefined;
+  const contended =
+    sample.system.cpuPercent >= t.systemCpuPercent || (psi !== undefined && psi >= o.contentionPsiPercent) || (wait !== undefined && wait >= o.contentionWaitMsPerSec);
+  return { contended, systemCpuPercent: sample.system.cpuPercent, ...(psi !== undefined ? { psiCpuSomeAvg10: psi } : {}), ...(wait !== undefined ? { protectedWaitMsPerSec: wait } : {}) };
+}
+
+/** What a process wants, % of one core: CPU it got plus time it was runnable but waiting. */
+export function demandPercent(p: { cpuPercent: number; runQueueWaitMsPerSec?: number }): number {
+  return p.cpuPercent + (p.runQueueWaitMsPerSec ?? 0) / 10;
 }
 
 export interface Balancer {
@@ -41,6 +82,7 @@ export function holdMs(t: BalancerThresholds, restoreCount: number): number {
 
 export function createBalancer(options: Partial<BalancerOptions> = {}): Balancer {
   const minConfidence = options.minConfidence ?? 0.35;
+  const contentionOptions = { contentionPsiPercent: options.contentionPsiPercent ?? 20, contentionWaitMsPerSec: options.contentionWaitMsPerSec ?? 10 };
   /** key -> time from which the process has been over the thresholds (start of the first over interval). */
   const overSince = new Map<string, number>();
 
@@ -53,6 +95,8 @@ export function createBalancer(options: Partial<BalancerOptions> = {}): Balancer
       const { sample, classes, ledger, sink, thresholds: t } = ctx;
       const at = sample.at;
       const systemBusy = sample.system.cpuPercent >= t.systemCpuPercent;
+      let contention: Contention | undefined;
+      const contentionNow = () => (contention ??= contentionOf(sample, classes, t, contentionOptions));
       const preferred = ctx.preferred ?? new Set<string>();
       const order = [...sample.processes].sort((a, b) => {
         const pa = preferred.has(processKey(a)) ? 1 : 0;
@@ -66,7 +110,7 @@ export function createBalancer(options: Partial<BalancerOptions> = {}): Balancer
         const c = classes.get(key);
         if (!c) continue;
         const eligible =
-          !c.untouchable && c.class !== 'system' && c.class !== 'foreground' && !ledger.backedOff(key, at) && ctx.confidence(programKey(p)) >= minConfidence;
+          !c.untouchable && c.class !== 'system' && c.class !== 'foreground' && !ruleOwnsNice(c.policy) && !ledger.backedOff(key, at) && ctx.confidence(programKey(p)) >= minConfidence;
         const over = eligible && systemBusy && p.cpuPercent >= t.processCpuPercent;
         if (over) {
           if (!overSince.has(key)) overSince.set(key, at - sample.intervalMs);
@@ -78,10 +122,20 @@ export function createBalancer(options: Partial<BalancerOptions> = {}): Balancer
           if (r.source !== 'balancer') continue;
           const hold = holdMs(t, memo.restoreCount);
           const restrainedMs = at - r.since;
-          if (p.cpuPercent < t.restoreBelowPercent && restrainedMs >= hold && ledger.canAct(at, t.globalMaxActions, t.globalWindowMs)) {
+          const wants = demandPercent(p);
+          if (wants < t.restoreBelowPercent && restrainedMs >= hold && !contentionNow().contended && ledger.canAct(at, t.globalMaxActions, t.globalWindowMs)) {
+            const cn = contentionNow();
             ledger.restore(sink, key, 'balancer', {
-              reason: `${p.name} dropped to ${round(p.cpuPercent, 1)}% CPU (below ${t.restoreBelowPercent}%) after ${round(restrainedMs / 1000, 1)} s restrained: restoring its priority.`,
-              numbers: { cpuPercent: round(p.cpuPercent, 2), restoreBelowPercent: t.restoreBelowPercent, holdMs: hold, systemCpuPercent: round(sample.system.cpuPercent, 2) },
+              reason: `${p.name} dropped to ${round(wants, 1)}% of a core (CPU + run-queue wait, below ${t.restoreBelowPercent}%) after ${round(restrainedMs / 1000, 1)} s restrained, and the machine is no longer contended: restoring its priority.`,
+              numbers: {
+                cpuPercent: round(p.cpuPercent, 2),
+                demandPercent: round(wants, 2),
+                restoreBelowPercent: t.restoreBelowPercent,
+                holdMs: hold,
+                systemCpuPercent: round(sample.system.cpuPercent, 2),
+                ...(cn.psiCpuSomeAvg10 !== undefined ? { psiCpuSomeAvg10: round(cn.psiCpuSomeAvg10, 2) } : {}),
+                ...(cn.protectedWaitMsPerSec !== undefined ? { protectedWaitMsPerSec: round(cn.protectedWaitMsPerSec, 2) } : {}),
+              },
               expectedEffect: `${p.name} gets its normal CPU share back.`,
             });
             overSince.delete(key);

@@ -57,3 +57,43 @@ export function theilSen(xs: readonly number[], ys: readonly number[]): { slope:
   const r2 = ssTot === 0 ? 0 : Math.max(0, 1 - ssRes / ssTot);
   return { slope, intercept, r2 };
 }
+
+export interface ShareRequest {
+  weight: number;
+  /** Most cores this process can use. */
+  maxCores: number;
+}
+
+/** Weighted max-min fair shares of `capacity` cores (water-filling: the fluid limit of CFS). */
+export function fairShares(requests: readonly ShareRequest[], capacity: number): number[] {
+  const out = requests.map(() => 0);
+  let left = capacity;
+  let open = requests.map((_, i) => i).filter((i) => requests[i]!.maxCores > 0 && requests[i]!.weight > 0);
+  while (open.length > 0 && left > 1e-12) {
+    const totalWeight = open.reduce((s, i) => s + requests[i]!.weight, 0);
+    const rate = left / totalWeight;
+    const saturated = open.filter((i) => requests[i]!.weight * rate >= requests[i]!.maxCores - 1e-12);
+    if (saturated.length === 0) {
+      for (const i of open) out[i] = requests[i]!.weight * rate;
+      break;
+    }
+    for (const i of saturated) {
+      out[i] = requests[i]!.maxCores;
+      left -= requests[i]!.maxCores;
+    }
+    const done = new Set(saturated);
+    open = open.filter((i) => !done.has(i));
+  }
+  return out;
+}
+
+/** Linux CFS weight of a nice value (kernel sched_prio_to_weight: 1024 at 0, about ×1.25 per step). */
+export const NICE_TO_WEIGHT: readonly number[] = [
+  88761, 71755, 56483, 46273, 36291, 29154, 23254, 18705, 14949, 11916, 9548, 7620, 6100, 4904, 3906, 3121, 2501, 1991, 1586, 1277,
+  1024, 820, 655, 526, 423, 335, 272, 215, 172, 137, 110, 87, 70, 56, 45, 36, 29, 23, 18, 15,
+];
+
+export function niceWeight(nice: number): number {
+  const i = Math.max(-20, Math.min(19, Math.round(nice))) + 20;
+  return NICE_TO_WEIGHT[i]!;
+}

@@ -3,6 +3,11 @@
 //   else changed a process, restrained process became foreground) -> rule actions for new processes
 //   -> known-program launches -> feedback (revert what did not help) -> tenants -> balancer ->
 //   planner -> memory -> anomalies -> events.
+// That order is also the precedence: a process gets at most one decision per field per tick (the
+// DecisionSink refuses the rest), so a safety restore or a rule always beats a later stage, and the
+// balancer, planner and tenants never touch a nice that a rule sets (ruleOwnsNice).
+// Launches: a process is first seen in the sample after it started, with no CPU rate yet; for a
+// program the profile knows, its profile (learned class, CPU quantiles) is what acts in that sample.
 // Modes: off (observe and alert, decide nothing), advise (decisions with apply=false), auto.
 // Time comes only from `sample.at`; ids come from a counter; the same inputs give the same outputs.
 // `tick` never throws: an internal error comes back as a 'degraded' event with no decisions.
@@ -11,14 +16,14 @@ import { TIER_DEFAULTS, tierRank, type ActionResult, type Alert, type Decision, 
 import { DEFAULT_RULES_FILE, type RulesFile } from '../../src-shared/rules';
 import { createBalancer } from './balancer';
 import { createClassifier, type Classification, type ClassifierOptions } from './classify';
-import { processKey, programKey, round, targetOf } from './common';
+import { coreCount, processKey, programKey, round, targetOf } from './common';
 import { EventBus, TriggerWatcher } from './events';
 import { createFeedback, type FeedbackOptions } from './feedback';
 import { DecisionSink, Ledger, type Restraint } from './ledger';
 import { createLeakDetector, type LeakOptions, type LeakVerdict } from './memory';
 import { createAnomalyDetector, type AnomalyOptions } from './anomalies';
-import { plan, planMemory, type PlannerForecast, type PlannerOptions } from './planner';
-import { compilePolicy, type Policy } from './policy';
+import { buildLoad, meanProtectedWaitMsPerSec, plan, planMemory, profileCpuPercent, type PlannerForecast, type PlannerOptions } from './planner';
+import { compilePolicy, ruleOwnsNice, type Policy } from './policy';
 import { createProfileStore, learnedClass, updateProfiles, type ProfileStore } from './profiles';
 import { createTenantManager, type TenantUsage } from './tenants';
 
@@ -132,10 +137,15 @@ export function createEngine(config: EngineConfig = {}): Engine {
     const rule = m.ruleIds[0]!;
     const base = { target: targetOf(p), source: 'rule' as const };
     const tierNice = m.tier !== undefined ? TIER_DEFAULTS[m.tier].nice : undefined;
+    // A rule owns the nice it sets: a restraint on this process (rules changed) is handed over, and
+    // undoing the rule puts back the value from before the restraint.
+    const restraint = ruleOwnsNice(m) ? ledger.get(processKey(p)) : undefined;
+    const originalNice = restraint?.originalNice ?? p.nice;
+    if (restraint) ledger.forget(restraint.key, sink.at);
     if (m.nice !== undefined && m.nice !== p.nice) {
-      sink.decide({ ...base, change: { op: 'nice', value: m.nice }, undo: { op: 'nice', value: p.nice }, reason: `Rule "${rule}" sets nice ${m.nice} for ${p.name}.`, numbers: { niceBefore: p.nice, niceAfter: m.nice }, expectedEffect: m.nice < p.nice ? `${p.name} gets more CPU under contention.` : `${p.name} yields CPU to others.` });
+      sink.decide({ ...base, change: { op: 'nice', value: m.nice }, undo: { op: 'nice', value: originalNice }, reason: `Rule "${rule}" sets nice ${m.nice} for ${p.name}.`, numbers: { niceBefore: p.nice, niceAfter: m.nice }, expectedEffect: m.nice < p.nice ? `${p.name} gets more CPU under contention.` : `${p.name} yields CPU to others.` });
     } else if (m.tier !== undefined && tierNice !== undefined && tierNice !== p.nice && c.class !== 'foreground') {
-      sink.decide({ ...base, change: { op: 'tier', value: m.tier }, undo: { op: 'nice', value: p.nice }, reason: `Rule "${m.tierRuleId}" puts ${p.name} in tier ${m.tier}.`, numbers: { niceBefore: p.nice, tierNice, tierRank: tierRank(m.tier) }, expectedEffect: tierRank(m.tier) < tierRank('normal') ? `${p.name} is favoured under contention.` : `${p.name} yields CPU and I/O to higher tiers.` });
+      sink.decide({ ...base, change: { op: 'tier', value: m.tier }, undo: { op: 'nice', value: originalNice }, reason: `Rule "${m.tierRuleId}" puts ${p.name} in tier ${m.tier}.`, numbers: { niceBefore: p.nice, tierNice, tierRank: tierRank(m.tier) }, expectedEffect: tierRank(m.tier) < tierRank('normal') ? `${p.name} is favoured under contention.` : `${p.name} yields CPU and I/O to higher tiers.` });
     }
     if (m.affinity && m.affinity.length) {
       sink.decide({ ...base, change: { op: 'affinity', value: m.affinity }, ...(p.affinity ? { undo: { op: 'affinity' as const, value: p.affinity } } : {}), reason: `Rule "${rule}" pins ${p.name} to CPUs ${m.affinity.join(',')}.`, numbers: { cpus: m.affinity.length }, expectedEffect: `${p.name} runs only on the listed CPUs.` });
@@ -192,7 +202,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
     );
     const classOf = new Map<string, import('../../src-shared/engine').ProcessClass>();
     for (const [k, c] of classes) classOf.set(k, c.class);
-    const launches = updateProfiles(profiles, sample, classOf);
+    updateProfiles(profiles, sample, classOf);
 
     const byKey = new Map<string, ProcessSample>();
     pidToKey = new Map();
@@ -230,9 +240,11 @@ export function createEngine(config: EngineConfig = {}): Engine {
     for (const k of [...leaks.keys()]) if (!live.has(k)) leaks.delete(k);
 
     if (mode !== 'off') {
-      // Rules for processes seen for the first time; known programs at launch.
-      const launchedProtected: ProcessSample[] = [];
-      const launchedPids = new Set(launches.map((l) => l.pid));
+      // Rules for processes seen for the first time; known programs at launch. A process is first
+      // seen in the sample after it started, with no CPU rate yet (rates need two samples): what
+      // is known about it at that moment is its program's profile, so launch actions use that.
+      const launched: ProcessSample[] = [];
+      const knownBatch: { p: ProcessSample; share: number; samples: number }[] = [];
       for (const p of sample.processes) {
         const key = processKey(p);
         if (seen.has(key)) continue;
@@ -240,19 +252,35 @@ export function createEngine(config: EngineConfig = {}): Engine {
         const c = classes.get(key);
         if (!c) continue;
         ruleDecisions(sink, p, c);
-        if (firstTick || c.policy.tier !== undefined || c.class === 'system' || c.untouchable) continue;
+        if (firstTick || c.class === 'system' || c.untouchable) continue;
+        launched.push(p);
+        if (ruleOwnsNice(c.policy)) continue;
         const pr = profiles.programs.get(programKey(p));
         const learned = pr ? learnedClass(pr, knownMinSamples) : undefined;
-        if (!learned || learned.share < knownMinShare) continue;
-        if (learned.class === 'batch' && p.nice < TIER_DEFAULTS.batch.nice && !ledger.get(key)) {
+        if (!learned || learned.share < knownMinShare || learned.class !== 'batch') continue;
+        if (p.nice < TIER_DEFAULTS.batch.nice && !ledger.get(key) && !ledger.backedOff(key, at)) knownBatch.push({ p, share: learned.share, samples: pr!.samples });
+      }
+      if (knownBatch.length) {
+        // The contention these launches would cause, from the profiles (the feedback loop's
+        // counterfactual: no "before" with these processes running exists).
+        const { load } = buildLoad({ sample, classes, profiles, ...(inputs.forecast ? { forecast: inputs.forecast } : {}), launched, minProfileSamples: knownMinSamples });
+        const cores = coreCount(sample);
+        const predicted = meanProtectedWaitMsPerSec(load, cores);
+        const lowered = new Map(knownBatch.map((k) => [processKey(k.p), Math.min(19, k.p.nice + policy.thresholds.niceStep)] as const));
+        const predictedAfter = meanProtectedWaitMsPerSec(load, cores, (e) => lowered.get(e.key) ?? e.nice);
+        for (const { p, share, samples } of knownBatch) {
           // A program the profile knows as batch work: lower it now, not after the reactive threshold.
-          ledger.restrain(sink, p, 'planner', Math.min(19, p.nice + policy.thresholds.niceStep), {
-            reason: `${p.name} started; its profile says it is batch work (${round(learned.share * 100, 0)}% of ${pr!.samples} samples): lowering it at once instead of waiting for contention.`,
-            numbers: { batchShare: round(learned.share, 3), profileSamples: pr!.samples },
+          ledger.restrain(sink, p, 'planner', lowered.get(processKey(p))!, {
+            reason: `${p.name} started; its profile says it is batch work (${round(share * 100, 0)}% of ${samples} samples): lowering it at once instead of waiting for contention.`,
+            numbers: {
+              batchShare: round(share, 3),
+              profileSamples: samples,
+              launch: 1,
+              ...(predicted !== undefined ? { predictedProtectedWaitMsPerSec: round(predicted, 3) } : {}),
+              ...(predictedAfter !== undefined ? { predictedProtectedWaitAfterMsPerSec: round(predictedAfter, 3) } : {}),
+            },
             expectedEffect: `${p.name} yields CPU to interactive programs from its first second.`,
           });
-        } else if ((learned.class === 'interactive' || learned.class === 'foreground') && launchedPids.has(p.pid)) {
-          launchedProtected.push(p);
         }
       }
 
@@ -266,7 +294,8 @@ export function createEngine(config: EngineConfig = {}): Engine {
       if (policy.profile.balancerEnabled) {
         balancer.tick({ sample, classes, ledger, sink, thresholds: policy.thresholds, confidence, preferred: tenantResult.overBudgetKeys });
       }
-      if (policy.profile.plannerEnabled && (inputs.forecast || launchedProtected.length)) {
+      const knownLaunch = launched.some((p) => profileCpuPercent(profiles, p, 'p50', knownMinSamples) !== undefined);
+      if (policy.profile.plannerEnabled && (inputs.forecast || knownLaunch)) {
         plan({
           sample,
           classes,
@@ -276,8 +305,8 @@ export function createEngine(config: EngineConfig = {}): Engine {
           ...(inputs.forecast ? { forecast: inputs.forecast } : {}),
           profiles,
           confidence,
-          launchedProtected,
-          options: { niceStep: policy.thresholds.niceStep, minRestrainedMs: policy.thresholds.minRestrainedMs, ...config.planner },
+          launched,
+          options: { niceStep: policy.thresholds.niceStep, minRestrainedMs: policy.thresholds.minRestrainedMs, minProfileSamples: knownMinSamples, ...config.planner },
         });
       }
       alerts.push(...planMemory({ sample, classes, leaks, sink, limited: memoryLimited, ...(config.planner ? { options: config.planner } : {}) }));

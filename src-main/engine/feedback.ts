@@ -1,8 +1,24 @@
 // Feedback loop: after a restraint is applied, compare the protected processes' run-queue wait and
-// CPU, and PSI cpu some avg10, over `baselineMs` before against `measureMs` after. Verdict helped /
-// no-effect / hurt with the numbers; restraints that did not help are reverted and the program's
-// confidence (used by the balancer and planner) goes down; helpful ones raise it. Confidence drifts
-// back towards 1 over `confidenceRecoveryMs`, so one bad day is not a life sentence. Pure.
+// CPU, and PSI cpu some avg10, "before" against `measureMs` after. Verdict helped / no-effect / hurt
+// with the numbers; restraints that did not help are reverted and the program's confidence (used by
+// the balancer and planner) goes down; helpful ones raise it. Confidence drifts back towards 1 over
+// `confidenceRecoveryMs`, so one bad day is not a life sentence. Pure.
+//
+// The baseline. "Before" must show the contention the action was taken against, without the
+// action; a window in which the restrained process was not running shows neither, and comparing
+// against it makes every restraint look useless (a restraint taken when a known hog starts has only
+// a pre-hog "before", so it was always reverted as "no effect"). So, per trial:
+// - observed: the samples of the last `baselineMs` (up to the action) in which the restrained
+//   process was busy (≥ `activeCpuPercent` of a core). A reactive restraint (balancer, tenants) has
+//   these: it was taken because the process was busy.
+// - predicted: none of those, but the decision carries the counterfactual its maker predicted
+//   (`numbers.predictedProtectedWaitMsPerSec`: the protected programs' mean run-queue wait had it
+//   not acted, from the planner's weighted-share model fed with the programs' profiles). Launch-time
+//   and forecast-driven restraints are taken before any contention, so this is the only "before"
+//   that exists; the measured wait after must beat the prediction by the usual margin to count as
+//   help, and a prediction of no contention (below `minWaitChangeMsPerSec`) gives "unknown".
+// - none: neither; the verdict is "unknown" and the restraint is kept (nothing says it is useless).
+// "unknown" neither reverts nor changes confidence.
 import type { Sample } from '../../src-shared/domain';
 import type { Decision, Effect } from '../../src-shared/engine';
 import { processKey, round } from './common';
@@ -54,6 +70,8 @@ export interface FeedbackOptions {
   /** Absolute floor for PSI changes, percentage points. */
   minPsiChange: number;
   confidenceRecoveryMs: number;
+  /** A process counts as running (its contention is in a sample) at this CPU, % of one core. */
+  activeCpuPercent: number;
 }
 
 export const DEFAULT_FEEDBACK_OPTIONS: FeedbackOptions = {
@@ -63,13 +81,41 @@ export const DEFAULT_FEEDBACK_OPTIONS: FeedbackOptions = {
   minWaitChangeMsPerSec: 1,
   minPsiChange: 2,
   confidenceRecoveryMs: 3_600_000,
+  activeCpuPercent: 5,
 };
+
+export type BaselineKind = 'observed' | 'predicted' | 'none';
 
 interface Trial {
   decision: Decision;
   appliedAt: number;
+  baselineKind: BaselineKind;
   baseline: ProtectionMetrics[];
   after: ProtectionMetrics[];
+}
+
+interface HistoryEntry {
+  m: ProtectionMetrics;
+  /** Keys of processes at or above activeCpuPercent in this sample. */
+  busy: Set<string>;
+}
+
+/** The "before" of a trial (see the header). Exported for tests. */
+export function chooseBaseline(
+  decision: Decision,
+  at: number,
+  history: readonly { m: ProtectionMetrics; busy: ReadonlySet<string> }[],
+  o: FeedbackOptions,
+): { kind: BaselineKind; baseline: ProtectionMetrics[] } {
+  const key = processKey(decision.target);
+  const observed = history.filter((h) => h.m.at <= at && at - h.m.at < o.baselineMs + 1 && h.busy.has(key)).map((h) => h.m);
+  if (observed.length) return { kind: 'observed', baseline: observed };
+  const predicted = decision.numbers.predictedProtectedWaitMsPerSec;
+  if (predicted !== undefined && Number.isFinite(predicted)) {
+    const last = [...history].reverse().find((h) => h.m.at <= at)?.m;
+    return { kind: 'predicted', baseline: [{ at, protectedCount: last?.protectedCount ?? 0, protectedWaitMsPerSec: predicted, protectedCpuPercent: last?.protectedCpuPercent ?? 0 }] };
+  }
+  return { kind: 'none', baseline: [] };
 }
 
 function mean(values: (number | undefined)[]): number | undefined {
@@ -117,6 +163,20 @@ export function judgeEffect(before: ProtectionMetrics[], after: ProtectionMetric
   return { verdict, numbers };
 }
 
+function judgeTrial(trial: Trial, o: FeedbackOptions): { verdict: Effect['verdict']; numbers: Record<string, number> } {
+  if (trial.baselineKind === 'none') return { verdict: 'unknown', numbers: {} };
+  if (trial.baselineKind === 'predicted') {
+    const predicted = trial.baseline[0]?.protectedWaitMsPerSec ?? 0;
+    // Keep the CPU criterion neutral: the prediction says nothing about the protected programs' CPU.
+    const c1 = mean(trial.after.map((m) => m.protectedCpuPercent)) ?? 0;
+    const before = trial.baseline.map((m) => ({ ...m, protectedCpuPercent: c1 }));
+    const r = judgeEffect(before, trial.after, o);
+    if (predicted < o.minWaitChangeMsPerSec) return { verdict: 'unknown', numbers: r.numbers };
+    return r;
+  }
+  return judgeEffect(trial.baseline, trial.after, o);
+}
+
 export interface Feedback {
   /** Record this tick's metrics; judge trials that are due; revert the useless ones. */
   tick(sample: Sample, classes: ReadonlyMap<string, Classification>, ledger: Ledger, sink: DecisionSink): Effect[];
@@ -128,7 +188,7 @@ export interface Feedback {
 
 export function createFeedback(options: Partial<FeedbackOptions> = {}): Feedback {
   const o = { ...DEFAULT_FEEDBACK_OPTIONS, ...options };
-  const history: ProtectionMetrics[] = [];
+  const history: HistoryEntry[] = [];
   const trials = new Map<string, Trial>();
   const conf = new Map<string, { value: number; at: number }>();
   const effects = new Map<string, Effect>();
@@ -149,19 +209,23 @@ export function createFeedback(options: Partial<FeedbackOptions> = {}): Feedback
     applied(decision, at) {
       if (decision.revertOf !== undefined || decision.change.op !== 'nice') return;
       if (decision.source !== 'balancer' && decision.source !== 'planner' && decision.source !== 'tenant') return;
-      const baseline = history.filter((m) => m.at <= at && at - m.at < o.baselineMs + 1);
-      trials.set(decision.id, { decision, appliedAt: at, baseline, after: [] });
+      const { kind, baseline } = chooseBaseline(decision, at, history, o);
+      trials.set(decision.id, { decision, appliedAt: at, baselineKind: kind, baseline, after: [] });
     },
     tick(sample, classes, ledger, sink) {
       const m = protectionMetrics(sample, classes);
-      history.push(m);
-      while (history.length && sample.at - history[0]!.at > o.baselineMs + o.measureMs) history.shift();
+      const busy = new Set<string>();
+      for (const p of sample.processes) if (p.cpuPercent >= o.activeCpuPercent) busy.add(processKey(p));
+      history.push({ m, busy });
+      while (history.length && sample.at - history[0]!.m.at > o.baselineMs + o.measureMs) history.shift();
       const out: Effect[] = [];
       for (const [id, trial] of trials) {
         if (sample.at > trial.appliedAt) trial.after.push(m);
         if (sample.at - trial.appliedAt < o.measureMs) continue;
         trials.delete(id);
-        const { verdict, numbers } = judgeEffect(trial.baseline, trial.after, o);
+        const judged = judgeTrial(trial, o);
+        const { verdict } = judged;
+        const numbers: Record<string, number> = { ...judged.numbers, ...(trial.baselineKind === 'predicted' ? { baselinePredicted: 1 } : {}) };
         const programId = trial.decision.target.programId;
         const key = processKey(trial.decision.target);
         const r = ledger.get(key);

@@ -2,6 +2,13 @@
 // which original value, since when), so the balancer, planner, tenants and feedback never fight
 // over a process, and every restraint can be restored to its original value. Also holds the
 // deterministic decision factory and the global action rate limit. Pure.
+//
+// One decision per process and field per tick: the DecisionSink records which source claimed each
+// (process, field) this tick (a tier claims nice and I/O priority). A later decision on a claimed
+// field is refused (kept in `sink.refused` for inspection) and the ledger is left untouched, so two
+// conflicting decisions (a rule's tier and a planner step, a feedback revert and a new restraint)
+// can never leave one tick. The engine runs its stages in precedence order (safety restores, rules,
+// launches, feedback, tenants, balancer, planner), so the first claim is the strongest one.
 import type { ProcessSample } from '../../src-shared/domain';
 import type { Change, Decision, DecisionSource, DecisionTarget, Mode } from '../../src-shared/engine';
 import { processKey, targetOf } from './common';
@@ -36,16 +43,53 @@ export interface ProcessMemo {
 
 export type DecisionDraft = Omit<Decision, 'id' | 'at' | 'apply'>;
 
-/** Collects a tick's decisions and gives them deterministic ids. */
+/** A process attribute one decision sets. */
+export type ChangeField = 'nice' | 'ioPriority' | 'affinity' | 'cpuCap' | 'memoryLimit';
+
+/** The fields a change sets (a tier is a nice value plus an I/O priority). */
+export function fieldsOf(change: Change): ChangeField[] {
+  switch (change.op) {
+    case 'nice':
+      return ['nice'];
+    case 'tier':
+      return ['nice', 'ioPriority'];
+    default:
+      return [change.op];
+  }
+}
+
+/** Collects a tick's decisions, gives them deterministic ids, and allows one decision per process and field. */
 export class DecisionSink {
   readonly decisions: Decision[] = [];
+  /** Decisions refused because another source had already decided that process and field this tick. */
+  readonly refused: { draft: DecisionDraft; heldBy: DecisionSource; field: ChangeField }[] = [];
+  private readonly claims = new Map<string, DecisionSource>();
   constructor(
     readonly at: number,
     readonly mode: Mode,
     private readonly nextSeq: () => number,
   ) {}
-  /** `applyOverride`: undoing something already applied is applied whatever the mode. */
-  decide(draft: DecisionDraft, applyOverride?: boolean): Decision {
+
+  /** Which source already decided this process's field in this tick, if any. */
+  claimedBy(key: string, field: ChangeField): DecisionSource | undefined {
+    return this.claims.get(`${key}|${field}`);
+  }
+
+  /**
+   * Add a decision. `applyOverride`: undoing something already applied is applied whatever the mode.
+   * Returns undefined (and records the refusal) when a field it sets was already decided this tick.
+   */
+  decide(draft: DecisionDraft, applyOverride?: boolean): Decision | undefined {
+    const key = processKey(draft.target);
+    const fields = fieldsOf(draft.change);
+    for (const field of fields) {
+      const heldBy = this.claimedBy(key, field);
+      if (heldBy !== undefined) {
+        this.refused.push({ draft, heldBy, field });
+        return undefined;
+      }
+    }
+    for (const field of fields) this.claims.set(`${key}|${field}`, draft.source);
     const d: Decision = { ...draft, id: `${draft.source}-${this.at}-${this.nextSeq()}`, at: this.at, apply: applyOverride ?? this.mode === 'auto' };
     this.decisions.push(d);
     return d;
@@ -82,20 +126,24 @@ export class Ledger {
     return this.actionTimes.length < max;
   }
 
-  /** Lower a process to `nice` (one step; repeated steps keep the first original value). */
+  /**
+   * Lower a process to `nice` (one step; repeated steps keep the first original value). Returns
+   * undefined, changing nothing, when its nice was already decided this tick (see DecisionSink).
+   */
   restrain(
     sink: DecisionSink,
     p: ProcessSample,
     source: RestraintSource,
     nice: number,
     why: { reason: string; numbers: Record<string, number>; expectedEffect: string },
-  ): Decision {
+  ): Decision | undefined {
     const key = processKey(p);
     const prev = this.restraints.get(key);
     const originalNice = prev ? prev.originalNice : p.nice;
     const change: Change = { op: 'nice', value: nice };
     const undo: Change = { op: 'nice', value: originalNice };
     const d = sink.decide({ target: targetOf(p), change, undo, source, ...why, numbers: { ...why.numbers, niceBefore: p.nice, niceAfter: nice, originalNice } });
+    if (!d) return undefined;
     this.restraints.set(key, {
       key,
       target: targetOf(p),
@@ -113,7 +161,7 @@ export class Ledger {
     return d;
   }
 
-  /** Put a restrained process back to its original value. */
+  /** Put a restrained process back to its original value (undefined, changing nothing, if its nice was already decided this tick). */
   restore(
     sink: DecisionSink,
     key: string,
@@ -132,6 +180,7 @@ export class Ledger {
       ...why,
       numbers: { ...why.numbers, niceBefore: r.appliedNice, niceAfter: r.originalNice, restrainedMs: sink.at - r.since },
     }, r.status !== 'advised');
+    if (!d) return undefined;
     this.restraints.delete(key);
     const memo = this.memoOf(key);
     memo.restrainedTotalMs += sink.at - r.since;

@@ -1,21 +1,34 @@
 // Proactive planner. When the forecast says CPU demand will exceed usable capacity, it picks
-// restraints whose benefit exceeds their cost, before the contention happens:
-//   wait(d, D)  = d * max(0, 1 - C/D) * 10      run-queue wait (ms per s) of a task wanting d % of a
-//                                              core when total demand D exceeds capacity C (per-core %)
-//   freed(c)    = min(0.8 * p50(c), D - C)       CPU a one-step restraint moves away from candidate c
-//   benefit(c)  = Σ_protected w(tier_p) * [wait(d_p, D) - wait(d_p, D - freed)]
-//                 * min(1, remaining(c) / 30 s) * confidence(c)
-//   cost(c)     = w(tier_c) * freed * 10 * (1 + restrainedSoFarMs / 60 s)
-// Greedy by benefit - cost until the forecast fits. It releases its own restraints once the forecast
-// is comfortably below capacity. Memory: warns on time to exhaustion from leaking processes and
-// applies a soft memory limit only where a rule allows it. Pure.
+// restraints whose benefit exceeds their cost, before the contention happens.
+//
+// Load model (weighted fair sharing, the fluid limit of CFS; nice n has the kernel weight w(n)):
+// every process i has a mean demand d_i (% of one core: its forecast, or for a process seen for the
+// first time, whose CPU rate cannot be measured yet, its program profile's CPU quantile) and can use
+// at most k_i cores (threads). A protected process (foreground / interactive) is bursty: when it has
+// work it wants k_p cores at once, and gets the water-filled share s_p of the machine against
+// everyone else's mean demand, by weight. Its run-queue wait is then
+//   wait_p = r_p * (k_p - s_p) * 1000 ms/s,   r_p = min(1, (d_p / 100) / s_p)   (time it is runnable)
+// so lowering a hog helps a light interactive program through the weights, not by freeing "spare"
+// CPU (a work-conserving scheduler has none to free). Forecast demand beyond what the live processes
+// account for (work about to arrive from no known process) is one more nice-0 entry. A candidate c
+// lowered one step (nice + step), with the same wait model applied to c itself:
+//   benefit(c) = Σ_protected w(tier_p) * [wait_p(now) - wait_p(c lowered)] * min(1, remaining(c) / 30 s) * confidence(c)
+//   cost(c)    = w(tier_c) * [wait_c(c lowered) - wait_c(now)] * (1 + restrainedSoFarMs / 60 s)
+// both in weighted ms/s of run-queue wait. Greedy by benefit - cost, re-scoring after each pick,
+// while the forecast demand exceeds capacity. Every decision carries the predicted mean
+// protected wait without this tick's planner actions (`predictedProtectedWaitMsPerSec`), the
+// counterfactual the feedback loop judges it against when no contended "before" was observed.
+// It releases its own restraints once the forecast is comfortably below capacity.
+// Memory: warns on time to exhaustion from leaking processes and applies a soft memory limit only
+// where a rule allows it. Pure.
 import type { ProcessSample, Sample } from '../../src-shared/domain';
 import { TIER_WEIGHTS, tierRank, type Alert } from '../../src-shared/engine';
 import type { Profile } from '../../src-shared/rules';
-import { coreCount, processKey, programKey, round, targetOf } from './common';
+import { coreCount, fairShares, niceWeight, processKey, programKey, round, targetOf } from './common';
 import type { Classification } from './classify';
 import type { DecisionSink, Ledger } from './ledger';
 import type { LeakVerdict } from './memory';
+import { ruleOwnsNice } from './policy';
 import type { ProfileStore } from './profiles';
 import { qsSummary } from './quantiles';
 
@@ -35,8 +48,6 @@ export interface PlannerForecast {
 }
 
 export interface PlannerOptions {
-  /** Fraction of a candidate's CPU a one-step restraint moves to others under contention. */
-  freedFraction: number;
   horizonMs: number;
   /** Time restrained after which the cost doubles. */
   restrainedCostMs: number;
@@ -48,18 +59,20 @@ export interface PlannerOptions {
   releaseBelowFraction: number;
   /** Warn when memory runs out within this time. */
   exhaustionWarnMs: number;
+  /** A program profile needs this many process-samples before its CPU quantiles stand in for a new process's demand. */
+  minProfileSamples: number;
 }
 
 export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
-  freedFraction: 0.8,
   horizonMs: 30_000,
   restrainedCostMs: 60_000,
   minCandidateCpuPercent: 5,
-  maxActionsPerTick: 3,
+  maxActionsPerTick: 8,
   niceStep: 5,
   minRestrainedMs: 6_000,
   releaseBelowFraction: 0.85,
   exhaustionWarnMs: 3_600_000,
+  minProfileSamples: 30,
 };
 
 export interface PlannerContext {
@@ -71,8 +84,12 @@ export interface PlannerContext {
   forecast?: PlannerForecast;
   profiles: ProfileStore;
   confidence: (programId: string) => number;
-  /** Protected processes that launched this tick: their profile p90 CPU is added to the demand. */
-  launchedProtected: readonly ProcessSample[];
+  /**
+   * Processes seen for the first time this tick. Their CPU rate is not measurable yet (0 on the
+   * first sample), so a known program's profile CPU quantiles (p50, p90 for protected ones) are
+   * its demand, and the part not yet in the forecast is added to the total.
+   */
+  launched: readonly ProcessSample[];
   options?: Partial<PlannerOptions>;
 }
 
@@ -82,13 +99,53 @@ export interface CandidateScore {
   name: string;
   benefit: number;
   cost: number;
-  freedCpuPercent: number;
+  /** Run-queue wait the restraint adds to the candidate itself, ms per s. */
+  addedWaitMsPerSec: number;
 }
 
-/** Predicted run-queue wait, ms per second, for demand d (% of a core) at total demand D, capacity C. */
-export function predictedWaitMsPerSec(d: number, totalDemand: number, capacity: number): number {
-  if (totalDemand <= capacity || totalDemand <= 0) return 0;
-  return d * (1 - capacity / totalDemand) * 10;
+/** One process in the planner's load model. */
+export interface LoadEntry {
+  key: string;
+  /** Mean CPU it wants, % of one core. */
+  demandPercent: number;
+  /** Most cores it can use at once. */
+  maxCores: number;
+  nice: number;
+  protected: boolean;
+  /** TIER_WEIGHTS of its tier (protected ones' wait counts this much). */
+  tierWeight: number;
+}
+
+/** Predicted run-queue wait (ms per s) of entry i when it has work, against the others' mean demand (see header). */
+export function entryWaitMsPerSec(load: readonly LoadEntry[], i: number, cores: number, nice: (e: LoadEntry) => number = (e) => e.nice): number {
+  const e = load[i]!;
+  const need = e.demandPercent / 100;
+  if (need <= 0) return 0;
+  const want = Math.max(1e-6, Math.min(e.maxCores, cores));
+  const share = fairShares(load.map((x, j) => ({ weight: niceWeight(nice(x)), maxCores: j === i ? want : Math.min(x.maxCores, x.demandPercent / 100) })), cores)[i]!;
+  if (share <= 1e-9) return 1000 * want;
+  const runnable = Math.min(1, need / share);
+  return runnable * Math.max(0, want - share) * 1000;
+}
+
+/** Mean predicted wait over the protected entries (the quantity the feedback loop measures), ms per s. */
+export function meanProtectedWaitMsPerSec(load: readonly LoadEntry[], cores: number, nice?: (e: LoadEntry) => number): number | undefined {
+  let sum = 0;
+  let n = 0;
+  load.forEach((e, i) => {
+    if (!e.protected) return;
+    sum += entryWaitMsPerSec(load, i, cores, nice);
+    n++;
+  });
+  return n ? sum / n : undefined;
+}
+
+/** Profile CPU quantile of a program with enough evidence, % of one core per process. */
+export function profileCpuPercent(profiles: ProfileStore, p: ProcessSample, which: 'p50' | 'p90', minSamples: number): number | undefined {
+  const pr = profiles.programs.get(programKey(p));
+  if (!pr || pr.samples < minSamples || pr.metrics.cpuPercent.count < minSamples) return undefined;
+  const v = qsSummary(pr.metrics.cpuPercent)[which];
+  return Number.isFinite(v) ? v : undefined;
 }
 
 /** Split a program's forecast across its live processes in proportion to their current CPU. */
@@ -101,34 +158,69 @@ function processDemand(p: ProcessSample, programCpu: ReadonlyMap<string, number>
   return v * share;
 }
 
+export interface LoadModelInput {
+  sample: Sample;
+  classes: ReadonlyMap<string, Classification>;
+  profiles: ProfileStore;
+  forecast?: PlannerForecast;
+  launched: readonly ProcessSample[];
+  minProfileSamples: number;
+}
+
+/**
+ * The load model of a tick: one entry per classified process (protected ones at their p90, others at
+ * p50), launched processes at their profile's quantile; `launchExtraPercent` is the launched
+ * processes' demand the measured/forecast load does not contain yet.
+ */
+export function buildLoad(input: LoadModelInput): { load: LoadEntry[]; launchExtraPercent: number } {
+  const { sample, classes, profiles, forecast } = input;
+  const cores = coreCount(sample);
+  const launchedKeys = new Set(input.launched.map((p) => processKey(p)));
+  const programCpu = new Map<string, number>();
+  for (const p of sample.processes) programCpu.set(programKey(p), (programCpu.get(programKey(p)) ?? 0) + p.cpuPercent);
+  const load: LoadEntry[] = [];
+  let launchExtraPercent = 0;
+  for (const p of sample.processes) {
+    const key = processKey(p);
+    const c = classes.get(key);
+    if (!c || p.kernelThread) continue;
+    const which = c.protected ? 'p90' : 'p50';
+    let demand = processDemand(p, programCpu, forecast, which);
+    if (launchedKeys.has(key)) {
+      const known = profileCpuPercent(profiles, p, which, input.minProfileSamples);
+      if (known !== undefined && known > demand) {
+        launchExtraPercent += known - Math.max(demand, p.cpuPercent);
+        demand = known;
+      }
+    }
+    const maxCores = Math.max(1, Math.min(cores, p.threads || 1));
+    load.push({ key, demandPercent: Math.min(demand, maxCores * 100), maxCores, nice: p.nice, protected: c.protected, tierWeight: TIER_WEIGHTS[c.tier] });
+  }
+  return { load, launchExtraPercent: Math.max(0, launchExtraPercent) };
+}
+
 export function plan(ctx: PlannerContext): CandidateScore[] {
   const o = { ...DEFAULT_PLANNER_OPTIONS, ...ctx.options };
   const { sample, classes, ledger, sink, profile, forecast, profiles } = ctx;
   const at = sample.at;
   const cores = coreCount(sample);
   const capacity = cores * profile.plannerCapacityPercent;
-  const programCpu = new Map<string, number>();
-  for (const p of sample.processes) programCpu.set(programKey(p), (programCpu.get(programKey(p)) ?? 0) + p.cpuPercent);
+  const { load, launchExtraPercent } = buildLoad({ sample, classes, profiles, ...(forecast ? { forecast } : {}), launched: ctx.launched, minProfileSamples: o.minProfileSamples });
 
-  // Total demand (per-core %): the system forecast if given, else the sum of program forecasts.
+  // Total demand (per-core %): the system forecast if given, else the sum of the model's demands;
+  // plus what launched programs will add that neither contains yet.
   let demand: number;
   const sysP90 = Math.max(forecast?.systemP90CpuPercent5s ?? -1, forecast?.systemP90CpuPercent30s ?? -1);
-  if (sysP90 >= 0) demand = (sysP90 / 100) * cores * 100;
-  else if (forecast) demand = sample.processes.reduce((s, p) => s + processDemand(p, programCpu, forecast, 'p90'), 0);
-  else demand = sample.system.cpuPercent * cores;
-  let launchBoost = 0;
-  for (const p of ctx.launchedProtected) {
-    const pr = profiles.programs.get(programKey(p));
-    if (pr) launchBoost += qsSummary(pr.metrics.cpuPercent).p90 || 0;
-  }
-  demand += launchBoost;
+  if (sysP90 >= 0) demand = (sysP90 / 100) * cores * 100 + launchExtraPercent;
+  else if (forecast) demand = load.reduce((s, e) => s + e.demandPercent, 0);
+  else demand = sample.system.cpuPercent * cores + launchExtraPercent;
 
   // Release planner restraints once the forecast fits comfortably.
   if (demand < capacity * o.releaseBelowFraction) {
     for (const r of [...ledger.restraints.values()]) {
       if (r.source !== 'planner' || at - r.since < o.minRestrainedMs) continue;
       ledger.restore(sink, r.key, 'planner', {
-        reason: `Forecast CPU demand ${round((demand / cores), 1)}% of the machine is below ${round(profile.plannerCapacityPercent * o.releaseBelowFraction, 1)}%: restoring ${r.target.name}.`,
+        reason: `Forecast CPU demand ${round(demand / cores, 1)}% of the machine is below ${round(profile.plannerCapacityPercent * o.releaseBelowFraction, 1)}%: restoring ${r.target.name}.`,
         numbers: { forecastDemandPercent: round(demand / cores, 2), capacityPercent: profile.plannerCapacityPercent },
         expectedEffect: `${r.target.name} gets its normal CPU share back.`,
       });
@@ -136,75 +228,88 @@ export function plan(ctx: PlannerContext): CandidateScore[] {
     return [];
   }
   if (demand <= capacity) return [];
+  if (!load.some((e) => e.protected)) return [];
+  const accounted = load.reduce((sum, e) => sum + e.demandPercent, 0);
+  if (demand > accounted) load.push({ key: '(forecast, not yet attributed)', demandPercent: demand - accounted, maxCores: cores, nice: 0, protected: false, tierWeight: 0 });
 
-  const protectedProcs: { p: ProcessSample; c: Classification; d: number }[] = [];
-  const candidates: { p: ProcessSample; c: Classification; d50: number }[] = [];
-  for (const p of sample.processes) {
-    const key = processKey(p);
-    const c = classes.get(key);
-    if (!c) continue;
-    if (c.protected) {
-      protectedProcs.push({ p, c, d: processDemand(p, programCpu, forecast, 'p90') });
-      continue;
-    }
-    if (c.untouchable || c.class === 'system' || c.class === 'foreground') continue;
-    if (tierRank(c.tier) < tierRank('normal')) continue;
-    if (ledger.get(key) || ledger.backedOff(key, at) || p.nice >= 19) continue;
-    const d50 = processDemand(p, programCpu, forecast, 'p50');
-    if (d50 < o.minCandidateCpuPercent) continue;
-    candidates.push({ p, c, d50 });
-  }
-  for (const lp of ctx.launchedProtected) {
-    if (protectedProcs.some((x) => x.p.pid === lp.pid)) continue;
-    const c = classes.get(processKey(lp));
-    const pr = profiles.programs.get(programKey(lp));
-    if (c && pr) protectedProcs.push({ p: lp, c, d: qsSummary(pr.metrics.cpuPercent).p90 || 0 });
-  }
+  const byKey = new Map(sample.processes.map((p) => [processKey(p), p] as const));
+  const candidates: { p: ProcessSample; c: Classification; i: number }[] = [];
+  load.forEach((e, i) => {
+    const p = byKey.get(e.key);
+    const c = classes.get(e.key);
+    if (!p || !c) return;
+    if (c.protected || c.untouchable || c.class === 'system' || c.class === 'foreground') return;
+    if (tierRank(c.tier) < tierRank('normal') || ruleOwnsNice(c.policy)) return;
+    if (ledger.get(e.key) || ledger.backedOff(e.key, at) || p.nice >= 19) return;
+    if (e.demandPercent < o.minCandidateCpuPercent) return;
+    candidates.push({ p, c, i });
+  });
+  if (!candidates.length) return [];
 
-  const score = (cand: { p: ProcessSample; c: Classification; d50: number }, D: number): CandidateScore => {
-    const freed = Math.max(0, Math.min(o.freedFraction * cand.d50, D - capacity));
+  // Working nice values: this tick's picks are applied to the model as they are made.
+  const working = new Map<string, number>();
+  const niceNow = (e: LoadEntry) => working.get(e.key) ?? e.nice;
+  const counterfactualWait = meanProtectedWaitMsPerSec(load, cores) ?? 0;
+
+  const score = (cand: { p: ProcessSample; c: Classification; i: number }): CandidateScore => {
+    const e = load[cand.i]!;
+    const lowered = Math.min(19, niceNow(e) + o.niceStep);
+    const withC = (x: LoadEntry) => (x.key === e.key ? lowered : niceNow(x));
     let saved = 0;
-    for (const pp of protectedProcs) {
-      saved += TIER_WEIGHTS[pp.c.tier] * (predictedWaitMsPerSec(pp.d, D, capacity) - predictedWaitMsPerSec(pp.d, D - freed, capacity));
-    }
+    load.forEach((x, j) => {
+      if (!x.protected) return;
+      saved += x.tierWeight * (entryWaitMsPerSec(load, j, cores, niceNow) - entryWaitMsPerSec(load, j, cores, withC));
+    });
+    const added = Math.max(0, entryWaitMsPerSec(load, cand.i, cores, withC) - entryWaitMsPerSec(load, cand.i, cores, niceNow));
     const pr = profiles.programs.get(programKey(cand.p));
     let remainingFactor = 1;
     if (pr && pr.lifetimeMs.count >= 3 && cand.p.startedAtMs > 0) {
       const remainingMs = Math.max(0, qsSummary(pr.lifetimeMs).p50 - (at - cand.p.startedAtMs));
       remainingFactor = Math.min(1, remainingMs / o.horizonMs);
     }
-    const key = processKey(cand.p);
-    const memo = ledger.memo.get(key);
+    const memo = ledger.memo.get(e.key);
     const benefit = saved * remainingFactor * ctx.confidence(programKey(cand.p));
-    const cost = TIER_WEIGHTS[cand.c.tier] * freed * 10 * (1 + (memo?.restrainedTotalMs ?? 0) / o.restrainedCostMs);
-    return { key, pid: cand.p.pid, name: cand.p.name, benefit, cost, freedCpuPercent: freed };
+    const cost = e.tierWeight * added * (1 + (memo?.restrainedTotalMs ?? 0) / o.restrainedCostMs);
+    return { key: e.key, pid: cand.p.pid, name: cand.p.name, benefit, cost, addedWaitMsPerSec: added };
   };
 
   const chosen: CandidateScore[] = [];
-  let D = demand;
   const pool = [...candidates];
-  while (D > capacity && chosen.length < o.maxActionsPerTick && pool.length) {
+  const launchedKeys = new Set(ctx.launched.map((p) => processKey(p)));
+  while (chosen.length < o.maxActionsPerTick && pool.length) {
     const scored = pool
-      .map((cand, i) => ({ i, s: score(cand, D) }))
+      .map((cand, k) => ({ k, s: score(cand) }))
       .sort((a, b) => b.s.benefit - b.s.cost - (a.s.benefit - a.s.cost) || a.s.pid - b.s.pid);
     const best = scored[0]!;
-    if (best.s.benefit <= best.s.cost || best.s.freedCpuPercent <= 0) break;
-    const cand = pool.splice(best.i, 1)[0]!;
+    if (!(best.s.benefit > best.s.cost)) break;
+    const cand = pool.splice(best.k, 1)[0]!;
+    const e = load[cand.i]!;
     const nice = Math.min(19, cand.p.nice + o.niceStep);
-    ledger.restrain(sink, cand.p, 'planner', nice, {
-      reason: `Forecast CPU demand ${round(D / cores, 1)}% of the machine exceeds the usable ${profile.plannerCapacityPercent}%: lowering ${cand.p.name} (${cand.c.tier}) before contention; protecting ${protectedProcs.length} higher-tier process(es).`,
+    const waitBefore = meanProtectedWaitMsPerSec(load, cores, niceNow) ?? 0;
+    working.set(e.key, nice);
+    const waitAfter = meanProtectedWaitMsPerSec(load, cores, niceNow) ?? 0;
+    const isLaunch = launchedKeys.has(e.key);
+    const d = ledger.restrain(sink, cand.p, 'planner', nice, {
+      reason: `${isLaunch ? `${cand.p.name} just started and its profile says it wants about ${round(e.demandPercent, 0)}% of a core; ` : ''}forecast CPU demand ${round(demand / cores, 1)}% of the machine exceeds the usable ${profile.plannerCapacityPercent}%: lowering ${cand.p.name} (${cand.c.tier}) before contention; protecting ${load.filter((x) => x.protected).length} higher-tier process(es).`,
       numbers: {
-        forecastDemandPercent: round(D / cores, 2),
+        forecastDemandPercent: round(demand / cores, 2),
         capacityPercent: profile.plannerCapacityPercent,
         benefitWaitMsPerSec: round(best.s.benefit, 3),
         costWaitMsPerSec: round(best.s.cost, 3),
-        freedCpuPercent: round(best.s.freedCpuPercent, 2),
-        candidateP50CpuPercent: round(cand.d50, 2),
+        candidateAddedWaitMsPerSec: round(best.s.addedWaitMsPerSec, 2),
+        candidateDemandPercent: round(e.demandPercent, 2),
+        predictedProtectedWaitMsPerSec: round(counterfactualWait, 3),
+        predictedProtectedWaitBeforeStepMsPerSec: round(waitBefore, 3),
+        predictedProtectedWaitAfterMsPerSec: round(waitAfter, 3),
+        ...(isLaunch ? { launch: 1 } : {}),
       },
-      expectedEffect: `About ${round(best.s.freedCpuPercent, 0)}% of a core moves to higher tiers; predicted weighted wait saved ${round(best.s.benefit, 1)} ms/s.`,
+      expectedEffect: `${cand.p.name} yields to higher tiers; predicted mean wait of the protected programs ${round(waitBefore, 1)} -> ${round(waitAfter, 1)} ms/s.`,
     });
+    if (!d) {
+      working.delete(e.key);
+      continue;
+    }
     chosen.push(best.s);
-    D -= best.s.freedCpuPercent;
   }
   return chosen;
 }

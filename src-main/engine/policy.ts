@@ -42,6 +42,11 @@ export interface Policy {
   prune(liveKeys: ReadonlySet<string>): void;
 }
 
+/** A rule sets this process's nice (directly or through a tier): the balancer, planner and tenants leave it alone. */
+export function ruleOwnsNice(m: PolicyMatch): boolean {
+  return m.nice !== undefined || m.tier !== undefined;
+}
+
 const EMPTY: PolicyMatch = Object.freeze({ ruleIds: [], memoryLimitWhen: 'on-leak', exclude: false }) as PolicyMatch;
 
 export function ruleMatches(rule: Rule, p: ProcessSample, parentName: string | undefined): boolean {

@@ -23,8 +23,9 @@ import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { ActionResult as OsResult, Change as OsChange } from '../../src-shared/actions';
 import type { ActionResult as EngineResult, Mode, Tier } from '../../src-shared/engine';
 import type { RulesFile } from '../../src-shared/rules';
-import { intentToChanges, niceWeight, toEngineResult, type IntentOptions } from '../core/intents';
+import { intentToChanges, toEngineResult, type IntentOptions } from '../core/intents';
 import { ForecastBank } from '../core/pipeline';
+import { fairShares, niceWeight } from './common';
 import { createEngine, type EngineConfig } from './engine';
 import { createPrng, type Prng } from './forecast/prng';
 import type { Scenario, SimProcessSpec, SimRole } from './scenarios';
@@ -116,34 +117,7 @@ export interface SimulationReport {
 // ---------------------------------------------------------------------------------------------
 // Scheduling math (exported for tests)
 
-export interface ShareRequest {
-  weight: number;
-  /** Most cores this process can use this quantum. */
-  maxCores: number;
-}
-
-/** Weighted max-min fair shares of `capacity` cores (water-filling). */
-export function fairShares(requests: readonly ShareRequest[], capacity: number): number[] {
-  const out = requests.map(() => 0);
-  let left = capacity;
-  let open = requests.map((_, i) => i).filter((i) => requests[i]!.maxCores > 0 && requests[i]!.weight > 0);
-  while (open.length > 0 && left > 1e-12) {
-    const totalWeight = open.reduce((s, i) => s + requests[i]!.weight, 0);
-    const rate = left / totalWeight;
-    const saturated = open.filter((i) => requests[i]!.weight * rate >= requests[i]!.maxCores - 1e-12);
-    if (saturated.length === 0) {
-      for (const i of open) out[i] = requests[i]!.weight * rate;
-      break;
-    }
-    for (const i of saturated) {
-      out[i] = requests[i]!.maxCores;
-      left -= requests[i]!.maxCores;
-    }
-    const done = new Set(saturated);
-    open = open.filter((i) => !done.has(i));
-  }
-  return out;
-}
+export { fairShares, type ShareRequest } from './common';
 
 /** Weight of a process: an explicit cgroup weight (v2 scale, 100 = nice 0) wins over its nice. */
 export function processWeight(nice: number, cgroupWeight?: number): number {

@@ -6,13 +6,15 @@
 // of its cpuBudgetPercent and its weighted fair share among active tenants; without contention only
 // the explicit budget counts. A tenant over budget for overForMs has its non-protected processes
 // lowered one step, largest first, until its projected use fits; restored once it is back under 80 %
-// of budget. Budgets are % of the whole machine (0-100). Memory over budget: an alert. Pure.
+// of budget. Budgets are % of the whole machine (0-100). Memory over budget: an alert. Processes whose
+// nice a rule sets are left to the rule. Pure.
 import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { Alert } from '../../src-shared/engine';
 import { globMatches, type BalancerThresholds, type Tenant } from '../../src-shared/rules';
 import { coreCount, processKey, round } from './common';
 import type { Classification } from './classify';
 import type { DecisionSink, Ledger } from './ledger';
+import { ruleOwnsNice } from './policy';
 
 export interface TenantUsage {
   tenantId: string;
@@ -124,17 +126,18 @@ export function createTenantManager(): TenantManager {
         const order = procs
           .filter((p) => {
             const c = classes.get(processKey(p));
-            return c && !c.untouchable && !c.protected && c.class !== 'system' && c.class !== 'foreground' && !ledger.get(processKey(p)) && !ledger.backedOff(processKey(p), at) && p.nice < 19 && p.cpuPercent >= 5;
+            return c && !c.untouchable && !c.protected && !ruleOwnsNice(c.policy) && c.class !== 'system' && c.class !== 'foreground' && !ledger.get(processKey(p)) && !ledger.backedOff(processKey(p), at) && p.nice < 19 && p.cpuPercent >= 5;
           })
           .sort((a, b) => b.cpuPercent - a.cpuPercent || a.pid - b.pid);
         let acted = 0;
         for (const p of order) {
           if (projected <= budget || acted >= 2 || !ledger.canAct(at, t.globalMaxActions, t.globalWindowMs)) break;
-          ledger.restrain(sink, p, 'tenant', Math.min(19, p.nice + t.niceStep), {
+          const d = ledger.restrain(sink, p, 'tenant', Math.min(19, p.nice + t.niceStep), {
             reason: `Tenant ${tenant.name} uses ${round(cpu, 1)}% of the machine, over its ${round(budget, 1)}% ${tenant.cpuBudgetPercent !== undefined && tenant.cpuBudgetPercent <= budget ? 'budget' : 'fair share'}: lowering its process ${p.name} first.`,
             numbers: { tenantCpuPercent: round(cpu, 2), budgetPercent: round(budget, 2), fairSharePercent: round(fair, 2), cpuPercent: round(p.cpuPercent, 2) },
             expectedEffect: `Other tenants get their fair share back.`,
           });
+          if (!d) continue;
           projected -= (p.cpuPercent * 0.5) / cores;
           acted++;
         }

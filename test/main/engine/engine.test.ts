@@ -2,6 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { DecisionSchema, EngineEventSchema, AlertSchema } from '../../../src-shared/engine';
 import { createEngine } from '../../../src-main/engine/engine';
+import { DecisionSink } from '../../../src-main/engine/ledger';
+import { createProfileStore, updateProfiles } from '../../../src-main/engine/profiles';
+import { runSimulation } from '../../../src-main/engine/simulator';
+import { getScenario } from '../../../src-main/engine/scenarios';
 import { World, proc, sample, T0, type ProcSpec } from '../../fixtures/samples/builder';
 
 const fg: ProcSpec = { pid: 50, name: 'myeditor', cpuPercent: 90 };
@@ -139,5 +143,70 @@ describe('engine', () => {
     const { decisions } = world.step({ processes: [fg, { pid: 301, name: 'crunch', cpuPercent: 100, startedAtMs: world.at + 500 }], options: { cores: 4 }, inputs: { foregroundPid: 50 } });
     expect(decisions).toHaveLength(1);
     expect(decisions[0]).toMatchObject({ source: 'planner', target: { pid: 301 }, change: { op: 'nice', value: 5 } });
+  });
+});
+
+describe('one decision per process and field per tick; rules win', () => {
+  it('a rule tier and the planner never both decide a new compiler process in one tick (editor-build)', () => {
+    const r = runSimulation({ scenario: getScenario('editor-build')!, mode: 'auto', seed: 1, maxDecisionLog: 10_000 });
+    const fieldOf = (change: string) => (change.startsWith('tier=') || change.startsWith('nice=') ? 'nice' : change.split('=')[0]);
+    const seenFields = new Set<string>();
+    for (const d of r.decisionLog) {
+      const k = `${d.atMs}|${d.target}|${fieldOf(d.change)}`;
+      expect(seenFields.has(k), `two decisions on ${k}`).toBe(false);
+      seenFields.add(k);
+    }
+    // cc1 is batch by rule: only the rule sets its nice.
+    const cc1 = r.decisionLog.filter((d) => d.target.startsWith('cc1['));
+    expect(cc1.length).toBeGreaterThan(0);
+    expect(cc1.every((d) => d.source === 'rule' && d.change === 'tier="batch"')).toBe(true);
+  });
+
+  it('the planner and balancer leave a process whose nice a rule sets alone, even under a forecast of contention', () => {
+    const world = new World(createEngine({ mode: 'auto' }), 1000);
+    const all = world.run(20, () => ({
+      processes: [
+        { pid: 50, name: 'ide', cpuPercent: 80 },
+        { pid: 101, name: 'cc1plus', cpuPercent: 100 },
+      ],
+      inputs: { foregroundPid: 50, forecast: { systemP90CpuPercent5s: 99, systemP90CpuPercent30s: 99, programs: {} } },
+    }));
+    expect(all.map((d) => [d.source, d.target.pid, d.change])).toEqual([['rule', 101, { op: 'tier', value: 'batch' }]]);
+  });
+
+  it('the decision sink refuses a second decision on a field already decided this tick', () => {
+    const sink = new DecisionSink(T0, 'auto', (() => { let n = 0; return () => ++n; })());
+    const target = { pid: 7, startTime: 70, name: 'x', programId: 'x' };
+    const base = { target, reason: 'r', numbers: {}, expectedEffect: 'e' };
+    expect(sink.decide({ ...base, source: 'rule', change: { op: 'tier', value: 'batch' } })).toBeDefined();
+    expect(sink.decide({ ...base, source: 'planner', change: { op: 'nice', value: 5 } })).toBeUndefined();
+    expect(sink.decide({ ...base, source: 'rule', change: { op: 'ioPriority', value: { class: 'idle', level: 7 } } })).toBeUndefined();
+    expect(sink.decide({ ...base, source: 'rule', change: { op: 'cpuCap', value: 50 } })).toBeDefined();
+    expect(sink.decisions.map((d) => d.change.op)).toEqual(['tier', 'cpuCap']);
+    expect(sink.refused.map((r) => [r.heldBy, r.field])).toEqual([['rule', 'nice'], ['rule', 'ioPriority']]);
+  });
+});
+
+describe('known programs at launch', () => {
+  it('restrains a known heavy program in the first sample that sees it, from its profile, though its CPU rate is still 0', () => {
+    // A profile that knows "render" as a heavy background program (not batch: the planner, not the
+    // learned-tier path, must act, on the profile's CPU quantiles).
+    const profiles = createProfileStore();
+    for (let i = 0; i < 60; i++) {
+      const p = proc({ pid: 900, name: 'render', cpuPercent: 100 });
+      updateProfiles(profiles, sample(T0 - 3_600_000 + i * 1000, [p]), new Map([[`${p.pid}:${p.startTime}`, 'background' as const]]));
+    }
+    const world = new World(createEngine({ mode: 'auto', profiles }), 1000);
+    const editor = { pid: 50, name: 'myeditor', cpuPercent: 20 };
+    const quiet = { systemP90CpuPercent5s: 12, systemP90CpuPercent30s: 12, programs: {} };
+    world.run(3, () => ({ processes: [editor], inputs: { foregroundPid: 50, forecast: quiet } }));
+    const { decisions } = world.step({
+      processes: [editor, ...[600, 601, 602].map((pid) => ({ pid, name: 'render', cpuPercent: 0, startedAtMs: world.at + 500 }))],
+      inputs: { foregroundPid: 50, forecast: quiet },
+    });
+    expect(decisions.length).toBeGreaterThan(0);
+    expect(decisions.every((d) => d.source === 'planner' && [600, 601, 602].includes(d.target.pid) && d.change.op === 'nice')).toBe(true);
+    expect(decisions[0]!.reason).toMatch(/just started/);
+    expect(decisions[0]!.numbers.candidateDemandPercent).toBeGreaterThan(90);
   });
 });

@@ -67,3 +67,48 @@ describe('feedback', () => {
     expect(judgeEffect([m(0, 10)], [m(1, 10.5)], DEFAULT_FEEDBACK_OPTIONS).verdict).toBe('no-effect');
   });
 });
+
+describe('feedback baseline for restraints taken at launch', () => {
+  // "crunch" is known (from its profile) as batch work; four start at once beside an editor on 2
+  // cores. The sample that first sees them has no CPU rate for them yet (0), and before it there was
+  // no contention at all: an observed "before" would make the restraint look useless.
+  function launchRun(waitWhenRestrainedMsPerSec: number) {
+    const engine = createEngine({ mode: 'auto', knownProgramMinSamples: 20 });
+    const world = new World(engine, 1000);
+    const editor = { pid: 50, name: 'myeditor', cpuPercent: 20, runQueueWaitMsPerSec: 0 };
+    world.run(40, () => ({ processes: [editor, { pid: 300, name: 'crunch', cpuPercent: 100, involuntaryCtxSwitchesPerSec: 500, voluntaryCtxSwitchesPerSec: 5 }], options: { cores: 4 }, inputs: { foregroundPid: 50 } }));
+    world.run(5, () => ({ processes: [editor], inputs: { foregroundPid: 50 } }));
+    const pids = [400, 401, 402, 403];
+    let launchAt = 0;
+    const all = world.run(20, (i, at) => {
+      if (i === 0) launchAt = at;
+      return {
+        processes: [
+          { ...editor, runQueueWaitMsPerSec: i === 0 ? 0 : waitWhenRestrainedMsPerSec },
+          ...pids.map((pid) => ({ pid, name: 'crunch', cpuPercent: i === 0 ? 0 : 45, startedAtMs: launchAt - 500, runQueueWaitMsPerSec: i === 0 ? 0 : 550 })),
+        ],
+        inputs: { foregroundPid: 50 },
+      };
+    });
+    return { engine, all };
+  }
+
+  it('judges a launch-time restraint against the contention predicted for it, and keeps it when the wait stays below that', () => {
+    const { engine, all } = launchRun(20);
+    const launch = all.filter((d) => d.source === 'planner' && d.revertOf === undefined);
+    expect(launch.map((d) => d.target.pid).sort()).toEqual([400, 401, 402, 403]);
+    expect(launch.every((d) => d.at === launch[0]!.at)).toBe(true);
+    // Four nice-0 hogs against a 20 % editor on 2 cores: the model predicts a long wait without the restraint.
+    expect(launch[0]!.numbers.predictedProtectedWaitMsPerSec!).toBeGreaterThan(200);
+    expect(all.some((d) => d.source === 'feedback')).toBe(false);
+    expect(engine.effectOf(launch[0]!.id)).toMatchObject({ verdict: 'helped', reverted: false, numbers: { baselinePredicted: 1, protectedWaitMsPerSecAfter: 20 } });
+  });
+
+  it('still reverts a launch-time restraint when the measured wait is no better than predicted without it', () => {
+    const { engine, all } = launchRun(400);
+    const launch = all.filter((d) => d.source === 'planner' && d.revertOf === undefined);
+    expect(launch.length).toBe(4);
+    expect(all.filter((d) => d.source === 'feedback').length).toBe(4);
+    expect(engine.effectOf(launch[0]!.id)).toMatchObject({ reverted: true, numbers: { baselinePredicted: 1 } });
+  });
+});

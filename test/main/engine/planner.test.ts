@@ -1,16 +1,23 @@
 // Proactive planner: cost/benefit restraints before contention; memory exhaustion and soft limits.
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../../src-main/engine/engine';
-import { predictedWaitMsPerSec } from '../../../src-main/engine/planner';
+import { entryWaitMsPerSec, meanProtectedWaitMsPerSec, type LoadEntry } from '../../../src-main/engine/planner';
 import { DEFAULT_RULES_FILE, type RulesFile } from '../../../src-shared/rules';
 import { World, MiB } from '../../fixtures/samples/builder';
 
 const forecast = (systemP90: number) => ({ systemP90CpuPercent5s: systemP90 - 5, systemP90CpuPercent30s: systemP90, programs: {} });
 
 describe('planner', () => {
-  it('models run-queue wait only above capacity', () => {
-    expect(predictedWaitMsPerSec(50, 150, 180)).toBe(0);
-    expect(predictedWaitMsPerSec(80, 200, 180)).toBeCloseTo(80, 6);
+  it('models run-queue wait by weight: none without contention, less for the protected program when a hog is lowered', () => {
+    const e = (key: string, demandPercent: number, nice = 0, prot = false): LoadEntry => ({ key, demandPercent, maxCores: 1, nice, protected: prot, tierWeight: prot ? 8 : 0.25 });
+    // A 15 % editor and one hog on 2 cores: nobody waits.
+    expect(entryWaitMsPerSec([e('ui', 15, 0, true), e('h', 100)], 0, 2)).toBe(0);
+    // Four hogs: the editor gets 2/5 of the machine when it has work: runnable 0.375 s/s, waiting 60 % of it.
+    const load = [e('ui', 15, 0, true), e('h1', 100), e('h2', 100), e('h3', 100), e('h4', 100)];
+    expect(entryWaitMsPerSec(load, 0, 2)).toBeCloseTo(225, 6);
+    const lowered = meanProtectedWaitMsPerSec(load, 2, (x) => (x.key === 'ui' ? 0 : 5))!;
+    expect(lowered).toBeLessThan(60);
+    expect(meanProtectedWaitMsPerSec(load, 2)).toBeCloseTo(225, 6);
   });
 
   it('acts before contention when the forecast exceeds capacity and benefit beats cost', () => {
