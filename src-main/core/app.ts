@@ -20,6 +20,7 @@ import { createSampler } from '../monitor';
 import { createInlineSampleSource } from './sample-source';
 import { createCore, summarizeRestore, type Core } from './service';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock';
+import { MODEL_MIGRATIONS } from './gru-trainer';
 import { ENGINE_MIGRATIONS, autogroupActive, createEngineService, type EngineService } from './engine-service';
 import { createForegroundProbe } from '../monitor/foreground';
 
@@ -36,6 +37,8 @@ export interface AppCoreOptions {
   validateEvents?: boolean;
   /** The privileged helper script; omitted: out/helper under the working directory. */
   helperPath?: string;
+  /** The GRU training worker script; omitted: no recurrent forecaster. */
+  gruWorkerUrl?: URL;
 }
 
 export interface AppCore {
@@ -49,7 +52,14 @@ export interface AppCore {
   close(): Promise<void>;
 }
 
-export const ALL_MIGRATIONS = [...SETTINGS_MIGRATIONS, ...HISTORY_MIGRATIONS, ...journalMigrations, ...auditMigrations, ...ENGINE_MIGRATIONS];
+export const ALL_MIGRATIONS = [
+  ...SETTINGS_MIGRATIONS,
+  ...HISTORY_MIGRATIONS,
+  ...journalMigrations,
+  ...auditMigrations,
+  ...ENGINE_MIGRATIONS,
+  ...MODEL_MIGRATIONS,
+];
 
 /** Settings' excluded programs as guard exclusions: a path is an executable, anything else a name glob. */
 export function exclusionsFromSettings(settings: Settings): Exclusion[] {
@@ -127,6 +137,8 @@ async function composeAppCore(options: AppCoreOptions, lock: InstanceLock): Prom
     actuator,
     foreground: await createForegroundProbe(),
     audit: actuator.audit,
+    ...(options.gruWorkerUrl ? { gruWorkerUrl: options.gruWorkerUrl } : {}),
+    recentSystemCpu: () => history.ring.systemCpuSeries().values,
     crossSessionWeight: process.platform === 'linux' && autogroupActive(),
   });
   const sampler = options.sampler ?? (await createSampler());

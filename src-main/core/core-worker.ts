@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     ...(data.intervalMs !== undefined ? { intervalMs: data.intervalMs } : {}),
     selfPids: data.selfPids,
     ...(data.helperPath ? { helperPath: data.helperPath } : {}),
+    gruWorkerUrl: new URL(import.meta.url.endsWith('.ts') ? './gru-worker.ts' : './gru-worker.js', import.meta.url),
   });
   for (const event of eventChannels) app.core.on(event, (payload) => send({ type: 'event', event, payload }));
   let admin: AdminSocket | undefined;

@@ -18,6 +18,9 @@ import { launchProbabilities } from '../engine/forecast/launch';
 import { createPipeline, type ActuatorSurface, type Pipeline } from './pipeline';
 import { mappedFiles, prefetchFiles, prefetchSupport } from '../platform/prefetch';
 import type { AuditLog } from '../store/audit';
+import { ForecastBank } from './pipeline';
+import { GruForecaster } from '../engine/forecast/gru';
+import { loadModel, saveModel, trainGruInWorker } from './gru-trainer';
 import type { ForegroundProbe } from '../monitor/foreground';
 
 export const ENGINE_MIGRATIONS: readonly Migration[] = [
@@ -53,7 +56,15 @@ export interface EngineServiceOptions {
   readMaps?: (pid: number) => string | undefined;
   /** Launch probability within 5 min at which a program's files are prefetched. Default 0.5. */
   prefetchProbability?: number;
+  /** The GRU training worker (gru-worker.js, or .ts from source); absent: no recurrent model. */
+  gruWorkerUrl?: URL;
+  /** Recent full-rate system CPU (%), oldest first: what the GRU trains on (the in-memory history). */
+  recentSystemCpu?: () => number[];
 }
+
+/** The GRU trains once this much full-rate history exists, and again after this long. */
+const GRU_MIN_POINTS = 300;
+const GRU_RETRY_MS = 10 * 60_000;
 
 /** How often the prefetch planner looks, how much it may read per look, and how soon it repeats. */
 const PREFETCH_EVERY_MS = 60_000;
@@ -142,13 +153,51 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   let pausedUntilMs: number | null = null;
   const chosenMode = (): Mode => settings.getSettings().engine.mode;
   const effectiveMode = (): Mode => (pausedUntilMs !== null && now() < pausedUntilMs ? 'off' : chosenMode());
+  const forecasts = new ForecastBank({ stepMs: settings.getSettings().intervalMs });
   const pipeline: Pipeline = createPipeline({
     engine,
     actuator: options.actuator,
+    forecasts,
     mode: effectiveMode(),
     now,
     intents: { crossSessionWeight: options.crossSessionWeight ?? false },
   });
+
+  // ---- the recurrent model: trained in a worker on recent full-rate history, kept in the store
+  const gruKey = (): string => `system.cpu@${forecasts.options.stepMs}ms`;
+  let gruState: 'none' | 'training' | 'ready' = 'none';
+  let gruLastAttemptMs = 0;
+  const addGru = (weights: Parameters<typeof saveModel>[2]): void => {
+    const model = new GruForecaster(weights);
+    // Warm its state on the recent series so its first forecasts are not from a cold start.
+    for (const value of options.recentSystemCpu?.() ?? []) model.update(value);
+    forecasts.addSystemCpuModel(model);
+    gruState = 'ready';
+  };
+  const stored = options.gruWorkerUrl ? loadModel(db, gruKey()) : undefined;
+  if (stored) addGru(stored.weights);
+  const maybeTrainGru = (): void => {
+    if (!options.gruWorkerUrl || gruState !== 'none' || now() - gruLastAttemptMs < GRU_RETRY_MS) return;
+    const series = options.recentSystemCpu?.() ?? [];
+    if (series.length < GRU_MIN_POINTS) return;
+    gruState = 'training';
+    gruLastAttemptMs = now();
+    const key = gruKey();
+    trainGruInWorker(options.gruWorkerUrl, series, { seed: 1 })
+      .then((weights) => {
+        if (closed || key !== gruKey()) {
+          gruState = 'none';
+          return;
+        }
+        saveModel(db, key, weights, series.length, now());
+        addGru(weights);
+        log(`GRU forecaster trained on ${series.length} points of system CPU; it now competes in model selection`);
+      })
+      .catch((error: Error) => {
+        gruState = 'none';
+        log(`GRU training failed: ${error.message}`);
+      });
+  };
 
   let busy = false;
   let closed = false;
@@ -308,6 +357,16 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   });
 
   settings.onChange((next, previous) => {
+    if (next.intervalMs !== previous.intervalMs && !closed) {
+      void exclusive(async () => {
+        forecasts.setStepMs(next.intervalMs);
+        // A model trained at another step forecasts the wrong distance ahead: look for one for this step.
+        gruState = 'none';
+        gruLastAttemptMs = 0;
+        const restored = options.gruWorkerUrl ? loadModel(db, gruKey()) : undefined;
+        if (restored) addGru(restored.weights);
+      });
+    }
     if (next.engine.mode !== previous.engine.mode && !closed) {
       void exclusive(syncMode).catch((error: Error) => log(`mode change failed: ${error.message}`));
     }
@@ -338,6 +397,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
             ...(reading.idleMs !== undefined ? { userIdleMs: reading.idleMs } : {}),
           });
           if (now() - lastPersistMs >= PERSIST_EVERY_MS) persist();
+          maybeTrainGru();
           return lastReport;
         } catch (error) {
           log(`engine tick failed: ${(error as Error).stack ?? (error as Error).message}`);

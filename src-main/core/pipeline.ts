@@ -15,6 +15,7 @@ import type { ActionResult as OsResult, Change as OsChange, ChangeRecord } from 
 import type { AppliedChange, ApplyAdviceResult, ForecastSummary, HorizonForecast, ModelErrorRow, ProgramForecast, ReportedDecision, SeriesErrors, TickReport } from '../../src-shared/report';
 import type { Engine, TickInputs } from '../engine/engine';
 import type { PlannerForecast, ProgramCpuForecast } from '../engine/planner';
+import type { Forecaster } from '../engine/forecast/types';
 import { SeriesForecaster, type HorizonErrors, type ModelErrorRow as RawErrorRow, type SeriesForecast } from '../engine/forecast/selector';
 import type { Actuator, ActuatorResult } from '../platform/actuator';
 import { intentToChanges, statusOfRefusal, toEngineResult, type IntentOptions } from './intents';
@@ -30,6 +31,8 @@ export interface SeriesModel {
   update(value: number): void;
   forecast(): SeriesForecast[];
   errors(): HorizonErrors[];
+  /** One more model competing in the short horizons' selection (e.g. a GRU trained in a worker). */
+  addModel(model: Forecaster): void;
 }
 
 /** The one place that knows how the forecast module builds a series (selector over every model). */
@@ -105,6 +108,24 @@ export class ForecastBank {
     this.options = { ...DEFAULT_FORECAST_BANK_OPTIONS, ...options };
     if (!(this.options.stepMs > 0)) throw new Error(`ForecastBank: stepMs must be positive, got ${this.options.stepMs}`);
     this.systemCpu = createSeriesModel(this.options.stepMs, 0, 100);
+  }
+
+  /**
+   * The sampling interval changed. Horizons are counted in steps, so every series starts again at
+   * the new step (models learned at the old one would forecast the wrong distance ahead).
+   */
+  setStepMs(stepMs: number): void {
+    if (!(stepMs > 0)) throw new Error(`ForecastBank: stepMs must be positive, got ${stepMs}`);
+    if (stepMs === this.options.stepMs) return;
+    this.options.stepMs = stepMs;
+    this.systemCpu = createSeriesModel(stepMs, 0, 100);
+    this.systemMemory = undefined;
+    this.programs.clear();
+  }
+
+  /** Add a model to the system CPU series (its selection decides whether it is used). */
+  addSystemCpuModel(model: Forecaster): void {
+    this.systemCpu.addModel(model);
   }
 
   /** Feed one sample. `keep` names programs that get a series whatever their CPU (programs with rules). */

@@ -9,6 +9,8 @@ import { AuditLog, auditMigrations } from '../../../src-main/store/audit';
 import { ENGINE_MIGRATIONS, createEngineService } from '../../../src-main/core/engine-service';
 import type { ActuatorSurface } from '../../../src-main/core/pipeline';
 import { fixtureProcess, fixtureSample } from '../../helpers/sample-fixture';
+import { MODEL_MIGRATIONS, loadModel } from '../../../src-main/core/gru-trainer';
+import { waitFor } from '../../helpers/proc';
 
 const actuator: ActuatorSurface = {
   apply: async () => ({ kind: 'refused', reason: 'unsupported', message: 'test', changeId: null }),
@@ -76,5 +78,44 @@ describe('engine service: prefetch', () => {
     await service.step(fixtureSample([], nowMs));
     expect(service.state().prefetch.recent).toEqual([]);
     await service.close();
+  });
+});
+
+describe('engine service: recurrent forecaster', () => {
+  it('trains the GRU in a worker on recent history, uses it in model selection, and reloads it after a restart', async () => {
+    const dir = mkdtempSync(join(process.cwd(), 'test-artifacts-gru-'));
+    const migrations = [...SETTINGS_MIGRATIONS, ...auditMigrations, ...ENGINE_MIGRATIONS, ...MODEL_MIGRATIONS];
+    let db = openDb({ path: join(dir, 'a.db'), migrations });
+    try {
+      const recent = Array.from({ length: 400 }, (_, i) => 40 + 30 * Math.sin(i / 9));
+      const gruWorkerUrl = new URL('../../../src-main/core/gru-worker.ts', import.meta.url);
+      let nowMs = 1_763_700_000_000;
+      const make = (database: Db) =>
+        createEngineService({ db: database, settings: createSettingsStore(database), actuator, now: () => nowMs, gruWorkerUrl, recentSystemCpu: () => recent });
+      let service = make(db);
+      const tick = async () => {
+        nowMs += 1000;
+        const sample = fixtureSample([fixtureProcess()], nowMs);
+        sample.system.cpuPercent = 40 + 30 * Math.sin(nowMs / 9000);
+        return service.step(sample);
+      };
+      await tick();
+      await waitFor(() => loadModel(db, 'system.cpu@1000ms'), 60_000, 'the GRU to be trained and saved');
+      let report = await tick();
+      for (let i = 0; i < 10; i++) report = await tick();
+      const systemCpu = report!.modelErrors.find((row) => row.series === 'system.cpu');
+      expect(systemCpu?.models.map((row) => row.model)).toContain('gru');
+      await service.close();
+      db.close();
+      // Restart: the stored weights are used at once, without training again.
+      db = openDb({ path: join(dir, 'a.db'), migrations });
+      service = make(db);
+      for (let i = 0; i < 3; i++) report = await tick();
+      expect(report!.modelErrors.find((row) => row.series === 'system.cpu')?.models.map((row) => row.model)).toContain('gru');
+      await service.close();
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
