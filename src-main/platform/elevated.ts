@@ -169,7 +169,11 @@ export function elevatingAdapter(inner: GuardedAdapter, helper: ElevationHelper)
   const core: Omit<GuardedAdapter, keyof ReturnType<typeof namedOperations>> = {
     guarded: true,
     platform: inner.platform,
-    capabilities: () => inner.capabilities(),
+    capabilities: () => {
+      const report = inner.capabilities();
+      const note = 'When you change priority, affinity or I/O priority and the OS refuses for lack of privilege, Allot asks for the administrator password (pkexec) and makes the change through its privileged helper. The engine never does.';
+      return { ...report, notes: [...report.notes, note].slice(0, 32) };
+    },
     read: (target, op) => inner.read(target, op),
     apply: (target, change) => attempt(target, change, false),
     restore: (target, original) => attempt(target, original, true),

@@ -128,6 +128,11 @@ function setup(answer?: (request: HelperRequest) => HelperResponse | undefined) 
 }
 
 describe('elevatingAdapter (fake OS, fake helper)', () => {
+  it('says in the capability report that a person may be asked for the password', () => {
+    const { adapter } = setup();
+    expect(adapter.capabilities().notes.join(' ')).toMatch(/administrator password \(pkexec\)/);
+  });
+
   it('outside withElevation (the engine path) a permission refusal stays a refusal and the helper is never run', async () => {
     const { adapter, helper, processes } = setup();
     const raised = await adapter.setPriority(WORKER, { nice: -5 });
