@@ -5,6 +5,7 @@
 // behind `DarwinProcessApi` (bindings.darwin.ts); here are the collect step and a pure processing
 // step that turns raw counters into rates.
 import os from 'node:os';
+import { nodeSystemInfo } from './node-info';
 import type { CoreSample, Memory, ProcessSample, ProcessState, Sample, SystemInfo } from '../../src-shared/domain';
 import { cpuPercentFromMs, ratePerSec } from './rates';
 import type { Sampler } from './types';
@@ -395,27 +396,7 @@ export function createDarwinSampler(api: DarwinProcessApi, options: DarwinSample
   return {
     name: 'darwin-libproc',
     async info(): Promise<SystemInfo> {
-      let totalMemoryBytes = os.totalmem();
-      try {
-        totalMemoryBytes = api.memSizeBytes();
-      } catch {
-        // keep node's value
-      }
-      let logicalCores = os.cpus().length;
-      try {
-        logicalCores = api.cpuTimes().length || logicalCores;
-      } catch {
-        // keep node's value
-      }
-      return {
-        platform: 'darwin',
-        hostname: os.hostname().slice(0, 1024),
-        osRelease: os.release().slice(0, 1024),
-        cpuModel: (os.cpus()[0]?.model ?? 'unknown').trim().slice(0, 1024),
-        logicalCores: Math.max(1, logicalCores),
-        totalMemoryBytes,
-        bootTimeMs: Math.max(0, now() - os.uptime() * 1000),
-      };
+      return nodeSystemInfo('darwin', now(), { totalMemoryBytes: () => api.memSizeBytes(), logicalCores: () => api.cpuTimes().length });
     },
     async sample(): Promise<Sample> {
       if (closed) throw new Error('darwin sampler is closed');

@@ -4,6 +4,7 @@
 // calls live behind `Win32ProcessApi` (bindings.win32.ts); this file is the collect step (one call
 // per source, errors per source) and a pure processing step that turns raw counters into rates.
 import os from 'node:os';
+import { nodeSystemInfo } from './node-info';
 import type { CoreSample, Memory, ProcessSample, ProcessState, Sample, SystemInfo } from '../../src-shared/domain';
 import { cpuPercentFromMs, ratePerSec } from './rates';
 import type { Sampler } from './types';
@@ -302,28 +303,13 @@ export function createWin32Sampler(api: Win32ProcessApi, options: Win32SamplerOp
   return {
     name: 'win32-ntquery',
     async info(): Promise<SystemInfo> {
-      let totalMemoryBytes = os.totalmem();
-      let logicalCores = os.cpus().length;
-      try {
-        totalMemoryBytes = api.globalMemoryStatusEx().totalPhysBytes;
-      } catch {
-        // keep node's value
-      }
-      try {
-        const perf = api.queryProcessorPerformance();
-        logicalCores = parseProcessorPerformance(perf.bytes, perf.byteLength).length || logicalCores;
-      } catch {
-        // keep node's value
-      }
-      return {
-        platform: 'win32',
-        hostname: os.hostname().slice(0, 1024),
-        osRelease: os.release().slice(0, 1024),
-        cpuModel: (os.cpus()[0]?.model ?? 'unknown').trim().slice(0, 1024),
-        logicalCores: Math.max(1, logicalCores),
-        totalMemoryBytes,
-        bootTimeMs: Math.max(0, now() - os.uptime() * 1000),
-      };
+      return nodeSystemInfo('win32', now(), {
+        totalMemoryBytes: () => api.globalMemoryStatusEx().totalPhysBytes,
+        logicalCores: () => {
+          const perf = api.queryProcessorPerformance();
+          return parseProcessorPerformance(perf.bytes, perf.byteLength).length;
+        },
+      });
     },
     async sample(): Promise<Sample> {
       if (closed) throw new Error('win32 sampler is closed');

@@ -1,0 +1,27 @@
+// Static system facts from Node's `os` module, with the native collector's own readings preferred
+// where it has them (a failing native read keeps Node's value). Used by the Windows and macOS samplers.
+import os from 'node:os';
+import type { Platform, SystemInfo } from '../../src-shared/domain';
+
+export function nodeSystemInfo(
+  platform: Platform,
+  nowMs: number,
+  native: { logicalCores?: () => number; totalMemoryBytes?: () => number } = {},
+): SystemInfo {
+  const read = (fn: (() => number) | undefined, fallback: number): number => {
+    try {
+      return (fn ? fn() : 0) || fallback;
+    } catch {
+      return fallback;
+    }
+  };
+  return {
+    platform,
+    hostname: os.hostname().slice(0, 1024),
+    osRelease: os.release().slice(0, 1024),
+    cpuModel: (os.cpus()[0]?.model ?? 'unknown').trim().slice(0, 1024),
+    logicalCores: Math.max(1, read(native.logicalCores, os.cpus().length)),
+    totalMemoryBytes: read(native.totalMemoryBytes, os.totalmem()),
+    bootTimeMs: Math.max(0, nowMs - os.uptime() * 1000),
+  };
+}
