@@ -161,6 +161,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     mode: effectiveMode(),
     now,
     intents: { crossSessionWeight: options.crossSessionWeight ?? false },
+    // Whether nice alone ranks across sessions: the planner's model shares CPU by session when not.
+    autogroups: process.platform === 'linux' && autogroupActive(),
   });
 
   // ---- the recurrent model: trained in a worker on recent full-rate history, kept in the store

@@ -6,6 +6,10 @@
 // publishes the report. Also applyAdvice() (a person clicks Apply on advice), setMode() (leaving Auto
 // puts back everything the engine applied) and restoreAll() (exit).
 //
+// Sessions: with autogroups on (`autogroups`) and no cross-session weight, the engine is told nice
+// ranks only inside a session; with `intents.crossSessionWeight` every lowering nice carries a
+// cgroup weight, so the engine models it as ranking across the machine.
+//
 // Restores: when the engine undoes one of its own decisions (`revertOf`) whose changes this pipeline
 // made, the journal records are undone (actuator.undo), which puts back the exact original values
 // (including cgroup placement and the session's autogroup nice), rather than applying a new value.
@@ -281,6 +285,12 @@ export interface PipelineOptions {
   /** Clock for result timestamps. Default Date.now. */
   now?: () => number;
   intents?: IntentOptions;
+  /**
+   * Linux sched_autogroup_enabled=1. Without `intents.crossSessionWeight` the engine is then told
+   * that nice ranks only inside a session (TickInputs.niceRanksAcrossSessions = false), so its load
+   * model, and the counterfactual its feedback judges against, share CPU by session first.
+   */
+  autogroups?: boolean;
   /** Advice (Advise-mode decisions) kept for applyAdvice, and for how long. */
   maxAdvice?: number;
   adviceTtlMs?: number;
@@ -449,7 +459,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       bank.update(sample, keep);
       const forecast = bank.plannerForecast();
       const t1 = performance.now();
-      const out = engine.tick(sample, { ...inputs, forecast });
+      const scope = options.intents?.crossSessionWeight ? { niceRanksAcrossSessions: true } : options.autogroups ? { niceRanksAcrossSessions: false } : {};
+      const out = engine.tick(sample, { ...scope, ...inputs, forecast });
       const t2 = performance.now();
       pruneAdvice(sample.at);
       const { reported, events } = await executeAll(out.decisions, 'engine');

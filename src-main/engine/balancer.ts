@@ -12,6 +12,11 @@
 // PSI cpu some avg10 below `contentionPsiPercent`, and the protected programs' mean run-queue wait
 // below `contentionWaitMsPerSec` (the signals the sample has).
 // Rules own the nice they set (a rule nice or tier): such processes are never balanced.
+// Escalation: a process another stage already restrained (the planner's one step at launch) is
+// deepened by the same rule as the balancer's own restraints (over the thresholds for `overForMs`,
+// at least `perProcessMinIntervalMs` and `overForMs` since the last step, the global budget, at most
+// `maxSteps` steps and the feedback loop's depth cap), and the balancer then owns the restraint (its
+// restore rule applies). Tenant restraints are left to the tenant manager.
 // Against oscillation: the 20 %/10 % gap, a per-process minimum interval, a global action budget,
 // and a hold time that doubles each time the same process is restored (capped), so a square-wave
 // load produces a logarithmic, not linear, number of actions. Never raises above the original.
@@ -119,11 +124,11 @@ export function createBalancer(options: Partial<BalancerOptions> = {}): Balancer
         const r = ledger.get(key);
         const memo = ledger.memoOf(key);
         if (r) {
-          if (r.source !== 'balancer') continue;
+          if (r.source !== 'balancer' && r.source !== 'planner') continue;
           const hold = holdMs(t, memo.restoreCount);
           const restrainedMs = at - r.since;
           const wants = demandPercent(p);
-          if (wants < t.restoreBelowPercent && restrainedMs >= hold && !contentionNow().contended && ledger.canAct(at, t.globalMaxActions, t.globalWindowMs)) {
+          if (r.source === 'balancer' && wants < t.restoreBelowPercent && restrainedMs >= hold && !contentionNow().contended && ledger.canAct(at, t.globalMaxActions, t.globalWindowMs)) {
             const cn = contentionNow();
             ledger.restore(sink, key, 'balancer', {
               reason: `${p.name} dropped to ${round(wants, 1)}% of a core (CPU + run-queue wait, below ${t.restoreBelowPercent}%) after ${round(restrainedMs / 1000, 1)} s restrained, and the machine is no longer contended: restoring its priority.`,
@@ -145,7 +150,7 @@ export function createBalancer(options: Partial<BalancerOptions> = {}): Balancer
           if (
             over &&
             since !== undefined &&
-            r.steps < t.maxSteps &&
+            r.steps < ledger.maxStepsFor(key, at, t.maxSteps) &&
             at - since >= t.overForMs &&
             at - r.lastActionAt >= Math.max(t.perProcessMinIntervalMs, t.overForMs) &&
             r.appliedNice < 19 &&
@@ -153,7 +158,7 @@ export function createBalancer(options: Partial<BalancerOptions> = {}): Balancer
           ) {
             const nice = Math.min(19, r.appliedNice + t.niceStep);
             ledger.restrain(sink, p, 'balancer', nice, {
-              reason: `${p.name} still uses ${round(p.cpuPercent, 1)}% CPU while the machine is at ${round(sample.system.cpuPercent, 1)}%: lowering it another step (step ${r.steps + 1}).`,
+              reason: `${p.name} still uses ${round(p.cpuPercent, 1)}% CPU while the machine is at ${round(sample.system.cpuPercent, 1)}%: lowering it another step (step ${r.steps + 1}${r.source !== 'balancer' ? `, after the ${r.source}'s restraint` : ''}).`,
               numbers: { cpuPercent: round(p.cpuPercent, 2), systemCpuPercent: round(sample.system.cpuPercent, 2), overForMs: at - since, step: r.steps + 1 },
               expectedEffect: `${p.name} yields more CPU to foreground and interactive programs.`,
             });

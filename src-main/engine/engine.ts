@@ -22,7 +22,7 @@ import { createFeedback, type FeedbackOptions } from './feedback';
 import { DecisionSink, Ledger, type Restraint } from './ledger';
 import { createLeakDetector, type LeakOptions, type LeakVerdict } from './memory';
 import { createAnomalyDetector, type AnomalyOptions } from './anomalies';
-import { buildLoad, meanProtectedWaitMsPerSec, plan, planMemory, profileCpuPercent, type PlannerForecast, type PlannerOptions } from './planner';
+import { buildLoad, chooseDepth, meanProtectedWaitMsPerSec, plan, planMemory, profileCpuPercent, type PlannerForecast, type PlannerOptions } from './planner';
 import { compilePolicy, ruleOwnsNice, type Policy } from './policy';
 import { createProfileStore, learnedClass, updateProfiles, type ProfileStore } from './profiles';
 import { createTenantManager, type TenantUsage } from './tenants';
@@ -54,6 +54,12 @@ export interface TickInputs {
   foregroundUnavailableReason?: string;
   userIdleMs?: number;
   forecast?: PlannerForecast;
+  /**
+   * false: nice ranks a process only inside its session (Linux autogroups on, no cross-session
+   * lever), so the planner's load model shares CPU by session first (planner.ts header).
+   * Absent or true: nice (or the weight that goes with it) ranks across the machine.
+   */
+  niceRanksAcrossSessions?: boolean;
 }
 
 export interface TickOutput {
@@ -265,22 +271,27 @@ export function createEngine(config: EngineConfig = {}): Engine {
         // counterfactual: no "before" with these processes running exists).
         const { load } = buildLoad({ sample, classes, profiles, ...(inputs.forecast ? { forecast: inputs.forecast } : {}), launched, minProfileSamples: knownMinSamples });
         const cores = coreCount(sample);
-        const predicted = meanProtectedWaitMsPerSec(load, cores);
-        const lowered = new Map(knownBatch.map((k) => [processKey(k.p), Math.min(19, k.p.nice + policy.thresholds.niceStep)] as const));
-        const predictedAfter = meanProtectedWaitMsPerSec(load, cores, (e) => lowered.get(e.key) ?? e.nice);
+        const model = { bySession: inputs.niceRanksAcrossSessions === false };
+        const predicted = meanProtectedWaitMsPerSec(load, cores, undefined, model);
+        // One step, or more when the load model says the deeper step still pays (chooseDepth).
+        const maxSteps = Math.min(...knownBatch.map((k) => ledger.maxStepsFor(processKey(k.p), at, policy.thresholds.maxSteps)));
+        const depth = maxSteps >= 1 ? chooseDepth(load, cores, new Set(knownBatch.map((k) => processKey(k.p))), policy.thresholds.niceStep, maxSteps, model) : 1;
+        const lowered = new Map(knownBatch.map((k) => [processKey(k.p), Math.min(19, k.p.nice + depth * policy.thresholds.niceStep)] as const));
+        const predictedAfter = meanProtectedWaitMsPerSec(load, cores, (e) => lowered.get(e.key) ?? e.nice, model);
         for (const { p, share, samples } of knownBatch) {
           // A program the profile knows as batch work: lower it now, not after the reactive threshold.
           ledger.restrain(sink, p, 'planner', lowered.get(processKey(p))!, {
-            reason: `${p.name} started; its profile says it is batch work (${round(share * 100, 0)}% of ${samples} samples): lowering it at once instead of waiting for contention.`,
+            reason: `${p.name} started; its profile says it is batch work (${round(share * 100, 0)}% of ${samples} samples): lowering it at once${depth > 1 ? ` by ${depth} steps (the load model says the deeper step still pays)` : ''} instead of waiting for contention.`,
             numbers: {
               batchShare: round(share, 3),
               profileSamples: samples,
               launch: 1,
+              steps: depth,
               ...(predicted !== undefined ? { predictedProtectedWaitMsPerSec: round(predicted, 3) } : {}),
               ...(predictedAfter !== undefined ? { predictedProtectedWaitAfterMsPerSec: round(predictedAfter, 3) } : {}),
             },
             expectedEffect: `${p.name} yields CPU to interactive programs from its first second.`,
-          });
+          }, depth);
         }
       }
 
@@ -306,7 +317,17 @@ export function createEngine(config: EngineConfig = {}): Engine {
           profiles,
           confidence,
           launched,
-          options: { niceStep: policy.thresholds.niceStep, minRestrainedMs: policy.thresholds.minRestrainedMs, minProfileSamples: knownMinSamples, ...config.planner },
+          options: {
+            niceStep: policy.thresholds.niceStep,
+            minRestrainedMs: policy.thresholds.minRestrainedMs,
+            minProfileSamples: knownMinSamples,
+            maxSteps: policy.thresholds.maxSteps,
+            minStepIntervalMs: Math.max(policy.thresholds.perProcessMinIntervalMs, policy.thresholds.overForMs),
+            globalMaxActions: policy.thresholds.globalMaxActions,
+            globalWindowMs: policy.thresholds.globalWindowMs,
+            bySession: inputs.niceRanksAcrossSessions === false,
+            ...config.planner,
+          },
         });
       }
       alerts.push(...planMemory({ sample, classes, leaks, sink, limited: memoryLimited, ...(config.planner ? { options: config.planner } : {}) }));

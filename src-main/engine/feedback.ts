@@ -16,9 +16,28 @@
 //   not acted, from the planner's weighted-share model fed with the programs' profiles). Launch-time
 //   and forecast-driven restraints are taken before any contention, so this is the only "before"
 //   that exists; the measured wait after must beat the prediction by the usual margin to count as
-//   help, and a prediction of no contention (below `minWaitChangeMsPerSec`) gives "unknown".
+//   help, and a prediction of no contention (below `minWaitChangeMsPerSec`), or of no saving from
+//   the action (`predictedProtectedWaitAfterMsPerSec` within that of the prediction), gives "unknown".
 // - none: neither; the verdict is "unknown" and the restraint is kept (nothing says it is useless).
 // "unknown" neither reverts nor changes confidence.
+//
+// Deeper steps. A restraint may be deepened (nice 5, then 10; possibly by another stage than the one
+// that started it). Each step is its own trial, and its "before" is only what was measured after the
+// previous step took effect (samples after that step was applied): a window mixing samples from
+// before the first step would credit the deeper step with the first step's help. A deeper step that
+// did not help is stepped back alone (Ledger.stepBack: back to the previous nice, depth capped for
+// `depthCapMs`; confidence goes down as for any useless action); a first step that did not help
+// reverts the whole restraint, as before.
+//
+// Sessions (Linux sched_autogroup_enabled=1). Nice only ranks threads inside one autogroup
+// (session); a restrained process in another session than the protected program keeps its session's
+// share, so the protected program's wait does not change and the verdict is "no-effect": reverting
+// such a nice-only restraint is the intended behaviour, not a misjudgement (the balancer-only bench
+// shows it: nice 5, nice 10, then all reverted). The lever that works across sessions is the cgroup
+// CPU weight the core adds to a lowering nice (core/intents.ts `crossSessionWeight`); the decision is
+// the same nice intent, so the same trial judges it, and with the weight the measured wait does
+// fall and the restraint is kept. Where the weight could not be set (no delegated cgroup) the result
+// still says applied (the nice was set) and the trial judges what actually happened.
 import type { Sample } from '../../src-shared/domain';
 import type { Decision, Effect } from '../../src-shared/engine';
 import { processKey, round } from './common';
@@ -72,6 +91,8 @@ export interface FeedbackOptions {
   confidenceRecoveryMs: number;
   /** A process counts as running (its contention is in a sample) at this CPU, % of one core. */
   activeCpuPercent: number;
+  /** After a deeper step is stepped back, no restraint of that process goes that deep for this long. */
+  depthCapMs: number;
 }
 
 export const DEFAULT_FEEDBACK_OPTIONS: FeedbackOptions = {
@@ -82,6 +103,7 @@ export const DEFAULT_FEEDBACK_OPTIONS: FeedbackOptions = {
   minPsiChange: 2,
   confidenceRecoveryMs: 3_600_000,
   activeCpuPercent: 5,
+  depthCapMs: 120_000,
 };
 
 export type BaselineKind = 'observed' | 'predicted' | 'none';
@@ -100,15 +122,28 @@ interface HistoryEntry {
   busy: Set<string>;
 }
 
-/** The "before" of a trial (see the header). Exported for tests. */
+/** A restraint step that deepens an earlier one (its nice before was already above the original). */
+export function isDeeperStep(decision: Decision): boolean {
+  const before = decision.numbers.niceBefore;
+  const original = decision.numbers.originalNice;
+  return before !== undefined && original !== undefined && before > original;
+}
+
+/**
+ * The "before" of a trial (see the header). `previousStepAt`: when the previous step of the same
+ * restraint was applied; only later samples count for a deeper step. Exported for tests.
+ */
 export function chooseBaseline(
   decision: Decision,
   at: number,
   history: readonly { m: ProtectionMetrics; busy: ReadonlySet<string> }[],
   o: FeedbackOptions,
+  previousStepAt?: number,
 ): { kind: BaselineKind; baseline: ProtectionMetrics[] } {
   const key = processKey(decision.target);
-  const observed = history.filter((h) => h.m.at <= at && at - h.m.at < o.baselineMs + 1 && h.busy.has(key)).map((h) => h.m);
+  const after = isDeeperStep(decision) && previousStepAt !== undefined ? previousStepAt : -Infinity;
+  const observed = history.filter((h) => h.m.at <= at && h.m.at > after && at - h.m.at < o.baselineMs + 1 && h.busy.has(key)).map((h) => h.m);
+  if (isDeeperStep(decision) && previousStepAt !== undefined) return observed.length ? { kind: 'observed', baseline: observed } : { kind: 'none', baseline: [] };
   if (observed.length) return { kind: 'observed', baseline: observed };
   const predicted = decision.numbers.predictedProtectedWaitMsPerSec;
   if (predicted !== undefined && Number.isFinite(predicted)) {
@@ -172,6 +207,10 @@ function judgeTrial(trial: Trial, o: FeedbackOptions): { verdict: Effect['verdic
     const before = trial.baseline.map((m) => ({ ...m, protectedCpuPercent: c1 }));
     const r = judgeEffect(before, trial.after, o);
     if (predicted < o.minWaitChangeMsPerSec) return { verdict: 'unknown', numbers: r.numbers };
+    // The model itself predicted (next to) no saving from this action (e.g. a nice on another
+    // session): whatever the wait after, it is not evidence about the action.
+    const predictedAfter = trial.decision.numbers.predictedProtectedWaitAfterMsPerSec;
+    if (predictedAfter !== undefined && Number.isFinite(predictedAfter) && predicted - predictedAfter < o.minWaitChangeMsPerSec) return { verdict: 'unknown', numbers: r.numbers };
     return r;
   }
   return judgeEffect(trial.baseline, trial.after, o);
@@ -192,6 +231,8 @@ export function createFeedback(options: Partial<FeedbackOptions> = {}): Feedback
   const trials = new Map<string, Trial>();
   const conf = new Map<string, { value: number; at: number }>();
   const effects = new Map<string, Effect>();
+  /** Process key -> when its latest restraint step was applied. */
+  const stepAppliedAt = new Map<string, number>();
 
   const confidenceAt = (programId: string, at: number): number => {
     const c = conf.get(programId);
@@ -209,7 +250,9 @@ export function createFeedback(options: Partial<FeedbackOptions> = {}): Feedback
     applied(decision, at) {
       if (decision.revertOf !== undefined || decision.change.op !== 'nice') return;
       if (decision.source !== 'balancer' && decision.source !== 'planner' && decision.source !== 'tenant') return;
-      const { kind, baseline } = chooseBaseline(decision, at, history, o);
+      const key = processKey(decision.target);
+      const { kind, baseline } = chooseBaseline(decision, at, history, o, stepAppliedAt.get(key));
+      stepAppliedAt.set(key, at);
       trials.set(decision.id, { decision, appliedAt: at, baselineKind: kind, baseline, after: [] });
     },
     tick(sample, classes, ledger, sink) {
@@ -217,6 +260,10 @@ export function createFeedback(options: Partial<FeedbackOptions> = {}): Feedback
       const busy = new Set<string>();
       for (const p of sample.processes) if (p.cpuPercent >= o.activeCpuPercent) busy.add(processKey(p));
       history.push({ m, busy });
+      if (stepAppliedAt.size > 0) {
+        const live = new Set(sample.processes.map((p) => processKey(p)));
+        for (const k of [...stepAppliedAt.keys()]) if (!live.has(k)) stepAppliedAt.delete(k);
+      }
       while (history.length && sample.at - history[0]!.m.at > o.baselineMs + o.measureMs) history.shift();
       const out: Effect[] = [];
       for (const [id, trial] of trials) {
@@ -230,11 +277,24 @@ export function createFeedback(options: Partial<FeedbackOptions> = {}): Feedback
         const key = processKey(trial.decision.target);
         const r = ledger.get(key);
         let reverted = false;
+        const deeper = isDeeperStep(trial.decision);
+        const niceAfter = trial.decision.change.op === 'nice' ? trial.decision.change.value : undefined;
         if (verdict === 'helped') setConfidence(programId, sample.at, (c) => c + 0.25 * (1 - c));
         else if (verdict === 'no-effect') setConfidence(programId, sample.at, (c) => c * 0.7);
         else if (verdict === 'hurt') setConfidence(programId, sample.at, (c) => c * 0.5);
-        // Revert the whole restraint (all its steps) if it still stands since this decision.
-        if ((verdict === 'no-effect' || verdict === 'hurt') && r && r.since <= trial.decision.at) {
+        const useless = verdict === 'no-effect' || verdict === 'hurt';
+        if (useless && deeper && r && r.since <= trial.decision.at) {
+          // Only this step goes, and only while the restraint is still at it (a later step has its own trial).
+          if (r.appliedNice === niceAfter) {
+            reverted =
+              ledger.stepBack(sink, key, 'feedback', sample.at + o.depthCapMs, {
+                reason: `Lowering ${trial.decision.target.name} further (nice ${trial.decision.numbers.niceBefore} -> ${niceAfter}) did not help (${verdict}): the protected programs' wait went from ${numbers.protectedWaitMsPerSecBefore ?? 'n/a'} to ${numbers.protectedWaitMsPerSecAfter ?? 'n/a'} ms/s. Going back one step; the earlier restraint stays.`,
+                numbers: { ...numbers, confidence: round(confidenceAt(programId, sample.at), 3) },
+                expectedEffect: `${trial.decision.target.name} goes back to nice ${trial.decision.numbers.niceBefore}; it is not lowered that far again for ${round(o.depthCapMs / 1000, 0)} s.`,
+              }) !== undefined;
+          }
+        } else if (useless && r && r.since <= trial.decision.at) {
+          // Revert the whole restraint (all its steps) if it still stands since this decision.
           ledger.restore(sink, key, 'feedback', {
             reason: `Lowering ${trial.decision.target.name} did not help (${verdict}): the protected programs' wait went from ${numbers.protectedWaitMsPerSecBefore ?? 'n/a'} to ${numbers.protectedWaitMsPerSecAfter ?? 'n/a'} ms/s. Reverting.`,
             numbers: { ...numbers, confidence: round(confidenceAt(programId, sample.at), 3) },

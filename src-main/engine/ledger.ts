@@ -9,6 +9,14 @@
 // conflicting decisions (a rule's tier and a planner step, a feedback revert and a new restraint)
 // can never leave one tick. The engine runs its stages in precedence order (safety restores, rules,
 // launches, feedback, tenants, balancer, planner), so the first claim is the strongest one.
+//
+// Depth. A restraint is a stack of layers, one per decision (`layers`: the nice before it and how
+// many steps it took; a planner may take more than one step at once). Any restraining
+// stage may deepen a restraint another stage started (the balancer or planner escalating a planner's
+// launch-time step, under its own rate limits); the stage that took the latest step owns the
+// restraint (its restore logic applies). `stepBack` undoes only the latest step (feedback: a deeper
+// step that did not help) and caps the depth for a while (`ProcessMemo.depthCap`) so the same step
+// is not retried at once.
 import type { ProcessSample } from '../../src-shared/domain';
 import type { Change, Decision, DecisionSource, DecisionTarget, Mode } from '../../src-shared/engine';
 import { processKey, targetOf } from './common';
@@ -24,6 +32,8 @@ export interface Restraint {
   originalNice: number;
   appliedNice: number;
   steps: number;
+  /** One entry per restraining decision, oldest first: the nice before it, and its steps. */
+  layers: { niceBefore: number; steps: number }[];
   /** When the first step was taken. */
   since: number;
   lastActionAt: number;
@@ -39,6 +49,8 @@ export interface ProcessMemo {
   lastActionAt?: number;
   /** Someone else changed the process, or an action failed: leave it alone until then. */
   backoffUntil?: number;
+  /** A deeper step did not help: no restraint of this process goes beyond `steps` steps until `until`. */
+  depthCap?: { steps: number; until: number };
 }
 
 export type DecisionDraft = Omit<Decision, 'id' | 'at' | 'apply'>;
@@ -120,6 +132,12 @@ export class Ledger {
     return until !== undefined && at < until;
   }
 
+  /** Most steps a restraint of this process may have now (depth cap after a useless deeper step). */
+  maxStepsFor(key: string, at: number, maxSteps: number): number {
+    const cap = this.memo.get(key)?.depthCap;
+    return cap && at < cap.until ? Math.min(maxSteps, cap.steps) : maxSteps;
+  }
+
   /** True if fewer than `max` actions happened in the last `windowMs`. */
   canAct(at: number, max: number, windowMs: number): boolean {
     this.actionTimes = this.actionTimes.filter((t) => at - t < windowMs);
@@ -127,7 +145,7 @@ export class Ledger {
   }
 
   /**
-   * Lower a process to `nice` (one step; repeated steps keep the first original value). Returns
+   * Lower a process to `nice` (`steps` steps, default one; repeated steps keep the first original value). Returns
    * undefined, changing nothing, when its nice was already decided this tick (see DecisionSink).
    */
   restrain(
@@ -136,6 +154,7 @@ export class Ledger {
     source: RestraintSource,
     nice: number,
     why: { reason: string; numbers: Record<string, number>; expectedEffect: string },
+    steps = 1,
   ): Decision | undefined {
     const key = processKey(p);
     const prev = this.restraints.get(key);
@@ -151,7 +170,8 @@ export class Ledger {
       decisionId: d.id,
       originalNice,
       appliedNice: nice,
-      steps: (prev?.steps ?? 0) + 1,
+      steps: (prev?.steps ?? 0) + steps,
+      layers: [...(prev?.layers ?? []), { niceBefore: p.nice, steps }],
       since: prev?.since ?? sink.at,
       lastActionAt: sink.at,
       status: sink.mode === 'auto' ? 'pending' : 'advised',
@@ -185,6 +205,44 @@ export class Ledger {
     const memo = this.memoOf(key);
     memo.restrainedTotalMs += sink.at - r.since;
     if (countAsCycle) memo.restoreCount++;
+    memo.lastActionAt = sink.at;
+    this.actionTimes.push(sink.at);
+    return d;
+  }
+
+  /**
+   * Undo only the latest step of a multi-step restraint (back to the nice before it), as a new
+   * decision (not a `revertOf`: the restraint stays in force), and cap its depth until `capUntil`.
+   * Undefined, changing nothing, if the restraint has one step or its nice was already decided this tick.
+   */
+  stepBack(
+    sink: DecisionSink,
+    key: string,
+    source: DecisionSource,
+    capUntil: number,
+    why: { reason: string; numbers: Record<string, number>; expectedEffect: string },
+  ): Decision | undefined {
+    const r = this.restraints.get(key);
+    if (!r || r.layers.length < 2) return undefined;
+    const last = r.layers[r.layers.length - 1]!;
+    const nice = last.niceBefore;
+    const d = sink.decide({
+      target: r.target,
+      change: { op: 'nice', value: nice },
+      undo: { op: 'nice', value: r.originalNice },
+      source,
+      ...why,
+      numbers: { ...why.numbers, niceBefore: r.appliedNice, niceAfter: nice, originalNice: r.originalNice, stepBack: 1 },
+    }, r.status !== 'advised');
+    if (!d) return undefined;
+    r.layers = r.layers.slice(0, -1);
+    r.steps -= last.steps;
+    r.appliedNice = nice;
+    r.decisionId = d.id;
+    r.lastActionAt = sink.at;
+    if (r.status === 'applied') r.status = 'pending';
+    const memo = this.memoOf(key);
+    memo.depthCap = { steps: r.steps, until: capUntil };
     memo.lastActionAt = sink.at;
     this.actionTimes.push(sink.at);
     return d;

@@ -19,6 +19,19 @@
 // protected wait without this tick's planner actions (`predictedProtectedWaitMsPerSec`), the
 // counterfactual the feedback loop judges it against when no contended "before" was observed.
 // It releases its own restraints once the forecast is comfortably below capacity.
+// Depth: a pick is one step; a picked candidate goes back into the pool one step lower, so the
+// greedy loop takes a second step in the same tick only when that step's own benefit beats its own
+// (now higher) cost, up to `maxSteps` steps in all. While the contention persists it also deepens a
+// restraint already in force (its own, or the balancer's) by the same scoring, no sooner than
+// `minStepIntervalMs` after that restraint's last step, within the global action budget and the
+// feedback loop's depth cap. One decision per process per tick carries all of this tick's steps.
+// Sessions: with Linux autogroups on (sched_autogroup_enabled=1) and nothing but nice to act with,
+// CPU is first shared between sessions (each session's weight is its autogroup nice) and nice only
+// ranks inside a session. When the tick says so (`niceRanksAcrossSessions: false`) the model shares
+// hierarchically (sessions, then processes), so lowering a hog in another session than the
+// protected program is predicted to save nothing (no benefit, and the feedback loop's counterfactual
+// is the session-fair wait, not a flat one that would credit the nice with help it cannot give).
+// With a cross-session lever (cgroup weights: core/intents.ts) or no autogroups, the flat model.
 // Memory: warns on time to exhaustion from leaking processes and applies a soft memory limit only
 // where a rule allows it. Pure.
 import type { ProcessSample, Sample } from '../../src-shared/domain';
@@ -61,6 +74,15 @@ export interface PlannerOptions {
   exhaustionWarnMs: number;
   /** A program profile needs this many process-samples before its CPU quantiles stand in for a new process's demand. */
   minProfileSamples: number;
+  /** Most steps of one restraint (the balancer's `maxSteps`). */
+  maxSteps: number;
+  /** Deepen a restraint in force no sooner than this after its last step. */
+  minStepIntervalMs: number;
+  /** Global action budget shared with the balancer: at most `globalMaxActions` per `globalWindowMs` for deepening steps. */
+  globalMaxActions: number;
+  globalWindowMs: number;
+  /** Model CPU sharing by session first (nice ranks only inside a session; see the header). */
+  bySession: boolean;
 }
 
 export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
@@ -73,6 +95,11 @@ export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
   releaseBelowFraction: 0.85,
   exhaustionWarnMs: 3_600_000,
   minProfileSamples: 30,
+  maxSteps: 2,
+  minStepIntervalMs: 2_800,
+  globalMaxActions: 8,
+  globalWindowMs: 10_000,
+  bySession: false,
 };
 
 export interface PlannerContext {
@@ -114,27 +141,53 @@ export interface LoadEntry {
   protected: boolean;
   /** TIER_WEIGHTS of its tier (protected ones' wait counts this much). */
   tierWeight: number;
+  /** Its session (Linux autogroup) and that session's nice, where known (see the header). */
+  session?: number;
+  sessionNice?: number;
+}
+
+/** How the model shares CPU: flat by nice (default), or by sessions first (nice ranks only inside a session). */
+export interface ShareModel {
+  bySession?: boolean;
+}
+
+/** The share of entry i (wanting `want` cores) against the others' mean demand, flat or by session. */
+function shareOf(load: readonly LoadEntry[], i: number, want: number, cores: number, nice: (e: LoadEntry) => number, model: ShareModel): number {
+  const req = load.map((x, j) => ({ weight: niceWeight(nice(x)), maxCores: j === i ? want : Math.min(x.maxCores, x.demandPercent / 100) }));
+  if (!model.bySession || load[i]!.session === undefined) return fairShares(req, cores)[i]!;
+  const groupOf = (j: number) => (load[j]!.session !== undefined ? `s${load[j]!.session}` : `p${j}`);
+  const groups = new Map<string, { members: number[]; nice: number }>();
+  load.forEach((x, j) => {
+    const g = groups.get(groupOf(j));
+    if (g) g.members.push(j);
+    else groups.set(groupOf(j), { members: [j], nice: x.session !== undefined ? (x.sessionNice ?? 0) : nice(x) });
+  });
+  const list = [...groups.values()];
+  const groupShares = fairShares(list.map((g) => ({ weight: niceWeight(g.nice), maxCores: Math.min(cores, g.members.reduce((sum, j) => sum + req[j]!.maxCores, 0)) })), cores);
+  const k = list.findIndex((g) => g.members.includes(i));
+  const mine = list[k]!;
+  return fairShares(mine.members.map((j) => req[j]!), groupShares[k]!)[mine.members.indexOf(i)]!;
 }
 
 /** Predicted run-queue wait (ms per s) of entry i when it has work, against the others' mean demand (see header). */
-export function entryWaitMsPerSec(load: readonly LoadEntry[], i: number, cores: number, nice: (e: LoadEntry) => number = (e) => e.nice): number {
+export function entryWaitMsPerSec(load: readonly LoadEntry[], i: number, cores: number, nice: (e: LoadEntry) => number = (e) => e.nice, model: ShareModel = {}): number {
   const e = load[i]!;
   const need = e.demandPercent / 100;
   if (need <= 0) return 0;
   const want = Math.max(1e-6, Math.min(e.maxCores, cores));
-  const share = fairShares(load.map((x, j) => ({ weight: niceWeight(nice(x)), maxCores: j === i ? want : Math.min(x.maxCores, x.demandPercent / 100) })), cores)[i]!;
+  const share = shareOf(load, i, want, cores, nice, model);
   if (share <= 1e-9) return 1000 * want;
   const runnable = Math.min(1, need / share);
   return runnable * Math.max(0, want - share) * 1000;
 }
 
 /** Mean predicted wait over the protected entries (the quantity the feedback loop measures), ms per s. */
-export function meanProtectedWaitMsPerSec(load: readonly LoadEntry[], cores: number, nice?: (e: LoadEntry) => number): number | undefined {
+export function meanProtectedWaitMsPerSec(load: readonly LoadEntry[], cores: number, nice?: (e: LoadEntry) => number, model: ShareModel = {}): number | undefined {
   let sum = 0;
   let n = 0;
   load.forEach((e, i) => {
     if (!e.protected) return;
-    sum += entryWaitMsPerSec(load, i, cores, nice);
+    sum += entryWaitMsPerSec(load, i, cores, nice, model);
     n++;
   });
   return n ? sum / n : undefined;
@@ -194,9 +247,46 @@ export function buildLoad(input: LoadModelInput): { load: LoadEntry[]; launchExt
       }
     }
     const maxCores = Math.max(1, Math.min(cores, p.threads || 1));
-    load.push({ key, demandPercent: Math.min(demand, maxCores * 100), maxCores, nice: p.nice, protected: c.protected, tierWeight: TIER_WEIGHTS[c.tier] });
+    load.push({
+      key,
+      demandPercent: Math.min(demand, maxCores * 100),
+      maxCores,
+      nice: p.nice,
+      protected: c.protected,
+      tierWeight: TIER_WEIGHTS[c.tier],
+      ...(p.autogroup !== undefined ? { session: p.autogroup, sessionNice: p.autogroupNice ?? 0 } : {}),
+    });
   }
   return { load, launchExtraPercent: Math.max(0, launchExtraPercent) };
+}
+
+/** Net benefit (weighted ms/s) below which a step is not worth it: float noise, not a saving. */
+const MIN_NET_BENEFIT = 1e-6;
+
+/**
+ * How many steps to lower a set of processes (`keys`) at once, 1..maxSteps: one step, then one more
+ * each time that step's benefit (tier-weighted protected wait saved) beats its cost (tier-weighted
+ * wait it adds to the lowered processes), in the load model of the header.
+ */
+export function chooseDepth(load: readonly LoadEntry[], cores: number, keys: ReadonlySet<string>, niceStep: number, maxSteps: number, model: ShareModel = {}): number {
+  const niceAt = (d: number) => (e: LoadEntry) => (keys.has(e.key) ? Math.min(19, e.nice + d * niceStep) : e.nice);
+  const weighted = (d: number, which: (e: LoadEntry) => boolean) => {
+    let sum = 0;
+    load.forEach((e, i) => {
+      if (which(e)) sum += e.tierWeight * entryWaitMsPerSec(load, i, cores, niceAt(d), model);
+    });
+    return sum;
+  };
+  let depth = 1;
+  while (depth < maxSteps) {
+    const next = depth + 1;
+    if (!load.some((e) => keys.has(e.key) && niceAt(next)(e) > niceAt(depth)(e))) break;
+    const benefit = weighted(depth, (e) => e.protected) - weighted(next, (e) => e.protected);
+    const cost = weighted(next, (e) => keys.has(e.key)) - weighted(depth, (e) => keys.has(e.key));
+    if (!(benefit > cost + MIN_NET_BENEFIT)) break;
+    depth = next;
+  }
+  return depth;
 }
 
 export function plan(ctx: PlannerContext): CandidateScore[] {
@@ -204,6 +294,7 @@ export function plan(ctx: PlannerContext): CandidateScore[] {
   const { sample, classes, ledger, sink, profile, forecast, profiles } = ctx;
   const at = sample.at;
   const cores = coreCount(sample);
+  const model: ShareModel = { bySession: o.bySession };
   const capacity = cores * profile.plannerCapacityPercent;
   const { load, launchExtraPercent } = buildLoad({ sample, classes, profiles, ...(forecast ? { forecast } : {}), launched: ctx.launched, minProfileSamples: o.minProfileSamples });
 
@@ -233,34 +324,53 @@ export function plan(ctx: PlannerContext): CandidateScore[] {
   if (demand > accounted) load.push({ key: '(forecast, not yet attributed)', demandPercent: demand - accounted, maxCores: cores, nice: 0, protected: false, tierWeight: 0 });
 
   const byKey = new Map(sample.processes.map((p) => [processKey(p), p] as const));
-  const candidates: { p: ProcessSample; c: Classification; i: number }[] = [];
+  interface Candidate {
+    p: ProcessSample;
+    c: Classification;
+    i: number;
+    /** Steps this restraint may still take (maxSteps minus those in force). */
+    stepsLeft: number;
+  }
+  const candidates: Candidate[] = [];
+  const budgetOk = ledger.canAct(at, o.globalMaxActions, o.globalWindowMs);
   load.forEach((e, i) => {
     const p = byKey.get(e.key);
     const c = classes.get(e.key);
     if (!p || !c) return;
     if (c.protected || c.untouchable || c.class === 'system' || c.class === 'foreground') return;
     if (tierRank(c.tier) < tierRank('normal') || ruleOwnsNice(c.policy)) return;
-    if (ledger.get(e.key) || ledger.backedOff(e.key, at) || p.nice >= 19) return;
+    if (ledger.backedOff(e.key, at) || p.nice >= 19) return;
     if (e.demandPercent < o.minCandidateCpuPercent) return;
-    candidates.push({ p, c, i });
+    const r = ledger.get(e.key);
+    const maxSteps = ledger.maxStepsFor(e.key, at, o.maxSteps);
+    if (r) {
+      // Deepen a restraint in force (the planner's own or the balancer's), not a tenant's, step by step.
+      if (r.source !== 'planner' && r.source !== 'balancer') return;
+      if (r.status === 'pending' || p.nice !== r.appliedNice || at - r.lastActionAt < o.minStepIntervalMs || !budgetOk) return;
+      if (r.steps >= maxSteps) return;
+      candidates.push({ p, c, i, stepsLeft: maxSteps - r.steps });
+      return;
+    }
+    if (maxSteps < 1) return;
+    candidates.push({ p, c, i, stepsLeft: maxSteps });
   });
   if (!candidates.length) return [];
 
   // Working nice values: this tick's picks are applied to the model as they are made.
   const working = new Map<string, number>();
   const niceNow = (e: LoadEntry) => working.get(e.key) ?? e.nice;
-  const counterfactualWait = meanProtectedWaitMsPerSec(load, cores) ?? 0;
+  const counterfactualWait = meanProtectedWaitMsPerSec(load, cores, undefined, model) ?? 0;
 
-  const score = (cand: { p: ProcessSample; c: Classification; i: number }): CandidateScore => {
+  const score = (cand: Candidate): CandidateScore => {
     const e = load[cand.i]!;
     const lowered = Math.min(19, niceNow(e) + o.niceStep);
     const withC = (x: LoadEntry) => (x.key === e.key ? lowered : niceNow(x));
     let saved = 0;
     load.forEach((x, j) => {
       if (!x.protected) return;
-      saved += x.tierWeight * (entryWaitMsPerSec(load, j, cores, niceNow) - entryWaitMsPerSec(load, j, cores, withC));
+      saved += x.tierWeight * (entryWaitMsPerSec(load, j, cores, niceNow, model) - entryWaitMsPerSec(load, j, cores, withC, model));
     });
-    const added = Math.max(0, entryWaitMsPerSec(load, cand.i, cores, withC) - entryWaitMsPerSec(load, cand.i, cores, niceNow));
+    const added = Math.max(0, entryWaitMsPerSec(load, cand.i, cores, withC, model) - entryWaitMsPerSec(load, cand.i, cores, niceNow, model));
     const pr = profiles.programs.get(programKey(cand.p));
     let remainingFactor = 1;
     if (pr && pr.lifetimeMs.count >= 3 && cand.p.startedAtMs > 0) {
@@ -268,48 +378,82 @@ export function plan(ctx: PlannerContext): CandidateScore[] {
       remainingFactor = Math.min(1, remainingMs / o.horizonMs);
     }
     const memo = ledger.memo.get(e.key);
+    const current = ledger.get(e.key);
+    const restrainedSoFarMs = (memo?.restrainedTotalMs ?? 0) + (current ? Math.max(0, at - current.since) : 0);
     const benefit = saved * remainingFactor * ctx.confidence(programKey(cand.p));
-    const cost = e.tierWeight * added * (1 + (memo?.restrainedTotalMs ?? 0) / o.restrainedCostMs);
+    const cost = e.tierWeight * added * (1 + restrainedSoFarMs / o.restrainedCostMs);
     return { key: e.key, pid: cand.p.pid, name: cand.p.name, benefit, cost, addedWaitMsPerSec: added };
   };
 
   const chosen: CandidateScore[] = [];
   const pool = [...candidates];
   const launchedKeys = new Set(ctx.launched.map((p) => processKey(p)));
-  while (chosen.length < o.maxActionsPerTick && pool.length) {
+  /** This tick's picks per process (one decision each, emitted after the greedy loop). */
+  const picks = new Map<string, { cand: Candidate; steps: number; scores: CandidateScore[]; waitBefore: number; waitAfter: number }>();
+  let stepsTaken = 0;
+  while (stepsTaken < o.maxActionsPerTick && pool.length) {
     const scored = pool
       .map((cand, k) => ({ k, s: score(cand) }))
       .sort((a, b) => b.s.benefit - b.s.cost - (a.s.benefit - a.s.cost) || a.s.pid - b.s.pid);
     const best = scored[0]!;
-    if (!(best.s.benefit > best.s.cost)) break;
+    if (!(best.s.benefit > best.s.cost + MIN_NET_BENEFIT)) break;
     const cand = pool.splice(best.k, 1)[0]!;
     const e = load[cand.i]!;
-    const nice = Math.min(19, cand.p.nice + o.niceStep);
-    const waitBefore = meanProtectedWaitMsPerSec(load, cores, niceNow) ?? 0;
+    const from = niceNow(e);
+    const nice = Math.min(19, from + o.niceStep);
+    if (nice <= from) continue;
+    const waitBefore = meanProtectedWaitMsPerSec(load, cores, niceNow, model) ?? 0;
     working.set(e.key, nice);
-    const waitAfter = meanProtectedWaitMsPerSec(load, cores, niceNow) ?? 0;
-    const isLaunch = launchedKeys.has(e.key);
-    const d = ledger.restrain(sink, cand.p, 'planner', nice, {
-      reason: `${isLaunch ? `${cand.p.name} just started and its profile says it wants about ${round(e.demandPercent, 0)}% of a core; ` : ''}forecast CPU demand ${round(demand / cores, 1)}% of the machine exceeds the usable ${profile.plannerCapacityPercent}%: lowering ${cand.p.name} (${cand.c.tier}) before contention; protecting ${load.filter((x) => x.protected).length} higher-tier process(es).`,
-      numbers: {
-        forecastDemandPercent: round(demand / cores, 2),
-        capacityPercent: profile.plannerCapacityPercent,
-        benefitWaitMsPerSec: round(best.s.benefit, 3),
-        costWaitMsPerSec: round(best.s.cost, 3),
-        candidateAddedWaitMsPerSec: round(best.s.addedWaitMsPerSec, 2),
-        candidateDemandPercent: round(e.demandPercent, 2),
-        predictedProtectedWaitMsPerSec: round(counterfactualWait, 3),
-        predictedProtectedWaitBeforeStepMsPerSec: round(waitBefore, 3),
-        predictedProtectedWaitAfterMsPerSec: round(waitAfter, 3),
-        ...(isLaunch ? { launch: 1 } : {}),
+    const waitAfter = meanProtectedWaitMsPerSec(load, cores, niceNow, model) ?? 0;
+    const pick = picks.get(e.key) ?? { cand, steps: 0, scores: [], waitBefore, waitAfter };
+    pick.steps++;
+    pick.scores.push(best.s);
+    pick.waitAfter = waitAfter;
+    picks.set(e.key, pick);
+    stepsTaken++;
+    // One step lower, it competes again for another step (its cost has grown).
+    if (pick.steps < cand.stepsLeft && nice < 19) pool.push(cand);
+  }
+
+  for (const [key, pick] of picks) {
+    const { cand, steps, scores } = pick;
+    const e = load[cand.i]!;
+    const nice = working.get(key)!;
+    const prev = ledger.get(key);
+    const isLaunch = launchedKeys.has(key);
+    const benefit = scores.reduce((sum, x) => sum + x.benefit, 0);
+    const cost = scores.reduce((sum, x) => sum + x.cost, 0);
+    const added = scores.reduce((sum, x) => sum + x.addedWaitMsPerSec, 0);
+    const stepWords = steps > 1 ? `${steps} steps` : 'one step';
+    const d = ledger.restrain(
+      sink,
+      cand.p,
+      'planner',
+      nice,
+      {
+        reason: `${isLaunch ? `${cand.p.name} just started and its profile says it wants about ${round(e.demandPercent, 0)}% of a core; ` : ''}forecast CPU demand ${round(demand / cores, 1)}% of the machine exceeds the usable ${profile.plannerCapacityPercent}%: lowering ${cand.p.name} (${cand.c.tier}) ${stepWords}${prev ? ` further (restrained by the ${prev.source} at nice ${prev.appliedNice})` : ' before contention'}; protecting ${load.filter((x) => x.protected).length} higher-tier process(es).`,
+        numbers: {
+          forecastDemandPercent: round(demand / cores, 2),
+          capacityPercent: profile.plannerCapacityPercent,
+          benefitWaitMsPerSec: round(benefit, 3),
+          costWaitMsPerSec: round(cost, 3),
+          candidateAddedWaitMsPerSec: round(added, 2),
+          candidateDemandPercent: round(e.demandPercent, 2),
+          predictedProtectedWaitMsPerSec: round(counterfactualWait, 3),
+          predictedProtectedWaitBeforeStepMsPerSec: round(pick.waitBefore, 3),
+          predictedProtectedWaitAfterMsPerSec: round(pick.waitAfter, 3),
+          steps,
+          ...(isLaunch ? { launch: 1 } : {}),
+        },
+        expectedEffect: `${cand.p.name} yields to higher tiers; predicted mean wait of the protected programs ${round(pick.waitBefore, 1)} -> ${round(pick.waitAfter, 1)} ms/s.`,
       },
-      expectedEffect: `${cand.p.name} yields to higher tiers; predicted mean wait of the protected programs ${round(waitBefore, 1)} -> ${round(waitAfter, 1)} ms/s.`,
-    });
+      steps,
+    );
     if (!d) {
-      working.delete(e.key);
+      working.delete(key);
       continue;
     }
-    chosen.push(best.s);
+    chosen.push({ ...scores[0]!, benefit, cost, addedWaitMsPerSec: added });
   }
   return chosen;
 }

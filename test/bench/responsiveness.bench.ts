@@ -181,6 +181,8 @@ async function phase(name: string, kind: EngineKind, iterations: number, dir: st
   let hogs: Hogs | undefined;
   const hogProgramSeen: { id?: string; name?: string } = {};
   const log: string[] = [];
+  /** Decision id -> hog pid, to name the feedback loop's verdicts. */
+  const decisionPid = new Map<string, number>();
   const probe = startProbe(PHASE_S + 2, iterations);
   await sleep(300);
   let restore: (() => Promise<void>) | undefined;
@@ -200,6 +202,7 @@ async function phase(name: string, kind: EngineKind, iterations: number, dir: st
       mode: kind === 'off' ? 'off' : 'auto',
       forecasts: { stepMs: TICK_MS },
       ...(opts.crossSessionWeight ? { intents: { crossSessionWeight: true } } : {}),
+      autogroups: autogroupEnabled(),
     });
     await sampler.sample();
     loop = (async () => {
@@ -223,6 +226,16 @@ async function phase(name: string, kind: EngineKind, iterations: number, dir: st
         }
         const report = await pipeline.step(sample, { foregroundPid: probe.pid });
         ticks++;
+        for (const ev of report.events) {
+          if (ev.type !== 'decision' || !hogStartMs.has(ev.decision.target.pid)) continue;
+          decisionPid.set(ev.decision.id, ev.decision.target.pid);
+        }
+        for (const ev of report.events) {
+          // The feedback loop's verdicts on actions on hogs (protected = the probe; wait in ms/s).
+          if (ev.type !== 'effect' || !decisionPid.has(ev.effect.decisionId)) continue;
+          const n = ev.effect.numbers;
+          log.push(`${((Date.now() - (spawnAt ?? Date.now())) / 1000).toFixed(2)}s effect of ${ev.effect.decisionId.split('-')[0]} step on pid ${decisionPid.get(ev.effect.decisionId)}: ${ev.effect.verdict}${n.baselinePredicted ? ' (vs predicted)' : ''}, probe wait ${n.protectedWaitMsPerSecBefore ?? '-'} -> ${n.protectedWaitMsPerSecAfter ?? '-'} ms/s${ev.effect.reverted ? ', reverted' : ''}`);
+        }
         for (const d of report.decisions) {
           if (!hogStartMs.has(d.decision.target.pid)) continue;
           const tag = `${d.decision.source} ${d.decision.change.op}=${JSON.stringify(d.decision.change.value)} -> ${d.result?.status ?? 'not applied'}${d.changes ? ` [${d.changes.map((c) => `${c.op}:${c.kind}${c.reason ? `/${c.reason}` : ''}`).join(',')}]` : ''}`;

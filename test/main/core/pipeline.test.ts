@@ -11,6 +11,7 @@ import { RulesFileSchema } from '../../../src-shared/rules';
 import { TickReportSchema } from '../../../src-shared/report';
 import { createEngine } from '../../../src-main/engine/engine';
 import { createPipeline, ForecastBank, type ActuatorSurface } from '../../../src-main/core/pipeline';
+import { niceToCgroupWeight } from '../../../src-main/core/intents';
 import { Actuator, type ApplyRequest, type ActuatorResult } from '../../../src-main/platform/actuator';
 import { createLinuxAdapter } from '../../../src-main/platform/adapter.linux';
 import { readStat } from '../../../src-main/platform/identity.linux';
@@ -145,6 +146,62 @@ describe('pipeline with a fake actuator', () => {
     const report = await pipeline.step(hogSample(1, 0), { foregroundPid: 50 });
     expect(report.decisions[0]?.result?.status).toBe('unsupported');
     expect(engine.state().restraints).toEqual([]);
+  });
+});
+
+describe('pipeline with cross-session weights (crossSessionWeight)', () => {
+  it('feedback keeps a weighted restraint that helped and steps back a deeper step that did not, as a new nice + weight, never an undo to the original', async () => {
+    const actuator = new FakeActuator();
+    const engine = createEngine({ rules: eagerRules, mode: 'auto' });
+    let clock = T0;
+    const pipeline = createPipeline({ engine, actuator, mode: 'auto', now: () => clock, intents: { crossSessionWeight: true } });
+    // The hog runs in another session: only the weight reaches across; with it the editor's wait
+    // falls from 60 to 5 ms/s at nice 5 (weight 29), and nice 10 changes nothing more.
+    for (let i = 1; i <= 20; i++) {
+      clock = T0 + i * 1000;
+      const nice = actuator.nice.get(100) ?? 0;
+      const s = sample(clock, [proc({ pid: 50, name: 'editor', cpuPercent: 10, runQueueWaitMsPerSec: nice >= 5 ? 5 : 60 }), proc({ pid: 100, name: 'hog', cpuPercent: 100, nice })]);
+      await pipeline.step(s, { foregroundPid: 50 });
+    }
+    const onHog = actuator.applied.filter((r) => r.target.pid === 100).map((r) => r.change);
+    expect(onHog).toEqual([
+      { op: 'priority', value: { nice: 5 } },
+      { op: 'cpuWeight', value: { weight: niceToCgroupWeight(5) } },
+      { op: 'priority', value: { nice: 10 } },
+      { op: 'cpuWeight', value: { weight: niceToCgroupWeight(10) } },
+      // The step back: applied as the earlier step's nice and weight (an undo would put back 0 / no weight).
+      { op: 'priority', value: { nice: 5 } },
+      { op: 'cpuWeight', value: { weight: niceToCgroupWeight(5) } },
+    ]);
+    expect(actuator.undone).toEqual([]);
+    expect(actuator.nice.get(100)).toBe(5);
+    expect(engine.state().restraints).toMatchObject([{ appliedNice: 5, originalNice: 0, status: 'applied' }]);
+    const first = engine.state().restraints[0]!;
+    expect(first.steps).toBe(1);
+    // Leaving Auto undoes the step back's records (the journal's original: nice 0, no weight).
+    await pipeline.setMode('off');
+    expect(actuator.undone.length).toBeGreaterThanOrEqual(2);
+    expect(engine.state().restraints).toEqual([]);
+  });
+});
+
+describe('pipeline tells the engine how far nice reaches', () => {
+  it('autogroups without a weight: nice ranks only inside a session; with the cross-session weight: across the machine', async () => {
+    const seen: (boolean | undefined)[] = [];
+    const run = async (options: { autogroups?: boolean; crossSessionWeight?: boolean }) => {
+      const engine = createEngine({ rules: eagerRules, mode: 'auto' });
+      const tick = engine.tick.bind(engine);
+      engine.tick = (s, inputs) => {
+        seen.push(inputs?.niceRanksAcrossSessions);
+        return tick(s, inputs);
+      };
+      const pipeline = createPipeline({ engine, actuator: new FakeActuator(), mode: 'auto', now: () => T0, ...(options.autogroups !== undefined ? { autogroups: options.autogroups } : {}), ...(options.crossSessionWeight ? { intents: { crossSessionWeight: true } } : {}) });
+      await pipeline.step(hogSample(1, 0), { foregroundPid: 50 });
+    };
+    await run({ autogroups: true });
+    await run({ autogroups: true, crossSessionWeight: true });
+    await run({});
+    expect(seen).toEqual([false, true, undefined]);
   });
 });
 

@@ -188,6 +188,36 @@ describe('one decision per process and field per tick; rules win', () => {
 });
 
 describe('known programs at launch', () => {
+  it('the balancer deepens the planner\'s launch-time restraint while the contention persists, step by step up to maxSteps', () => {
+    const engine = createEngine({ mode: 'auto', knownProgramMinSamples: 20 });
+    const world = new World(engine, 1000);
+    // Learn "crunch" as batch work on a quiet 4-core machine (nothing is restrained while learning).
+    world.run(40, () => ({ processes: [fg, { pid: 300, name: 'crunch', cpuPercent: 100, involuntaryCtxSwitchesPerSec: 500, voluntaryCtxSwitchesPerSec: 5 }], options: { cores: 4 }, inputs: { foregroundPid: 50 } }));
+    world.run(3, () => ({ processes: [fg], options: { cores: 4 }, inputs: { foregroundPid: 50 } }));
+    // It starts again, and this time the machine is busy (other work outside the engine's view): the
+    // editor waits 60 ms/s with crunch at nice 0, 30 at nice 5, 5 at nice 10.
+    const waitFor = (nice: number) => (nice >= 10 ? 5 : nice >= 5 ? 30 : 60);
+    const all = world.run(30, (i) => ({
+      processes: [
+        { ...fg, runQueueWaitMsPerSec: waitFor(world.nice.get(301) ?? 0) },
+        { pid: 301, name: 'crunch', cpuPercent: i === 0 ? 0 : 100, startedAtMs: world.at + 500 - i * 1000 },
+      ],
+      options: { cores: 4, systemCpuPercent: 97 },
+      inputs: { foregroundPid: 50 },
+    }));
+    const onCrunch = all.filter((d) => d.target.pid === 301);
+    expect(onCrunch[0]).toMatchObject({ source: 'planner', change: { op: 'nice', value: 5 }, numbers: { launch: 1 } });
+    expect(onCrunch.map((d) => [d.source, d.change])).toEqual([
+      ['planner', { op: 'nice', value: 5 }],
+      ['balancer', { op: 'nice', value: 10 }],
+    ]);
+    // Same rate limit and hysteresis as the balancer's own steps.
+    expect(onCrunch[1]!.at - onCrunch[0]!.at).toBeGreaterThanOrEqual(2800);
+    expect(onCrunch[1]!.undo).toEqual({ op: 'nice', value: 0 });
+    expect(world.nice.get(301)).toBe(10);
+    expect(engine.state().restraints).toMatchObject([{ source: 'balancer', originalNice: 0, appliedNice: 10, steps: 2 }]);
+  });
+
   it('restrains a known heavy program in the first sample that sees it, from its profile, though its CPU rate is still 0', () => {
     // A profile that knows "render" as a heavy background program (not batch: the planner, not the
     // learned-tier path, must act, on the profile's CPU quantiles).
