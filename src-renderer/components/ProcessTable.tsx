@@ -1,26 +1,25 @@
-// Virtualized process table: only the rows in view are in the DOM, so 1,000+ processes update
-// every second without layout cost proportional to the list. Flat, tree and grouped rows come
-// precomputed (process-rows.ts); this component only draws them and reports clicks and keys.
-import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { columnUnavailable, heatLevel, type ProcessColumn } from './process-columns';
-import { GROUP_COLUMN_IDS, type DisplayRow } from './process-rows';
+// Virtualized process table: only the rows in view are in the DOM (a constant number however many
+// processes there are), so 1,000+ processes update every second without layout cost proportional to
+// the list. Flat, tree and grouped rows come precomputed (process-rows.ts, built once per tick in the
+// store); the body is painted outside React by process-table-painter.ts, which on each new list
+// writes only the cell strings that changed. React renders the header and the scroll container and
+// hands the painter the columns, mode, selection and heat scale; clicks and keys come back here.
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import type { ProcessColumn } from './process-columns';
+import type { DisplayRow } from './process-rows';
+import { createTablePainter, ROW_HEIGHT_PX, type HeatScale, type RowSource, type TablePainter } from './process-table-painter';
 
-export const ROW_HEIGHT_PX = 26;
-
-export interface HeatScale {
-  logicalCores: number;
-  totalMemoryBytes: number;
-}
+export { ROW_HEIGHT_PX, staticRowSource, type HeatScale, type RowSource } from './process-table-painter';
 
 export interface ProcessTableProps {
-  rows: readonly DisplayRow[];
+  /** The rows, read and followed outside React (see RowSource). */
+  source: RowSource;
   columns: readonly ProcessColumn[];
   sort: { column: string; direction: 'asc' | 'desc' };
   onSort(column: string): void;
   selected?: ReadonlySet<string>;
-  /** Index of the row to keep in view (the moving end of the selection). */
-  focusIndex?: number;
+  /** Key of the row to keep in view (the moving end of the selection). */
+  focusKey?: string;
   heatScale?: HeatScale;
   mode?: 'flat' | 'tree' | 'grouped';
   onRowClick?(row: DisplayRow, event: MouseEvent): void;
@@ -63,152 +62,23 @@ export function columnWidthsPx(columns: readonly Pick<ProcessColumn, 'width'>[],
 }
 const NO_SELECTION: ReadonlySet<string> = new Set();
 
-function Cell({ column, row, scale }: { column: ProcessColumn; row: DisplayRow; scale: HeatScale }) {
-  const process = row.process;
-  if (row.kind === 'group' && !GROUP_COLUMN_IDS.has(column.id)) {
-    return <div role="gridcell" className={`cell ${column.align}`} data-column={column.id} />;
-  }
-  const text = column.format(process);
-  if (text === '' && row.kind === 'process') {
-    const missing = columnUnavailable(column, process);
-    if (missing) {
-      return (
-        <div role="gridcell" className={`cell ${column.align}`} data-column={column.id}>
-          <span className="na" title={missing.title} data-reason={missing.reason}>
-            n/a
-          </span>
-        </div>
-      );
-    }
-  }
-  let heat = 0;
-  if (column.heat) {
-    const value = column.value(process);
-    if (typeof value === 'number') heat = heatLevel(column.heat, value, scale);
-  }
-  return (
-    <div role="gridcell" className={`cell ${column.align}${heat ? ` heat-${column.heat} heat${heat}` : ''}`} data-column={column.id}>
-      {text}
-    </div>
-  );
+/** Scroll `element` so the row at `index` is in view (no-op when it already is). */
+function scrollRowIntoView(element: HTMLElement, index: number): void {
+  const top = index * ROW_HEIGHT_PX;
+  const height = element.clientHeight;
+  if (top < element.scrollTop) element.scrollTop = top;
+  else if (height > 0 && top + ROW_HEIGHT_PX > element.scrollTop + height) element.scrollTop = top + ROW_HEIGHT_PX - height;
 }
-
-function NameCell({ row, mode, onToggle }: { row: DisplayRow; mode: ProcessTableProps['mode']; onToggle?: (key: string) => void }) {
-  const indent = mode === 'flat' ? 0 : row.depth * 14;
-  const toggle =
-    mode !== 'flat' && row.hasChildren ? (
-      <button
-        type="button"
-        className="toggle"
-        aria-label={`${row.expanded ? 'Collapse' : 'Expand'} ${row.process.name}`}
-        aria-expanded={row.expanded}
-        onClick={(event) => {
-          event.stopPropagation();
-          onToggle?.(row.key);
-        }}
-      >
-        {row.expanded ? '▾' : '▸'}
-      </button>
-    ) : mode !== 'flat' ? (
-      <span className="toggle-spacer" />
-    ) : null;
-  return (
-    <div role="gridcell" className="cell left name-cell" data-column="name" title={row.process.cmdline || row.process.name}>
-      {indent > 0 && <span className="indent" style={{ width: indent }} />}
-      {toggle}
-      <span className="name-text">{row.process.name}</span>
-      {row.kind === 'group' && <span className="count"> ({row.members.length})</span>}
-    </div>
-  );
-}
-
-interface RowProps {
-  row: DisplayRow;
-  index: number;
-  start: number;
-  columns: readonly ProcessColumn[];
-  gridTemplate: string;
-  widthPx: number;
-  selected: boolean;
-  scale: HeatScale;
-  mode: ProcessTableProps['mode'];
-  /** The latest props, through a ref that keeps its identity, so memo skips rows that did not change. */
-  handlers: { current: ProcessTableProps };
-}
-
-/**
- * Skip re-rendering a row whose slot shows the same thing as before: same process, same place and
- * state, and the same value in every visible column. Comparing values is far cheaper than React
- * diffing a row of cells (most processes are idle and do not change from one tick to the next).
- */
-export function rowPropsEqual(prev: RowProps, next: RowProps): boolean {
-  if (
-    prev.index !== next.index ||
-    prev.start !== next.start ||
-    prev.selected !== next.selected ||
-    prev.columns !== next.columns ||
-    prev.gridTemplate !== next.gridTemplate ||
-    prev.widthPx !== next.widthPx ||
-    prev.scale !== next.scale ||
-    prev.mode !== next.mode
-  ) {
-    return false;
-  }
-  const a = prev.row;
-  const b = next.row;
-  if (a === b) return true;
-  if (a.key !== b.key || a.kind !== b.kind || a.depth !== b.depth || a.hasChildren !== b.hasChildren || a.expanded !== b.expanded) return false;
-  if (a.kind === 'group' && b.kind === 'group' && a.members.length !== b.members.length) return false;
-  const p = a.process;
-  const q = b.process;
-  if (p === q) return true;
-  if (p.name !== q.name || p.cmdline !== q.cmdline) return false;
-  if (p.unavailable !== q.unavailable && (p.unavailable ?? []).join() !== (q.unavailable ?? []).join()) return false;
-  for (const column of next.columns) {
-    const x = column.value(p);
-    const y = column.value(q);
-    if (x !== y && !(Number.isNaN(x) && Number.isNaN(y))) return false;
-  }
-  return true;
-}
-
-const Row = memo(function Row({ row, index, start, columns, gridTemplate, widthPx, selected, scale, mode, handlers }: RowProps) {
-  return (
-    <div
-      role="row"
-      aria-rowindex={index + 2}
-      aria-selected={selected}
-      aria-level={mode === 'tree' || mode === 'grouped' ? row.depth + 1 : undefined}
-      aria-expanded={row.hasChildren && mode !== 'flat' ? row.expanded : undefined}
-      data-pid={row.kind === 'process' ? row.process.pid : undefined}
-      data-key={row.key}
-      className={`process-row${index % 2 ? ' odd' : ''}${selected ? ' selected' : ''}${row.kind === 'group' ? ' group' : ''}`}
-      style={{ gridTemplateColumns: gridTemplate, width: widthPx, transform: `translateY(${start}px)`, height: ROW_HEIGHT_PX }}
-      onClick={(event) => handlers.current.onRowClick?.(row, event)}
-      onDoubleClick={() => handlers.current.onRowDoubleClick?.(row)}
-      onContextMenu={(event) => {
-        if (!handlers.current.onContextMenu) return;
-        event.preventDefault();
-        handlers.current.onContextMenu(row, event);
-      }}
-    >
-      {columns.map((column) =>
-        column.id === 'name' ? (
-          <NameCell key="name" row={row} mode={mode} onToggle={(key) => handlers.current.onToggle?.(key)} />
-        ) : (
-          <Cell key={column.id} column={column} row={row} scale={scale} />
-        ),
-      )}
-    </div>
-  );
-}, rowPropsEqual);
 
 export function ProcessTable(props: ProcessTableProps) {
-  const { rows, columns, sort, onSort, focusIndex, mode = 'flat' } = props;
+  const { source, columns, sort, onSort, focusKey, mode = 'flat' } = props;
   const selected = props.selected ?? NO_SELECTION;
   const scale = props.heatScale ?? DEFAULT_SCALE;
+  const tableRef = useRef<HTMLDivElement>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
   const hscrollRef = useRef<HTMLDivElement>(null);
+  const bodyRef = useRef<HTMLDivElement>(null);
+  const painterRef = useRef<TablePainter | undefined>(undefined);
   const handlers = useRef(props);
   handlers.current = props;
   // The width the columns share, followed with a ResizeObserver (not read per tick: no layout thrash).
@@ -226,27 +96,59 @@ export function ProcessTable(props: ProcessTableProps) {
   const widths = useMemo(() => columnWidthsPx(columns, availablePx), [columns, availablePx]);
   const gridTemplate = useMemo(() => widths.map((w) => `${w}px`).join(' '), [widths]);
   const widthPx = useMemo(() => widths.reduce((sum, w) => sum + w, 0), [widths]);
-  const virtualizer = useVirtualizer({
-    count: rows.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT_PX,
-    overscan: 4,
-    // Rows are keyed by slot, not by process: when the sort order churns every tick, React then
-    // rewrites text in the same DOM nodes instead of moving and re-creating rows.
-    // Without layout (tests, first paint) assume a typical viewport.
-    initialRect: { width: 1200, height: 600 },
-  });
+
+  // The painter lives as long as the body element; layout, selection and rows follow.
+  useLayoutEffect(() => {
+    const body = bodyRef.current;
+    if (!body) return;
+    const painter = createTablePainter(body, tableRef.current);
+    painterRef.current = painter;
+    return () => {
+      painter.destroy();
+      painterRef.current = undefined;
+    };
+  }, []);
+  useLayoutEffect(() => {
+    painterRef.current?.setLayout({ columns, widthsPx: widths, mode, scale });
+  }, [columns, widths, mode, scale]);
+  useLayoutEffect(() => {
+    painterRef.current?.setSelected(selected);
+  }, [selected]);
+  useLayoutEffect(() => {
+    const painter = painterRef.current;
+    if (!painter) return;
+    painter.setRows(source.getRows());
+    return source.subscribe(() => painterRef.current?.setRows(source.getRows()));
+  }, [source]);
+  // The viewport: its height on resize, its position on scroll; only then does the row window move.
+  useLayoutEffect(() => {
+    const element = scrollRef.current;
+    if (!element) return;
+    const update = (): void => painterRef.current?.setViewport(element.scrollTop, element.clientHeight);
+    update();
+    element.addEventListener('scroll', update, { passive: true });
+    const observer = typeof ResizeObserver === 'undefined' ? undefined : new ResizeObserver(update);
+    observer?.observe(element);
+    return () => {
+      element.removeEventListener('scroll', update);
+      observer?.disconnect();
+    };
+  }, []);
   useEffect(() => {
-    if (focusIndex !== undefined && focusIndex >= 0 && focusIndex < rows.length) virtualizer.scrollToIndex(focusIndex, { align: 'auto' });
     // Only when the focus moves, not on every tick.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [focusIndex]);
+    const element = scrollRef.current;
+    if (focusKey === undefined || !element) return;
+    const index = source.getRows().findIndex((row) => row.key === focusKey);
+    if (index >= 0) scrollRowIntoView(element, index);
+  }, [focusKey, source]);
+
+  const rowOf = (event: MouseEvent): DisplayRow | undefined => painterRef.current?.rowOf(event.target);
   return (
     <div
+      ref={tableRef}
       className="process-table"
       role={mode === 'flat' ? 'grid' : 'treegrid'}
       aria-label="Processes"
-      aria-rowcount={rows.length + 1}
       aria-multiselectable="true"
       tabIndex={0}
       onKeyDown={props.onKeyDown}
@@ -274,27 +176,33 @@ export function ProcessTable(props: ProcessTableProps) {
             })}
           </div>
           <div className="process-scroll" ref={scrollRef}>
-          <div className="process-body" role="rowgroup" style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-            {virtualizer.getVirtualItems().map((item) => {
-              const row = rows[item.index];
-              if (!row) return null;
-              return (
-                <Row
-                  key={item.key}
-                  row={row}
-                  index={item.index}
-                  start={item.start}
-                  columns={columns}
-                  gridTemplate={gridTemplate}
-                  widthPx={widthPx}
-                  selected={selected.has(row.key)}
-                  scale={scale}
-                  mode={mode}
-                  handlers={handlers}
-                />
-              );
-            })}
-          </div>
+            {/* Rows are the painter's: React renders no children here. */}
+            <div
+              className="process-body"
+              role="rowgroup"
+              ref={bodyRef}
+              onClick={(event) => {
+                const row = rowOf(event);
+                if (!row) return;
+                const toggle = (event.target as Element).closest?.('button.toggle');
+                if (toggle) {
+                  event.stopPropagation();
+                  handlers.current.onToggle?.(row.key);
+                  return;
+                }
+                handlers.current.onRowClick?.(row, event);
+              }}
+              onDoubleClick={(event) => {
+                const row = rowOf(event);
+                if (row && !(event.target as Element).closest?.('button.toggle')) handlers.current.onRowDoubleClick?.(row);
+              }}
+              onContextMenu={(event) => {
+                const row = rowOf(event);
+                if (!row || !handlers.current.onContextMenu) return;
+                event.preventDefault();
+                handlers.current.onContextMenu(row, event);
+              }}
+            />
           </div>
         </div>
       </div>

@@ -287,24 +287,38 @@ export function compareBy(column: ProcessColumn, direction: 'asc' | 'desc'): (a:
   };
 }
 
+function compareValues(left: string | number | undefined, right: string | number | undefined, sign: number): number {
+  if (left === undefined || right === undefined) return left === right ? 0 : left === undefined ? 1 : -1;
+  if (typeof left === 'number' && typeof right === 'number') return (left - right) * sign;
+  return textCollator.compare(String(left), String(right)) * sign;
+}
+
 /**
- * Sort processes by a column, reading each value once (decorate, sort, undecorate) instead of twice
- * per comparison: with 1,000 processes that is 1,000 reads instead of ~20,000. Same order as compareBy.
+ * Sort processes by a column, reading each value once instead of twice per comparison. The list is
+ * first checked for being in order already (O(n)): fed the previous tick's order, that is the common
+ * case on a real machine, and then no sort runs at all. Otherwise decorate, sort (TimSort, near
+ * linear on a nearly sorted list), undecorate. Same order as compareBy. Returns whether it sorted.
  */
-export function sortByColumn(list: ProcessSample[], column: ProcessColumn, direction: 'asc' | 'desc'): ProcessSample[] {
+export function sortByColumn(list: ProcessSample[], column: ProcessColumn, direction: 'asc' | 'desc'): boolean {
   const sign = direction === 'asc' ? 1 : -1;
-  const decorated = list.map((process) => ({ value: column.value(process), pid: process.pid, process }));
+  const values = new Array<string | number | undefined>(list.length);
+  for (let i = 0; i < list.length; i++) values[i] = column.value(list[i]!);
+  let sorted = true;
+  for (let i = 1; i < list.length; i++) {
+    const order = compareValues(values[i - 1], values[i], sign);
+    if (order > 0 || (order === 0 && list[i - 1]!.pid > list[i]!.pid)) {
+      sorted = false;
+      break;
+    }
+  }
+  if (sorted) return false;
+  const decorated = list.map((process, i) => ({ value: values[i], pid: process.pid, process }));
   decorated.sort((a, b) => {
-    const left = a.value;
-    const right = b.value;
-    let order: number;
-    if (left === undefined || right === undefined) order = left === right ? 0 : left === undefined ? 1 : -1;
-    else if (typeof left === 'number' && typeof right === 'number') order = (left - right) * sign;
-    else order = textCollator.compare(String(left), String(right)) * sign;
+    const order = compareValues(a.value, b.value, sign);
     return order !== 0 ? order : a.pid - b.pid;
   });
   for (let i = 0; i < decorated.length; i++) list[i] = decorated[i]!.process;
-  return list;
+  return true;
 }
 
 /** Does a process match the search text (name, pid, user or command line; case-insensitive)? */

@@ -99,20 +99,47 @@ export interface RowOptions {
   expandedGroups: ReadonlySet<string>;
 }
 
-export function buildRows(processes: readonly ProcessSample[], options: RowOptions): DisplayRow[] {
+/**
+ * The rows for these options. `previous`: the rows built for the previous tick with the same mode,
+ * sort and filter; flat mode then starts from their order (processes that are gone dropped, new ones
+ * appended), so when the order did not change the sort is a single O(n) check.
+ */
+export function buildRows(processes: readonly ProcessSample[], options: RowOptions, previous?: readonly DisplayRow[]): DisplayRow[] {
   const needle = options.filter.trim().toLowerCase();
   const column = columnById(options.sort.column) ?? ALL_COLUMNS[0]!;
-  const compare = compareBy(column, options.sort.direction);
-  if (options.mode === 'grouped') return groupedRows(processes, needle, compare, options.expandedGroups);
-  if (options.mode === 'tree') return treeRows(processes, needle, compare, options.collapsed);
-  const rows = needle ? processes.filter((p) => matchesSearch(p, needle)) : processes.slice();
-  sortByColumn(rows, column, options.sort.direction);
-  const out: DisplayRow[] = new Array(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    const process = rows[i]!;
-    out[i] = { kind: 'process', key: processKey(process), process, depth: 0, hasChildren: false, expanded: false };
+  if (options.mode === 'grouped') return groupedRows(processes, needle, compareBy(column, options.sort.direction), options.expandedGroups);
+  if (options.mode === 'tree') return treeRows(processes, needle, compareBy(column, options.sort.direction), options.collapsed);
+  const list = needle ? processes.filter((p) => matchesSearch(p, needle)) : processes.slice();
+  // Keys of the previous rows for processes that are still here, to reuse their strings.
+  const previousKeys = previous && previous.length > 0 ? reuseOrder(list, previous) : undefined;
+  sortByColumn(list, column, options.sort.direction);
+  const out: DisplayRow[] = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const process = list[i]!;
+    const key = previousKeys?.get(process) ?? processKey(process);
+    out[i] = { kind: 'process', key, process, depth: 0, hasChildren: false, expanded: false };
   }
   return out;
+}
+
+/** Reorder `list` in place into the previous rows' order (then the new processes in list order). */
+function reuseOrder(list: ProcessSample[], previous: readonly DisplayRow[]): Map<ProcessSample, string> | undefined {
+  const byPid = new Map<number, ProcessSample>();
+  for (const process of list) byPid.set(process.pid, process);
+  if (byPid.size !== list.length) return undefined; // a pid twice (racy sample): keep every entry, plain sort
+  const keys = new Map<ProcessSample, string>();
+  let n = 0;
+  for (const row of previous) {
+    const before = row.process;
+    const now = byPid.get(before.pid);
+    if (!now || now.startTime !== before.startTime) continue;
+    byPid.delete(before.pid);
+    keys.set(now, row.key);
+    list[n++] = now;
+  }
+  for (const process of byPid.values()) list[n++] = process;
+  list.length = n;
+  return keys;
 }
 
 function groupedRows(

@@ -5,7 +5,7 @@ import type { StateCreator } from 'zustand';
 import type { Tick, TickStatus } from '../../src-shared/contract';
 import type { ProcessSample, SystemSample } from '../../src-shared/domain';
 import { DEFAULT_COLUMN_IDS, normalizeColumnIds } from '../components/process-columns';
-import { processKey, type ViewMode } from '../components/process-rows';
+import { buildRows, processKey, type DisplayRow, type RowOptions, type ViewMode } from '../components/process-rows';
 import type { AppState } from './index';
 import { appendPerf, perfCapacity } from './perf';
 
@@ -28,6 +28,13 @@ export type SelectMode = 'single' | 'toggle' | 'range';
 
 export interface ProcessesSlice {
   processes: ProcessSample[];
+  /**
+   * The table's rows for the current mode, sort, filter and expansion: rebuilt once per tick and on
+   * every change of those (not per render). The table paints them outside React.
+   */
+  rows: DisplayRow[];
+  /** Group rows in `rows` (grouped mode), for the status line. */
+  rowGroupCount: number;
   system?: SystemSample;
   sampleAt?: number;
   seq: number;
@@ -112,10 +119,24 @@ function sameStatus(a: TickStatus | undefined, b: TickStatus | undefined): boole
   return a?.history.state === b?.history.state && a?.history.message === b?.history.message;
 }
 
+/** Rows for `state`'s view options over `processes`, starting from the previous order. */
+function rowsFor(
+  state: Pick<ProcessesSlice, 'rows' | 'mode' | 'filter' | 'sort' | 'collapsed' | 'expandedGroups'>,
+  processes: readonly ProcessSample[],
+): Pick<ProcessesSlice, 'rows' | 'rowGroupCount'> {
+  const options: RowOptions = { mode: state.mode, filter: state.filter, sort: state.sort, collapsed: state.collapsed, expandedGroups: state.expandedGroups };
+  const rows = buildRows(processes, options, state.rows);
+  let rowGroupCount = 0;
+  if (state.mode === 'grouped') for (const row of rows) if (row.kind === 'group') rowGroupCount++;
+  return { rows, rowGroupCount };
+}
+
 const TEXT_COLUMNS = new Set(['name', 'user', 'state', 'cmdline', 'exe', 'cgroup', 'programId', 'schedPolicy', 'ioClass']);
 
 export const createProcessesSlice: StateCreator<AppState, [], [], ProcessesSlice> = (set, get) => ({
   processes: [],
+  rows: [],
+  rowGroupCount: 0,
   seq: -1,
   sort: { column: 'cpuPercent', direction: 'desc' },
   filter: '',
@@ -134,6 +155,7 @@ export const createProcessesSlice: StateCreator<AppState, [], [], ProcessesSlice
     // One set per tick: one notification, one render.
     set({
       processes: sample.processes,
+      ...rowsFor(state, sample.processes),
       system: sample.system,
       sampleAt: sample.at,
       seq: tick.seq,
@@ -145,19 +167,20 @@ export const createProcessesSlice: StateCreator<AppState, [], [], ProcessesSlice
     });
   },
   setSort(column) {
-    set((state) => ({
-      sort:
+    set((state) => {
+      const sort: SortState =
         state.sort.column === column
           ? { column, direction: state.sort.direction === 'asc' ? 'desc' : 'asc' }
-          : { column, direction: TEXT_COLUMNS.has(column) ? 'asc' : 'desc' },
-    }));
+          : { column, direction: TEXT_COLUMNS.has(column) ? 'asc' : 'desc' };
+      return { sort, ...rowsFor({ ...state, sort }, state.processes) };
+    });
   },
   setFilter(filter) {
-    set({ filter });
+    set((state) => ({ filter, ...rowsFor({ ...state, filter }, state.processes) }));
   },
   setMode(mode) {
     storage()?.setItem(MODE_KEY, mode);
-    set({ mode });
+    set((state) => ({ mode, ...rowsFor({ ...state, mode }, state.processes) }));
   },
   setColumns(ids) {
     const columns = normalizeColumnIds(ids);
@@ -169,13 +192,13 @@ export const createProcessesSlice: StateCreator<AppState, [], [], ProcessesSlice
       set((state) => {
         const next = new Set(state.expandedGroups);
         if (!next.delete(key)) next.add(key);
-        return { expandedGroups: next };
+        return { expandedGroups: next, ...rowsFor({ ...state, expandedGroups: next }, state.processes) };
       });
     } else {
       set((state) => {
         const next = new Set(state.collapsed);
         if (!next.delete(key)) next.add(key);
-        return { collapsed: next };
+        return { collapsed: next, ...rowsFor({ ...state, collapsed: next }, state.processes) };
       });
     }
   },

@@ -1,13 +1,13 @@
 // Processes view: summary header, toolbar (mode, columns, search), the live virtualized table with
 // multi-select, context menu and keyboard, and the details pane of the selected process.
-import { useCallback, useDeferredValue, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { useCallback, useMemo, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import type { Operation } from '../../src-shared/actions';
 import type { ProcessSample } from '../../src-shared/domain';
 import { formatBytes, formatPercent } from '../../src-shared/format';
 import { useStore } from '../store';
-import { ProcessTable, type HeatScale } from '../components/ProcessTable';
+import { ProcessTable, type HeatScale, type RowSource } from '../components/ProcessTable';
 import { columnById, type ProcessColumn } from '../components/process-columns';
-import { buildRows, programOf, type DisplayRow, type ViewMode } from '../components/process-rows';
+import { processKey, programOf, type DisplayRow, type ViewMode } from '../components/process-rows';
 import { ContextMenu, type MenuItem } from '../components/ContextMenu';
 import { ColumnChooser } from '../components/ColumnChooser';
 import { DetailsPane } from '../components/DetailsPane';
@@ -25,76 +25,128 @@ export interface ProcessesViewProps {
   dark: boolean;
 }
 
+/** The rows in the store, followed outside React (the table paints them itself). */
+const STORE_ROWS: RowSource = {
+  getRows: () => useStore.getState().rows,
+  subscribe: (listener) =>
+    useStore.subscribe((state, previous) => {
+      if (state.rows !== previous.rows) listener();
+    }),
+};
+
+/** Keys and key -> row of a rows list, built on demand (a click, a key) and kept while the list lives. */
+const indexCache = new WeakMap<readonly DisplayRow[], { keys: string[]; byKey: Map<string, DisplayRow> }>();
+function rowIndex(rows: readonly DisplayRow[]): { keys: string[]; byKey: Map<string, DisplayRow> } {
+  let entry = indexCache.get(rows);
+  if (!entry) {
+    entry = { keys: rows.map((row) => row.key), byKey: new Map(rows.map((row) => [row.key, row])) };
+    indexCache.set(rows, entry);
+  }
+  return entry;
+}
+const currentIndex = () => rowIndex(useStore.getState().rows);
+
+/** The processes a selection means: group rows stand for their members. */
+export function selectedProcessesOf(rows: readonly DisplayRow[], selected: readonly string[]): ProcessSample[] {
+  if (selected.length === 0) return [];
+  const out = new Map<string, ProcessSample>();
+  const { byKey } = rowIndex(rows);
+  for (const key of selected) {
+    const row = byKey.get(key);
+    if (!row) continue;
+    if (row.kind === 'group') for (const member of row.members) out.set(processKey(member), member);
+    else out.set(key, row.process);
+  }
+  return [...out.values()];
+}
+
+/** CPU, memory and process count: re-rendered each tick, a few text nodes. */
+function Summary() {
+  const cpuText = useStore((state) => (state.system ? formatPercent(state.system.cpuPercent) : '–'));
+  const memoryText = useStore((state) => {
+    const memory = state.system?.memory;
+    return memory ? `${formatBytes(memory.usedBytes)} / ${formatBytes(memory.totalBytes)}` : '–';
+  });
+  const count = useStore((state) => state.processes.length);
+  return (
+    <>
+      <div className="metric" data-testid="total-cpu">
+        <span className="label">CPU</span>
+        <span className="value live-value" style={{ width: 72 }}>{cpuText}</span>
+      </div>
+      <div className="metric" data-testid="total-memory">
+        <span className="label">Memory</span>
+        <span className="value live-value" style={{ width: 200 }}>{memoryText}</span>
+      </div>
+      <div className="metric" data-testid="process-count">
+        <span className="label">Processes</span>
+        <span className="value live-value" style={{ width: 64 }}>{count}</span>
+      </div>
+    </>
+  );
+}
+
+/** "n of m processes · k selected": a string selector, so it re-renders only when the text changes. */
+function StatusLine() {
+  const text = useStore((state) => {
+    const total = state.processes.length;
+    const base =
+      state.mode === 'grouped'
+        ? `${state.rowGroupCount} programs, ${total} processes`
+        : state.rows.length === total
+          ? `${total} processes`
+          : `${state.rows.length} of ${total} processes`;
+    const selectedCount = state.selected.length > 1 ? selectedProcessesOf(state.rows, state.selected).length : state.selected.length;
+    return selectedCount > 1 ? `${base} · ${selectedCount} selected` : base;
+  });
+  return (
+    <footer className="status-line" aria-live="polite">
+      {text}
+    </footer>
+  );
+}
+
+/** The details pane follows the focused process tick by tick; only it re-renders then. */
+function Details({ focusKey, dark }: { focusKey: string | undefined; dark: boolean }) {
+  const process = useStore((state) => {
+    if (!state.detailsOpen || focusKey === undefined) return undefined;
+    const row = rowIndex(state.rows).byKey.get(focusKey);
+    return row?.kind === 'process' ? row.process : undefined;
+  });
+  if (!process) return null;
+  return <DetailsPane process={process} dark={dark} onClose={() => useStore.getState().setDetailsOpen(false)} />;
+}
+
 export function ProcessesView({ dark }: ProcessesViewProps) {
-  const processes = useStore((state) => state.processes);
-  const system = useStore((state) => state.system);
+  // Nothing here changes per tick: the rows, the summary, the status line and the details pane
+  // follow the store on their own.
   const sort = useStore((state) => state.sort);
   const filter = useStore((state) => state.filter);
   const mode = useStore((state) => state.mode);
   const columnIds = useStore((state) => state.columns);
-  const collapsed = useStore((state) => state.collapsed);
-  const expandedGroups = useStore((state) => state.expandedGroups);
   const selected = useStore((state) => state.selected);
-  const systemInfo = useStore((state) => state.systemInfo);
-  const detailsOpen = useStore((state) => state.detailsOpen);
+  const logicalCores = useStore((state) => state.systemInfo?.logicalCores ?? state.system?.cores.length ?? 1);
+  const totalMemoryBytes = useStore((state) => state.system?.memory.totalBytes ?? state.systemInfo?.totalMemoryBytes ?? 1);
   const transportKind = useStore((state) => state.transportKind);
   const actions = useStore.getState();
 
-  const deferredFilter = useDeferredValue(filter);
-  const rows = useMemo(
-    () => buildRows(processes, { mode, filter: deferredFilter, sort, collapsed, expandedGroups }),
-    [processes, mode, deferredFilter, sort, collapsed, expandedGroups],
-  );
-  // Keys and the key -> row index are only needed with a selection (or on a key press): built lazily,
-  // not on every tick.
-  const keysCache = useRef<{ rows: readonly DisplayRow[]; keys: string[]; byKey: Map<string, DisplayRow> } | undefined>(undefined);
-  const index = useCallback(() => {
-    if (keysCache.current?.rows !== rows) {
-      keysCache.current = { rows, keys: rows.map((row) => row.key), byKey: new Map(rows.map((row) => [row.key, row])) };
-    }
-    return keysCache.current;
-  }, [rows]);
   const selectedSet = useMemo(() => new Set(selected), [selected]);
   const columns = useMemo(() => columnIds.map((id) => columnById(id)).filter((c): c is ProcessColumn => !!c), [columnIds]);
-  const heatScale = useMemo<HeatScale>(
-    () => ({ logicalCores: systemInfo?.logicalCores ?? system?.cores.length ?? 1, totalMemoryBytes: system?.memory.totalBytes ?? systemInfo?.totalMemoryBytes ?? 1 }),
-    [systemInfo, system?.cores.length, system?.memory.totalBytes],
-  );
+  const heatScale = useMemo<HeatScale>(() => ({ logicalCores, totalMemoryBytes }), [logicalCores, totalMemoryBytes]);
   const focusKey = selected[selected.length - 1];
-  const focusIndex = focusKey === undefined ? undefined : index().keys.indexOf(focusKey);
-
-  /** The processes a selection means: group rows stand for their members. */
-  const selectedProcesses = useMemo((): ProcessSample[] => {
-    const out = new Map<string, ProcessSample>();
-    if (selected.length === 0) return [];
-    const { byKey } = index();
-    for (const key of selected) {
-      const row = byKey.get(key);
-      if (!row) continue;
-      if (row.kind === 'group') for (const member of row.members) out.set(`${member.pid}:${member.startTime}`, member);
-      else out.set(key, row.process);
-    }
-    return [...out.values()];
-  }, [selected, index]);
-  const detailProcess = useMemo(() => {
-    const row = focusKey === undefined ? undefined : index().byKey.get(focusKey);
-    return row?.kind === 'process' ? row.process : undefined;
-  }, [focusKey, index]);
 
   const [menu, setMenu] = useState<{ x: number; y: number; targets: ProcessSample[]; program: string } | undefined>();
   const closeMenu = useCallback(() => setMenu(undefined), []);
 
-  const indexRef = useRef(index);
-  indexRef.current = index;
   const onRowClick = useCallback((row: DisplayRow, event: MouseEvent) => {
     const selectMode = event.shiftKey ? 'range' : event.ctrlKey || event.metaKey ? 'toggle' : 'single';
-    useStore.getState().select(row.key, selectMode, indexRef.current().keys);
+    useStore.getState().select(row.key, selectMode, currentIndex().keys);
   }, []);
 
   const onContextMenu = useCallback(
     (row: DisplayRow, event: MouseEvent) => {
       const state = useStore.getState();
-      const { keys, byKey } = indexRef.current();
+      const { keys, byKey } = currentIndex();
       if (!state.selected.includes(row.key)) state.select(row.key, 'single', keys);
       const inSelection = state.selected.includes(row.key);
       let targets: ProcessSample[];
@@ -166,7 +218,7 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
     const state = useStore.getState();
-    const { keys, byKey } = index();
+    const { keys, byKey } = rowIndex(state.rows);
     switch (event.key) {
       case 'ArrowDown':
       case 'ArrowUp':
@@ -198,7 +250,7 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
         break;
       case 'Delete':
         event.preventDefault();
-        confirmEnd(selectedProcesses);
+        confirmEnd(selectedProcessesOf(state.rows, state.selected));
         break;
       case 'a':
         if (event.ctrlKey || event.metaKey) {
@@ -210,22 +262,10 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
     }
   };
 
-  const memory = system?.memory;
   return (
     <section className="view processes-view" aria-label="Processes">
       <header className="summary">
-        <div className="metric" data-testid="total-cpu">
-          <span className="label">CPU</span>
-          <span className="value live-value" style={{ width: 72 }}>{system ? formatPercent(system.cpuPercent) : '–'}</span>
-        </div>
-        <div className="metric" data-testid="total-memory">
-          <span className="label">Memory</span>
-          <span className="value live-value" style={{ width: 200 }}>{memory ? `${formatBytes(memory.usedBytes)} / ${formatBytes(memory.totalBytes)}` : '–'}</span>
-        </div>
-        <div className="metric" data-testid="process-count">
-          <span className="label">Processes</span>
-          <span className="value live-value" style={{ width: 64 }}>{processes.length}</span>
-        </div>
+        <Summary />
         <div className="toolbar">
           <div className="segmented" role="group" aria-label="Display mode">
             {MODES.map((m) => (
@@ -248,12 +288,12 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
       </header>
       <div className="processes-main">
         <ProcessTable
-          rows={rows}
+          source={STORE_ROWS}
           columns={columns}
           sort={sort}
           onSort={actions.setSort}
           selected={selectedSet}
-          focusIndex={focusIndex}
+          focusKey={focusKey}
           heatScale={heatScale}
           mode={mode}
           onRowClick={onRowClick}
@@ -262,16 +302,9 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
           onToggle={actions.toggleExpanded}
           onKeyDown={onKeyDown}
         />
-        {detailsOpen && detailProcess && <DetailsPane process={detailProcess} dark={dark} onClose={() => actions.setDetailsOpen(false)} />}
+        <Details focusKey={focusKey} dark={dark} />
       </div>
-      <footer className="status-line" aria-live="polite">
-        {mode === 'grouped'
-          ? `${rows.filter((r) => r.kind === 'group').length} programs, ${processes.length} processes`
-          : rows.length === processes.length
-            ? `${processes.length} processes`
-            : `${rows.length} of ${processes.length} processes`}
-        {selectedProcesses.length > 1 ? ` · ${selectedProcesses.length} selected` : ''}
-      </footer>
+      <StatusLine />
       {menu && <ContextMenu x={menu.x} y={menu.y} label="Process actions" items={menuItems(menu.targets, menu.program)} onClose={closeMenu} />}
     </section>
   );

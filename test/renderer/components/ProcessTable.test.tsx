@@ -2,7 +2,8 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
 import { ProcessesView } from '../../../src-renderer/views/ProcessesView';
-import { ProcessTable } from '../../../src-renderer/components/ProcessTable';
+import { ProcessTable, ROW_HEIGHT_PX, staticRowSource } from '../../../src-renderer/components/ProcessTable';
+import { createTablePainter } from '../../../src-renderer/components/process-table-painter';
 import { buildRows } from '../../../src-renderer/components/process-rows';
 import { ALL_COLUMNS, columnById } from '../../../src-renderer/components/process-columns';
 import { useStore } from '../../../src-renderer/store';
@@ -129,19 +130,43 @@ describe('ProcessTable virtualization', () => {
     const columns = ALL_COLUMNS.filter((c) => ['name', 'pid', 'cpuPercent', 'rssBytes'].includes(c.id));
     const sort = { column: 'cpuPercent', direction: 'desc' as const };
     const rowsOf = (offset: number) => buildRows(many(offset), { mode: 'flat', filter: '', sort, collapsed: new Set(), expandedGroups: new Set() });
-    const { rerender } = render(<ProcessTable rows={rowsOf(0)} columns={columns} sort={sort} onSort={() => undefined} />);
+    let rows = rowsOf(0);
+    const listeners = new Set<() => void>();
+    const source = { getRows: () => rows, subscribe: (l: () => void) => (listeners.add(l), () => listeners.delete(l)) };
+    render(<ProcessTable source={source} columns={columns} sort={sort} onSort={() => undefined} />);
     const first = bodyRows().length;
     expect(first).toBeGreaterThan(0);
     expect(first).toBeLessThan(60);
     for (let t = 1; t < 5; t++) {
-      rerender(<ProcessTable rows={rowsOf(t)} columns={columns} sort={sort} onSort={() => undefined} />);
+      rows = rowsOf(t);
+      listeners.forEach((l) => l());
       expect(bodyRows().length).toBe(first);
+      // The painted rows are the top of the new order.
+      expect(renderedPids()).toEqual(rows.slice(0, first).map((r) => r.process.pid));
     }
+    expect(document.querySelector('[role="grid"]')!.getAttribute('aria-rowcount')).toBe('1001');
     expect(columnById('cpuPercent')).toBeDefined();
+  });
+
+  it('scrolling moves the row window without adding DOM rows', () => {
+    const rows = buildRows(
+      Array.from({ length: 300 }, (_, i) => fixtureProcess({ pid: i + 2, name: `p${i}` })),
+      { mode: 'flat', filter: '', sort: { column: 'pid', direction: 'asc' }, collapsed: new Set(), expandedGroups: new Set() },
+    );
+    const columns = ALL_COLUMNS.filter((c) => ['name', 'pid'].includes(c.id));
+    render(<ProcessTable source={staticRowSource(rows)} columns={columns} sort={{ column: 'pid', direction: 'asc' }} onSort={() => undefined} />);
+    const count = bodyRows().length;
+    const scroller = document.querySelector<HTMLElement>('.process-scroll')!;
+    scroller.scrollTop = 100 * ROW_HEIGHT_PX;
+    fireEvent.scroll(scroller);
+    expect(bodyRows().length).toBe(count);
+    expect(renderedPids()).toContain(102);
+    expect(renderedPids()).not.toContain(2);
+    expect(bodyRows().find((r) => r.dataset['pid'] === '102')!.getAttribute('aria-rowindex')).toBe('102');
   });
 });
 
-describe('ProcessTable layout and memo', () => {
+describe('ProcessTable layout and painting', () => {
   it('resolves fr columns to whole pixels that fill the width', async () => {
     const { columnWidthsPx } = await import('../../../src-renderer/components/ProcessTable');
     const widths = columnWidthsPx([{ width: 'minmax(100px, 1fr)' }, { width: '50px' }, { width: 'minmax(100px, 3fr)' }], 650);
@@ -150,15 +175,34 @@ describe('ProcessTable layout and memo', () => {
     expect(columnWidthsPx([{ width: 'minmax(100px, 1fr)' }, { width: 'minmax(100px, 1fr)' }], 301).reduce((a, b) => a + b)).toBe(301);
   });
 
-  it('skips a row whose visible values did not change, not one whose values did', async () => {
-    const { rowPropsEqual } = await import('../../../src-renderer/components/ProcessTable');
-    const { columnById } = await import('../../../src-renderer/components/process-columns');
-    const columns = ['name', 'cpuPercent'].map((id) => columnById(id)!);
-    const process = fixtureProcess({ pid: 5, cpuPercent: 3, rssBytes: 10 });
-    const base = { index: 0, start: 0, columns, gridTemplate: '1px', widthPx: 1, selected: false, scale: { logicalCores: 1, totalMemoryBytes: 1 }, mode: 'flat' as const, handlers: { current: {} as never } };
-    const row = (p: typeof process) => ({ kind: 'process' as const, key: '5:1', process: p, depth: 0, hasChildren: false, expanded: false });
-    expect(rowPropsEqual({ ...base, row: row(process) }, { ...base, row: row({ ...process, rssBytes: 99 }) })).toBe(true); // memory column not shown
-    expect(rowPropsEqual({ ...base, row: row(process) }, { ...base, row: row({ ...process, cpuPercent: 4 }) })).toBe(false);
-    expect(rowPropsEqual({ ...base, row: row(process) }, { ...base, selected: true, row: row(process) })).toBe(false);
+  it('rewrites only the cells whose text changed, in the same text nodes', () => {
+    const body = document.createElement('div');
+    document.body.appendChild(body);
+    const painter = createTablePainter(body, null);
+    const columns = ['name', 'pid', 'cpuPercent', 'rssBytes'].map((id) => columnById(id)!);
+    painter.setLayout({ columns, widthsPx: [100, 50, 50, 50], mode: 'flat', scale: { logicalCores: 1, totalMemoryBytes: 2 ** 30 } });
+    const row = (cpuPercent: number, rssBytes: number) => ({
+      kind: 'process' as const,
+      key: '5:1',
+      process: fixtureProcess({ pid: 5, name: 'five', cpuPercent, rssBytes }),
+      depth: 0,
+      hasChildren: false,
+      expanded: false,
+    });
+    painter.setRows([row(3, 10 * 2 ** 20)]);
+    const cell = (id: string) => body.querySelector(`[data-column="${id}"]`)!;
+    const nodes = ['name', 'pid', 'cpuPercent', 'rssBytes'].map((id) => cell(id).firstChild);
+    const memoryBefore = cell('rssBytes').textContent;
+    painter.setRows([row(80, 10 * 2 ** 20)]);
+    expect(cell('cpuPercent').textContent).toBe('80.0%');
+    expect(cell('cpuPercent').className).toContain('heat-cpu heat4');
+    expect(cell('rssBytes').textContent).toBe(memoryBefore);
+    // Same nodes: text is written into them, nothing is re-created.
+    expect(['name', 'pid', 'cpuPercent', 'rssBytes'].map((id) => cell(id).firstChild)).toEqual(nodes);
+    expect(painter.slotCount()).toBe(1);
+    painter.setRows([]);
+    expect(painter.slotCount()).toBe(0);
+    painter.destroy();
+    body.remove();
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildRows, processKey, type RowOptions } from '../../../src-renderer/components/process-rows';
 import { columnUnavailable, columnById, heatLevel } from '../../../src-renderer/components/process-columns';
 import { fixtureProcess } from '../../helpers/sample-fixture';
+import { indentPxFor } from '../../../src-renderer/components/process-table-painter';
 
 const base: RowOptions = { mode: 'flat', filter: '', sort: { column: 'cpuPercent', direction: 'desc' }, collapsed: new Set(), expandedGroups: new Set() };
 const procs = [
@@ -76,5 +77,55 @@ describe('unavailable fields and heat', () => {
     expect(heatLevel('cpu', 100, scale)).toBe(4);
     expect(heatLevel('cpu', 20, scale)).toBe(2);
     expect(heatLevel('memory', 2 ** 30, scale)).toBe(4);
+  });
+});
+
+describe('sorting from the previous order', () => {
+  const many = (seed: number, count: number) => {
+    let s = seed;
+    const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+    return Array.from({ length: count }, (_, i) =>
+      fixtureProcess({ pid: 100 + i, name: `p${Math.floor(rand() * 50)}`, cpuPercent: rand() < 0.5 ? 0 : Math.round(rand() * 1000) / 10, rssBytes: Math.floor(rand() * 1e9) }),
+    );
+  };
+
+  it('gives the same rows as a fresh sort, whatever the previous order, with exits and starts', () => {
+    for (const column of ['cpuPercent', 'rssBytes', 'name', 'pid']) {
+      for (const direction of ['asc', 'desc'] as const) {
+        const options = { ...base, sort: { column, direction } };
+        let previous = buildRows(many(1, 300), options);
+        for (let tick = 2; tick < 6; tick++) {
+          // Processes 100.. drop off the front and new ones appear, values all change.
+          const next = many(tick, 300 + tick).slice(tick);
+          const fresh = buildRows(next, options).map((r) => r.key);
+          const reused = buildRows(next, options, previous);
+          expect(reused.map((r) => r.key)).toEqual(fresh);
+          previous = reused;
+        }
+      }
+    }
+  });
+
+  it('skips the sort when the list is already in order, and sorts when it is not', async () => {
+    const { sortByColumn } = await import('../../../src-renderer/components/process-columns');
+    const cpu = columnById('cpuPercent')!;
+    const list = [fixtureProcess({ pid: 3, cpuPercent: 9 }), fixtureProcess({ pid: 1, cpuPercent: 5 }), fixtureProcess({ pid: 2, cpuPercent: 5 })];
+    expect(sortByColumn(list, cpu, 'desc')).toBe(false);
+    expect(list.map((p) => p.pid)).toEqual([3, 1, 2]);
+    const swapped = [list[1]!, list[0]!, list[2]!];
+    expect(sortByColumn(swapped, cpu, 'desc')).toBe(true);
+    expect(swapped.map((p) => p.pid)).toEqual([3, 1, 2]);
+    // Ties are ordered by pid, so a tie in the wrong pid order is not "sorted".
+    const tie = [list[0]!, list[2]!, list[1]!];
+    expect(sortByColumn(tie, cpu, 'desc')).toBe(true);
+    expect(tie.map((p) => p.pid)).toEqual([3, 1, 2]);
+  });
+});
+
+
+describe('tree indentation', () => {
+  it('keeps deep names visible: full steps first, then small ones, capped', () => {
+    expect([0, 1, 6, 7, 10].map(indentPxFor)).toEqual([0, 12, 72, 75, 84]);
+    expect(indentPxFor(100)).toBe(120);
   });
 });

@@ -77,6 +77,29 @@ describe('processes slice', () => {
     expect(store.getState().processHistory.has('3:123456')).toBe(false);
   });
 
+  it('keeps the table rows in step with ticks, sort, filter and mode', () => {
+    const store = createAppStore();
+    const processes = [
+      fixtureProcess({ pid: 1, name: 'init', cpuPercent: 1 }),
+      fixtureProcess({ pid: 2, name: 'node', cpuPercent: 50 }),
+      fixtureProcess({ pid: 3, name: 'bash', cpuPercent: 5 }),
+    ];
+    store.getState().setMode('flat');
+    store.getState().applyTick({ seq: 1, sample: fixtureSample(processes, 1000) });
+    const pids = () => store.getState().rows.map((r) => r.process.pid);
+    expect(pids()).toEqual([2, 3, 1]);
+    store.getState().applyTick({ seq: 2, sample: fixtureSample([{ ...processes[0]!, cpuPercent: 90 }, processes[1]!, processes[2]!], 2000) });
+    expect(pids()).toEqual([1, 2, 3]);
+    store.getState().setSort('name');
+    expect(pids()).toEqual([3, 1, 2]);
+    store.getState().setFilter('no');
+    expect(pids()).toEqual([2]);
+    store.getState().setFilter('');
+    store.getState().setMode('grouped');
+    expect(store.getState().rows.every((r) => r.kind === 'group')).toBe(true);
+    expect(store.getState().rowGroupCount).toBe(store.getState().rows.length);
+  });
+
   it('moves and extends the selection with arrow keys', () => {
     const store = createAppStore();
     const keys = ['a', 'b', 'c', 'd'];

@@ -1,0 +1,361 @@
+// The process table's body, painted outside React. Every tick changes the text of most visible cells
+// (and with a CPU sort, which process sits in which row); reconciling that through React cost more
+// than the rest of the update together. The painter keeps one DOM row per visible slot (a constant
+// number, however many processes there are), remembers what it last wrote into each cell, and on a
+// new list writes only the strings, classes and attributes that changed (Text.data, not new nodes).
+// React still owns the structure around it: the header, the columns, mode, selection, heat scale and
+// the scroll container, which it hands over with the setters below.
+import { columnUnavailable, heatLevel, type ProcessColumn } from './process-columns';
+import { GROUP_COLUMN_IDS, type DisplayRow, type ViewMode } from './process-rows';
+
+export const ROW_HEIGHT_PX = 26;
+/** Rows drawn above and below the viewport, so a small scroll shows painted rows at once. */
+export const OVERSCAN_ROWS = 1;
+/** Without layout (tests, before the first resize) assume a typical viewport. */
+const FALLBACK_VIEWPORT_PX = 600;
+/**
+ * Tree indentation: a full step for the first levels, then a small one, capped, so a process deep
+ * in a tree (shell -> npm -> node -> ...) still shows its name in the name column.
+ */
+export function indentPxFor(depth: number): number {
+  return Math.min(120, Math.min(depth, 6) * 12 + Math.max(0, depth - 6) * 3);
+}
+
+export interface HeatScale {
+  logicalCores: number;
+  totalMemoryBytes: number;
+}
+
+/** Where the rows come from: the store in the app, a fixed list in tests. */
+export interface RowSource {
+  getRows(): readonly DisplayRow[];
+  /** Call `listener` whenever getRows() returns a new list; returns the unsubscribe function. */
+  subscribe(listener: () => void): () => void;
+}
+
+export function staticRowSource(rows: readonly DisplayRow[]): RowSource {
+  return { getRows: () => rows, subscribe: () => () => undefined };
+}
+
+export interface PainterLayout {
+  columns: readonly ProcessColumn[];
+  /** Pixel width of each column (same order as columns). */
+  widthsPx: readonly number[];
+  mode: ViewMode;
+  scale: HeatScale;
+}
+
+interface NameParts {
+  /** Mode, kind, depth, children and expansion the parts were built for. */
+  shape: string;
+  text: Text;
+  count?: Text;
+  toggle?: HTMLButtonElement;
+  title: string;
+  label: string;
+}
+
+interface Slot {
+  element: HTMLDivElement;
+  cells: HTMLDivElement[];
+  /** Per cell: the last content written ("\0na:<reason>" for the n/a marker), its class and text node. */
+  contents: string[];
+  classes: string[];
+  texts: (Text | undefined)[];
+  name?: NameParts;
+  index: number;
+  row?: DisplayRow;
+  className: string;
+  key: string;
+  selected: boolean | undefined;
+  level: string;
+  expanded: string;
+}
+
+export interface TablePainter {
+  setLayout(layout: PainterLayout): void;
+  setSelected(selected: ReadonlySet<string>): void;
+  /** Paint a new list of rows (a tick, a sort, a filter). */
+  setRows(rows: readonly DisplayRow[]): void;
+  /** The scroll position or viewport height changed. */
+  setViewport(scrollTopPx: number, heightPx: number): void;
+  /** The row a DOM node inside the body belongs to. */
+  rowOf(node: EventTarget | null): DisplayRow | undefined;
+  /** Number of DOM rows in the body. */
+  slotCount(): number;
+  destroy(): void;
+}
+
+function cellClass(column: ProcessColumn): string {
+  return column.id === 'name' ? 'cell left name-cell' : `cell ${column.align}`;
+}
+
+/**
+ * A painter drawing into `body` (the positioned rowgroup inside the scroll container); `table` gets
+ * aria-rowcount. `body`'s children belong to the painter: React must not render any into it.
+ */
+export function createTablePainter(body: HTMLElement, table: HTMLElement | null): TablePainter {
+  const doc = body.ownerDocument;
+  let layout: PainterLayout = { columns: [], widthsPx: [], mode: 'flat', scale: { logicalCores: 1, totalMemoryBytes: 1 } };
+  let widthPx = 0;
+  let selected: ReadonlySet<string> = new Set();
+  let rows: readonly DisplayRow[] = [];
+  let scrollTopPx = 0;
+  let viewportPx = FALLBACK_VIEWPORT_PX;
+  let slots: Slot[] = [];
+  let firstIndex = 0;
+  let bodyHeight = -1;
+  let rowCountAttr = '';
+
+  const newSlot = (): Slot => {
+    const element = doc.createElement('div');
+    element.setAttribute('role', 'row');
+    element.style.height = `${ROW_HEIGHT_PX}px`;
+    element.style.width = `${widthPx}px`;
+    const cells = layout.columns.map((column, j) => {
+      const cell = doc.createElement('div');
+      cell.setAttribute('role', 'gridcell');
+      cell.className = cellClass(column);
+      cell.dataset['column'] = column.id;
+      cell.style.width = `${layout.widthsPx[j] ?? 0}px`;
+      element.appendChild(cell);
+      return cell;
+    });
+    return {
+      element,
+      cells,
+      contents: cells.map(() => ''),
+      classes: layout.columns.map(cellClass),
+      texts: cells.map(() => undefined),
+      index: -1,
+      className: '',
+      key: '',
+      selected: undefined,
+      level: '',
+      expanded: '',
+    };
+  };
+
+  const paintName = (slot: Slot, cell: HTMLDivElement, row: DisplayRow): void => {
+    const mode = layout.mode;
+    const process = row.process;
+    const shape = mode === 'flat' ? 'flat' : `${mode}|${row.kind}|${row.depth}|${row.hasChildren}`;
+    let parts = slot.name;
+    if (!parts || parts.shape !== shape) {
+      const children: Node[] = [];
+      const indentPx = mode === 'flat' ? 0 : indentPxFor(row.depth);
+      if (indentPx > 0) {
+        const indent = doc.createElement('span');
+        indent.className = 'indent';
+        indent.style.width = `${indentPx}px`;
+        children.push(indent);
+      }
+      let toggle: HTMLButtonElement | undefined;
+      if (mode !== 'flat' && row.hasChildren) {
+        toggle = doc.createElement('button');
+        toggle.type = 'button';
+        toggle.className = 'toggle';
+        children.push(toggle);
+      } else if (mode !== 'flat') {
+        const spacer = doc.createElement('span');
+        spacer.className = 'toggle-spacer';
+        children.push(spacer);
+      }
+      const nameSpan = doc.createElement('span');
+      nameSpan.className = 'name-text';
+      const text = doc.createTextNode('');
+      nameSpan.appendChild(text);
+      children.push(nameSpan);
+      let count: Text | undefined;
+      if (row.kind === 'group') {
+        const countSpan = doc.createElement('span');
+        countSpan.className = 'count';
+        count = doc.createTextNode('');
+        countSpan.appendChild(count);
+        children.push(countSpan);
+      }
+      cell.replaceChildren(...children);
+      parts = { shape, text, count, toggle, title: '', label: '' };
+      slot.name = parts;
+    }
+    if (parts.text.data !== process.name) parts.text.data = process.name;
+    if (parts.count) {
+      const count = ` (${row.kind === 'group' ? row.members.length : 0})`;
+      if (parts.count.data !== count) parts.count.data = count;
+    }
+    const title = process.cmdline || process.name;
+    if (parts.title !== title) {
+      cell.title = title;
+      parts.title = title;
+    }
+    if (parts.toggle) {
+      const label = `${row.expanded ? 'Collapse' : 'Expand'} ${process.name}`;
+      if (parts.label !== label) {
+        parts.toggle.setAttribute('aria-label', label);
+        parts.toggle.setAttribute('aria-expanded', String(row.expanded));
+        parts.toggle.textContent = row.expanded ? '▾' : '▸';
+        parts.label = label;
+      }
+    }
+  };
+
+  const writeCell = (slot: Slot, j: number, content: string, text: string, na: { reason: string; title: string } | undefined): void => {
+    if (slot.contents[j] === content) return;
+    slot.contents[j] = content;
+    const cell = slot.cells[j]!;
+    if (na) {
+      const span = doc.createElement('span');
+      span.className = 'na';
+      span.title = na.title;
+      span.dataset['reason'] = na.reason;
+      span.textContent = 'n/a';
+      cell.replaceChildren(span);
+      slot.texts[j] = undefined;
+      return;
+    }
+    let node = slot.texts[j];
+    if (!node) {
+      node = doc.createTextNode(text);
+      cell.replaceChildren(node);
+      slot.texts[j] = node;
+    } else node.data = text;
+  };
+
+  const paintSlot = (slot: Slot, row: DisplayRow, index: number): void => {
+    const element = slot.element;
+    const mode = layout.mode;
+    if (slot.index !== index) {
+      element.style.transform = `translateY(${index * ROW_HEIGHT_PX}px)`;
+      element.setAttribute('aria-rowindex', String(index + 2));
+      slot.index = index;
+    }
+    const isSelected = selected.has(row.key);
+    const className = `process-row${index % 2 ? ' odd' : ''}${isSelected ? ' selected' : ''}${row.kind === 'group' ? ' group' : ''}`;
+    if (slot.className !== className) {
+      element.className = className;
+      slot.className = className;
+    }
+    if (slot.selected !== isSelected) {
+      element.setAttribute('aria-selected', String(isSelected));
+      slot.selected = isSelected;
+    }
+    if (slot.key !== row.key) {
+      element.dataset['key'] = row.key;
+      if (row.kind === 'process') element.dataset['pid'] = String(row.process.pid);
+      else delete element.dataset['pid'];
+      slot.key = row.key;
+    }
+    const level = mode === 'flat' ? '' : String(row.depth + 1);
+    if (slot.level !== level) {
+      if (level) element.setAttribute('aria-level', level);
+      else element.removeAttribute('aria-level');
+      slot.level = level;
+    }
+    const expanded = mode !== 'flat' && row.hasChildren ? String(row.expanded) : '';
+    if (slot.expanded !== expanded) {
+      if (expanded) element.setAttribute('aria-expanded', expanded);
+      else element.removeAttribute('aria-expanded');
+      slot.expanded = expanded;
+    }
+    slot.row = row;
+    const process = row.process;
+    const columns = layout.columns;
+    for (let j = 0; j < columns.length; j++) {
+      const column = columns[j]!;
+      const cell = slot.cells[j]!;
+      if (column.id === 'name') {
+        paintName(slot, cell, row);
+        continue;
+      }
+      let className = cellClass(column);
+      if (row.kind === 'group' && !GROUP_COLUMN_IDS.has(column.id)) {
+        writeCell(slot, j, '', '', undefined);
+      } else {
+        const text = column.format(process);
+        const na = text === '' && row.kind === 'process' ? columnUnavailable(column, process) : undefined;
+        writeCell(slot, j, na ? `\0na:${na.reason}` : text, text, na);
+        if (column.heat && !na) {
+          const value = column.value(process);
+          const heat = typeof value === 'number' ? heatLevel(column.heat, value, layout.scale) : 0;
+          if (heat) className += ` heat-${column.heat} heat${heat}`;
+        }
+      }
+      if (slot.classes[j] !== className) {
+        cell.className = className;
+        slot.classes[j] = className;
+      }
+    }
+  };
+
+  /** Make the DOM rows match the viewport, then paint every slot from `rows`. */
+  const paint = (): void => {
+    const capacity = Math.ceil(viewportPx / ROW_HEIGHT_PX) + 1 + 2 * OVERSCAN_ROWS;
+    const count = Math.min(capacity, rows.length);
+    const maxFirst = Math.max(0, rows.length - count);
+    firstIndex = Math.min(maxFirst, Math.max(0, Math.floor(scrollTopPx / ROW_HEIGHT_PX) - OVERSCAN_ROWS));
+    while (slots.length < count) {
+      const slot = newSlot();
+      body.appendChild(slot.element);
+      slots.push(slot);
+    }
+    while (slots.length > count) slots.pop()!.element.remove();
+    for (let s = 0; s < count; s++) paintSlot(slots[s]!, rows[firstIndex + s]!, firstIndex + s);
+    const height = rows.length * ROW_HEIGHT_PX;
+    if (height !== bodyHeight) {
+      body.style.height = `${height}px`;
+      bodyHeight = height;
+    }
+    const rowCount = String(rows.length + 1);
+    if (table && rowCount !== rowCountAttr) {
+      table.setAttribute('aria-rowcount', rowCount);
+      rowCountAttr = rowCount;
+    }
+  };
+
+  const rebuild = (): void => {
+    for (const slot of slots) slot.element.remove();
+    slots = [];
+    paint();
+  };
+
+  return {
+    setLayout(next) {
+      const columnsChanged = next.columns !== layout.columns || next.widthsPx.join() !== layout.widthsPx.join();
+      const modeChanged = next.mode !== layout.mode || next.scale !== layout.scale;
+      layout = next;
+      if (columnsChanged) {
+        widthPx = next.widthsPx.reduce((sum, w) => sum + w, 0);
+        rebuild();
+      } else if (modeChanged) rebuild();
+    },
+    setSelected(next) {
+      selected = next;
+      paint();
+    },
+    setRows(next) {
+      rows = next;
+      paint();
+    },
+    setViewport(top, height) {
+      const nextHeight = height > 0 ? height : FALLBACK_VIEWPORT_PX;
+      const first = Math.floor(top / ROW_HEIGHT_PX);
+      const changed = nextHeight !== viewportPx || first !== Math.floor(scrollTopPx / ROW_HEIGHT_PX);
+      scrollTopPx = top;
+      viewportPx = nextHeight;
+      if (changed) paint();
+    },
+    rowOf(node) {
+      let current = node instanceof Node ? node : null;
+      while (current && current !== body) {
+        if (current.parentNode === body) return slots.find((slot) => slot.element === current)?.row;
+        current = current.parentNode;
+      }
+      return undefined;
+    },
+    slotCount: () => slots.length,
+    destroy() {
+      for (const slot of slots) slot.element.remove();
+      slots = [];
+    },
+  };
+}
