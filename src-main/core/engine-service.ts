@@ -16,7 +16,7 @@ import { createProfileStore, profilesFromJSON, profilesToJSON, coStartPartners, 
 import { qsSummary, type QuantileSet } from '../engine/quantiles';
 import { launchProbabilities } from '../engine/forecast/launch';
 import { createPipeline, type ActuatorSurface, type Pipeline } from './pipeline';
-import { mappedFiles, prefetchFiles, prefetchSupport } from '../platform/prefetch';
+import { mappedFiles, prefetchFiles, prefetchSupport, type MappedFile } from '../platform/prefetch';
 import type { AuditLog } from '../store/audit';
 import { ForecastBank } from './pipeline';
 import { GruForecaster } from '../engine/forecast/gru';
@@ -90,7 +90,7 @@ export interface EngineService {
   setProfile(profileId: string): Promise<EngineStateView>;
   applyAdvice(decisionId: string): Promise<ApplyAdviceResult>;
   rules(): { text: string; defaultText: string };
-  setRules(text: string): RulesSetResult;
+  setRules(text: string): Promise<RulesSetResult>;
   listProfiles(limit: number): ProgramProfileSummary[];
   profile(programId: string): ProgramProfileView | undefined;
   /** Put back everything the engine changed and persist profiles. */
@@ -134,14 +134,14 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   let profiles = createProfileStore({ utcOffsetMinutes });
   const launches = new Map<string, number[]>();
   /** Files each program mapped when it last ran (its executable and libraries). */
-  const programFiles = new Map<string, { name: string; files: string[] }>();
+  const programFiles = new Map<string, { name: string; files: MappedFile[] }>();
   const storedProfiles = db.prepare('SELECT json, launches_json FROM engine_profiles WHERE id = 1').raw().get() as [string, string] | undefined;
   if (storedProfiles) {
     try {
       const restored = profilesFromJSON(JSON.parse(storedProfiles[0]));
       if (restored.ok) profiles = restored.value;
       else log(`stored profiles ignored: ${restored.error}`);
-      const stored = JSON.parse(storedProfiles[1]) as { launches?: Array<[string, number[]]>; files?: Array<[string, { name: string; files: string[] }]> };
+      const stored = JSON.parse(storedProfiles[1]) as { launches?: Array<[string, number[]]>; files?: Array<[string, { name: string; files: MappedFile[] }]> };
       for (const [programId, times] of stored.launches ?? []) launches.set(programId, times);
       for (const [programId, entry] of stored.files ?? []) programFiles.set(programId, entry);
     } catch (error) {
@@ -169,6 +169,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   const gruKey = (): string => `system.cpu@${forecasts.options.stepMs}ms`;
   let gruState: 'none' | 'training' | 'ready' = 'none';
   let gruLastAttemptMs = 0;
+  /** Bumped when the step changes: a training run from an older generation is stale. */
+  let gruGeneration = 0;
   const addGru = (weights: Parameters<typeof saveModel>[2]): void => {
     const model = new GruForecaster(weights);
     // Warm its state on the recent series so its first forecasts are not from a cold start.
@@ -185,18 +187,17 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     gruState = 'training';
     gruLastAttemptMs = now();
     const key = gruKey();
+    const generation = gruGeneration;
     trainGruInWorker(options.gruWorkerUrl, series, { seed: 1 })
       .then((weights) => {
-        if (closed || key !== gruKey()) {
-          gruState = 'none';
-          return;
-        }
+        // Trained for another step (the interval changed meanwhile) or after close: not ours to add.
+        if (closed || generation !== gruGeneration) return;
         saveModel(db, key, weights, series.length, now());
         addGru(weights);
         log(`GRU forecaster trained on ${series.length} points of system CPU; it now competes in model selection`);
       })
       .catch((error: Error) => {
-        gruState = 'none';
+        if (generation === gruGeneration) gruState = 'none';
         log(`GRU training failed: ${error.message}`);
       });
   };
@@ -258,6 +259,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   });
   const prefetchThreshold = options.prefetchProbability ?? 0.5;
   const lastPrefetchAt = new Map<string, number>();
+  /** Processes whose maps were read (or could not be), so each is read at most once. */
+  const mapsTried = new Set<string>();
   const recentPrefetches: EngineStateView['prefetch']['recent'] = [];
   let lastPrefetchRoundMs = 0;
 
@@ -269,6 +272,10 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       if (process.kernelThread || programFiles.has(programId) || !programId.startsWith('/')) continue;
       if (sample.at - process.startedAtMs < 2000) continue;
       if (programFiles.size >= MAX_PROGRAM_FILES) return;
+      const identity = `${process.pid}:${process.startTime}`;
+      if (mapsTried.has(identity)) continue;
+      if (mapsTried.size >= 10_000) mapsTried.clear();
+      mapsTried.add(identity);
       const maps = readMaps(process.pid);
       if (maps === undefined) continue;
       const files = mappedFiles(maps);
@@ -280,9 +287,11 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     if (!support.supported || sample.at - lastPrefetchRoundMs < PREFETCH_EVERY_MS) return;
     lastPrefetchRoundMs = sample.at;
     const running = new Set(sample.processes.map((process) => process.programId ?? process.name));
+    const excluded = new Set(settings.getSettings().excludedPrograms);
     let budget = PREFETCH_BUDGET_BYTES;
     const candidates = [...programFiles]
-      .filter(([programId]) => !running.has(programId) && sample.at - (lastPrefetchAt.get(programId) ?? 0) >= PREFETCH_REPEAT_MS)
+      .filter(([programId, entry]) => !running.has(programId) && !excluded.has(programId) && !excluded.has(entry.name))
+      .filter(([programId]) => sample.at - (lastPrefetchAt.get(programId) ?? 0) >= PREFETCH_REPEAT_MS)
       .map(([programId, entry]) => ({ programId, entry, probability: launchView(programId).within5MinP }))
       .filter((candidate) => candidate.probability >= prefetchThreshold)
       .sort((a, b) => b.probability - a.probability);
@@ -342,6 +351,16 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     return { within5MinP: result.within5MinP, within1HourP: result.within1HourP, within1DayP: result.within1DayP };
   };
 
+  const setRulesNow = (text: string): RulesSetResult => {
+    const parsed = parseRulesFile(text);
+    if (!parsed.ok) return { ok: false, line: parsed.error.line, column: parsed.error.column, path: parsed.error.path.slice(0, 512), message: parsed.error.message.slice(0, 1024) };
+    db.prepare('INSERT INTO engine_rules (id, text, updated_at_ms) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET text = excluded.text, updated_at_ms = excluded.updated_at_ms').run(text, now());
+    rulesText = text;
+    rulesFile = parsed.value;
+    engine.setRules(parsed.value);
+    return { ok: true, rules: parsed.value.rules.length, profiles: parsed.value.profiles.length };
+  };
+
   const profileOf = (profile: ProgramProfile): ProgramProfileView => ({
     programId: profile.programId,
     name: profile.name,
@@ -363,11 +382,12 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       void exclusive(async () => {
         forecasts.setStepMs(next.intervalMs);
         // A model trained at another step forecasts the wrong distance ahead: look for one for this step.
+        gruGeneration++;
         gruState = 'none';
         gruLastAttemptMs = 0;
         const restored = options.gruWorkerUrl ? loadModel(db, gruKey()) : undefined;
         if (restored) addGru(restored.weights);
-      });
+      }).catch((error: Error) => log(`applying the new interval to the forecasts failed: ${error.message}`));
     }
     if (next.engine.mode !== previous.engine.mode && !closed) {
       void exclusive(syncMode).catch((error: Error) => log(`mode change failed: ${error.message}`));
@@ -385,7 +405,13 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
           recordLaunches(sample);
           learnFiles(sample);
           // Prefetching changes no process; it follows the mode like every other engine action.
-          if (effectiveMode() === 'auto') prefetchRound(sample);
+          if (effectiveMode() === 'auto') {
+            try {
+              prefetchRound(sample);
+            } catch (error) {
+              log(`prefetch failed: ${(error as Error).message}`);
+            }
+          }
           if (pausedUntilMs !== null && now() >= pausedUntilMs) pausedUntilMs = null;
           await syncMode();
           const reading = options.foreground?.read() ?? { unavailableReason: 'no focused-window probe in this runtime' };
@@ -412,6 +438,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     state,
     setMode: (mode) =>
       exclusive(async () => {
+        if (closed) throw new Error('Allot is stopping');
         const result = settings.updateSettings({ engine: { mode } });
         if (!result.ok) throw new Error(result.error.message);
         pausedUntilMs = null;
@@ -420,28 +447,25 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       }),
     pause: (minutes) =>
       exclusive(async () => {
+        if (closed) throw new Error('Allot is stopping');
         pausedUntilMs = minutes === 0 ? null : now() + minutes * 60_000;
         await syncMode();
         return state();
       }),
-    async setProfile(profileId) {
-      if (!rulesFile.profiles.some((profile) => profile.id === profileId)) {
-        throw Object.assign(new Error(`no profile "${profileId}" in the rules file (have: ${rulesFile.profiles.map((p) => p.id).join(', ')})`), { code: 'invalid-input' });
-      }
-      engine.setProfile(profileId, now());
-      return state();
-    },
-    applyAdvice: (decisionId) => exclusive(() => pipeline.applyAdvice(decisionId)),
+    setProfile: (profileId) =>
+      exclusive(async () => {
+        if (!rulesFile.profiles.some((profile) => profile.id === profileId)) {
+          throw Object.assign(new Error(`no profile "${profileId}" in the rules file (have: ${rulesFile.profiles.map((p) => p.id).join(', ')})`), { code: 'invalid-input' });
+        }
+        engine.setProfile(profileId, now());
+        return state();
+      }),
+    applyAdvice: (decisionId) =>
+      exclusive(async () => (closed ? { kind: 'invalid' as const, message: 'Allot is stopping' } : pipeline.applyAdvice(decisionId))),
     rules: () => ({ text: rulesText, defaultText: formatRulesFile(DEFAULT_RULES_FILE) }),
-    setRules(text) {
-      const parsed = parseRulesFile(text);
-      if (!parsed.ok) return { ok: false, line: parsed.error.line, column: parsed.error.column, path: parsed.error.path.slice(0, 512), message: parsed.error.message.slice(0, 1024) };
-      db.prepare('INSERT INTO engine_rules (id, text, updated_at_ms) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET text = excluded.text, updated_at_ms = excluded.updated_at_ms').run(text, now());
-      rulesText = text;
-      rulesFile = parsed.value;
-      engine.setRules(parsed.value);
-      return { ok: true, rules: parsed.value.rules.length, profiles: parsed.value.profiles.length };
-    },
+    // Rules change between ticks, never between a tick's decisions and its actions.
+    // Rules change between ticks, never between a tick's decisions and its actions.
+    setRules: (text) => exclusive(async () => setRulesNow(text)),
     listProfiles(limit) {
       return [...engine.profiles.programs.values()]
         .sort((a, b) => b.lastSeenAt - a.lastSeenAt || b.samples - a.samples)

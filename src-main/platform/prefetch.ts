@@ -4,7 +4,7 @@
 // Linux: posix_fadvise(POSIX_FADV_WILLNEED) through koffi: asynchronous read-ahead done by the
 // kernel at its own pace, no copying into this process, nothing pinned (the cache may drop it again
 // under pressure). Other OSes: reported unsupported with the reason.
-import { closeSync, openSync, fstatSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs';
 import koffi from 'koffi';
 
 export type PrefetchResult =
@@ -38,24 +38,54 @@ export function prefetchSupport(platform: NodeJS.Platform = process.platform): {
   return loadFadvise() ? { supported: true } : { supported: false, reason: 'posix_fadvise is not available (libc could not be loaded)' };
 }
 
+/** A file a program mapped: its path and the inode it had then (a replaced file is not the same file). */
+export interface MappedFile {
+  path: string;
+  inode?: number;
+}
+
+/** Paths that are never opened: pseudo-filesystems where opening can have effects or block. */
+const NEVER_OPEN = ['/dev/', '/proc/', '/sys/', '/run/'];
+
+/** Open without side effects: read-only, never following a symlink, never blocking (FIFOs), never a controlling tty. */
+const SAFE_OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+
 /**
- * Ask the kernel to read `paths` into the page cache, largest budget first-come: files beyond
- * `budgetBytes` are skipped. Only regular files are touched; nothing is written. Never throws.
+ * Ask the kernel to read `files` into the page cache, first come first served: files beyond
+ * `budgetBytes` are skipped. Only regular files that are still the inode the program mapped are
+ * touched; a path now pointing elsewhere (a symlink, a FIFO, a device, a replaced file) is skipped
+ * before it is opened or right after. Nothing is written. Never throws.
  */
-export function prefetchFiles(paths: readonly string[], budgetBytes: number, advice: 'willneed' | 'dontneed' = 'willneed'): PrefetchResult {
+export function prefetchFiles(files: ReadonlyArray<string | MappedFile>, budgetBytes: number, advice: 'willneed' | 'dontneed' = 'willneed'): PrefetchResult {
   const support = prefetchSupport();
   if (!support.supported) return { kind: 'unsupported', reason: support.reason };
   const advise = loadFadvise()!;
   let bytes = 0;
-  let files = 0;
+  let done = 0;
   const skipped: Array<{ path: string; reason: string }> = [];
-  for (const path of new Set(paths)) {
+  const seen = new Set<string>();
+  for (const entry of files) {
+    const { path, inode } = typeof entry === 'string' ? { path: entry, inode: undefined } : entry;
+    if (seen.has(path)) continue;
+    seen.add(path);
+    if (!path.startsWith('/') || NEVER_OPEN.some((prefix) => path.startsWith(prefix))) {
+      skipped.push({ path, reason: 'not a file Allot opens' });
+      continue;
+    }
     let fd: number | undefined;
     try {
-      fd = openSync(path, 'r');
+      if (!lstatSync(path).isFile()) {
+        skipped.push({ path, reason: 'not a regular file' });
+        continue;
+      }
+      fd = openSync(path, SAFE_OPEN_FLAGS);
       const info = fstatSync(fd);
       if (!info.isFile()) {
         skipped.push({ path, reason: 'not a regular file' });
+        continue;
+      }
+      if (inode !== undefined && info.ino !== inode) {
+        skipped.push({ path, reason: 'replaced since the program mapped it' });
         continue;
       }
       if (advice === 'willneed' && bytes + info.size > budgetBytes) {
@@ -70,27 +100,27 @@ export function prefetchFiles(paths: readonly string[], budgetBytes: number, adv
         continue;
       }
       bytes += info.size;
-      files++;
+      done++;
     } catch (error) {
       skipped.push({ path, reason: (error as NodeJS.ErrnoException).code ?? 'unreadable' });
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
   }
-  return { kind: 'prefetched', files, bytes, skipped };
+  return { kind: 'prefetched', files: done, bytes, skipped };
 }
 
 /** File-backed mappings of a running process (/proc/PID/maps): what its next launch will read. */
-export function mappedFiles(mapsText: string, limit = 64): string[] {
-  const files = new Set<string>();
+export function mappedFiles(mapsText: string, limit = 64): MappedFile[] {
+  const files = new Map<string, MappedFile>();
   for (const line of mapsText.split('\n')) {
     // address perms offset dev inode pathname
     const match = /^\S+\s+\S+\s+\S+\s+\S+\s+(\d+)\s+(\/.*)$/.exec(line);
     if (!match || match[1] === '0') continue;
     const path = match[2]!;
-    if (path.endsWith(' (deleted)') || path.startsWith('/dev/') || path.startsWith('/memfd:') || path.startsWith('/SYSV')) continue;
-    files.add(path);
+    if (path.endsWith(' (deleted)') || NEVER_OPEN.some((prefix) => path.startsWith(prefix)) || path.startsWith('/memfd:') || path.startsWith('/SYSV')) continue;
+    if (!files.has(path)) files.set(path, { path, inode: Number(match[1]) });
     if (files.size >= limit) break;
   }
-  return [...files];
+  return [...files.values()];
 }

@@ -130,6 +130,8 @@ function reuseOrder(list: ProcessSample[], previous: readonly DisplayRow[]): Map
   const keys = new Map<ProcessSample, string>();
   let n = 0;
   for (const row of previous) {
+    // Only process rows carry a process's key; a group or tree row from another mode must not lend its key.
+    if (row.kind !== 'process') continue;
     const before = row.process;
     const now = byPid.get(before.pid);
     if (!now || now.startTime !== before.startTime) continue;

@@ -62,7 +62,8 @@ export const createRulesSlice: StateCreator<AppState, [], [], RulesSlice> = (set
     let outcome: RulesSaveOutcome;
     try {
       outcome = await client().invoke('rules.set', { text: body });
-      if (outcome.ok) set({ rulesSavedText: body, rulesText: body });
+      // Only what was saved is marked saved: text typed while saving stays in the editor.
+      if (outcome.ok) set({ rulesSavedText: body });
     } catch (error) {
       outcome = { ok: false, error: describeError(error) };
     }

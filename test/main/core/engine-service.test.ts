@@ -1,7 +1,7 @@
 // The engine service's own duties (not the engine's decisions, tested in test/main/engine): learn the
 // files a program maps, warm them into the page cache when it is predicted to start, audit it.
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDb, type Db } from '../../../src-main/store/db';
 import { SETTINGS_MIGRATIONS, createSettingsStore } from '../../../src-main/store/settings';
@@ -47,7 +47,7 @@ describe('engine service: prefetch', () => {
       prefetchProbability: 0,
       readMaps: (pid) => {
         mapsRead.push(pid);
-        return `7f0000000000-7f0000020000 r-xp 00000000 fd:01 5678  ${library}\n`;
+        return `7f0000000000-7f0000020000 r-xp 00000000 fd:01 ${statSync(library).ino}  ${library}\n`;
       },
     });
     const running = fixtureProcess({ pid: 500, programId: '/usr/bin/fixture', startedAtMs: nowMs - 10_000 });

@@ -2,7 +2,7 @@
 // as fincore(1) (util-linux) sees it.
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mappedFiles, prefetchFiles, prefetchSupport } from '../../../src-main/platform/prefetch';
 import { waitFor } from '../../helpers/proc';
@@ -35,6 +35,35 @@ describe('prefetch (Linux)', () => {
     }
   });
 
+  it('never opens a FIFO, a symlink, a pseudo-file or a replaced file (and does not block)', () => {
+    const dir = mkdtempSync(join(process.cwd(), 'test-artifacts-prefetch-'));
+    try {
+      const fifo = join(dir, 'lib.so');
+      execFileSync('mkfifo', [fifo]);
+      const real = join(dir, 'real.so');
+      writeFileSync(real, Buffer.alloc(4096));
+      const link = join(dir, 'link.so');
+      symlinkSync('/dev/zero', link);
+      const result = prefetchFiles(
+        [fifo, link, '/proc/self/status', { path: real, inode: statSync(real).ino + 1 }, { path: real, inode: statSync(real).ino }],
+        Infinity,
+      );
+      expect(result).toMatchObject({ kind: 'prefetched', files: 0 });
+      if (result.kind === 'prefetched') {
+        expect(result.skipped.map((entry) => entry.reason)).toEqual([
+          'not a regular file',
+          'not a regular file',
+          'not a file Allot opens',
+          'replaced since the program mapped it',
+        ]);
+      }
+      // The same path with its own inode is prefetched (the duplicate entry above was skipped as seen).
+      expect(prefetchFiles([{ path: real, inode: statSync(real).ino }], Infinity)).toMatchObject({ files: 1 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('respects the budget', () => {
     const dir = mkdtempSync(join(process.cwd(), 'test-artifacts-prefetch-'));
     try {
@@ -57,7 +86,10 @@ describe('prefetch (Linux)', () => {
       '7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0    [stack]',
       '55d0c0a20000-55d0c0a40000 r-xp 00020000 fd:01 1234  /usr/bin/editor',
     ].join('\n');
-    expect(mappedFiles(maps)).toEqual(['/usr/bin/editor', '/usr/lib/x86_64-linux-gnu/libc.so.6']);
-    expect(mappedFiles(readFileSync('/proc/self/maps', 'utf8'))).toContain(process.execPath);
+    expect(mappedFiles(maps)).toEqual([
+      { path: '/usr/bin/editor', inode: 1234 },
+      { path: '/usr/lib/x86_64-linux-gnu/libc.so.6', inode: 5678 },
+    ]);
+    expect(mappedFiles(readFileSync('/proc/self/maps', 'utf8')).map((file) => file.path)).toContain(process.execPath);
   });
 });

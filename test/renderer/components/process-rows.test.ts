@@ -129,3 +129,18 @@ describe('tree indentation', () => {
     expect(indentPxFor(100)).toBe(120);
   });
 });
+
+describe('switching modes', () => {
+  it('a flat list built after the grouped view keys every row by its process, never by a group', () => {
+    const procs = [
+      fixtureProcess({ pid: 10, startTime: 100, name: 'foo', programId: '/usr/bin/foo', cpuPercent: 5 }),
+      fixtureProcess({ pid: 11, startTime: 110, name: 'foo', programId: '/usr/bin/foo', cpuPercent: 1 }),
+      fixtureProcess({ pid: 12, startTime: 120, name: 'bar', programId: '/usr/bin/bar', cpuPercent: 3 }),
+    ];
+    const options: RowOptions = { mode: 'grouped', filter: '', sort: { column: 'cpuPercent', direction: 'desc' }, collapsed: new Set(), expandedGroups: new Set() };
+    const grouped = buildRows(procs, options);
+    expect(grouped.some((row) => row.kind === 'group')).toBe(true);
+    const flat = buildRows(procs, { ...options, mode: 'flat' }, grouped);
+    expect(flat.map((row) => row.key).sort()).toEqual(procs.map((p) => processKey(p)).sort());
+  });
+});
