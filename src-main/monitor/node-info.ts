@@ -1,4 +1,4 @@
-// Static system facts from Node's `os` module, with the native collector's own readings preferred
+// Shared by the Windows, macOS and portable collectors. Static system facts from Node's `os` module, with the native collector's own readings preferred
 // where it has them (a failing native read keeps Node's value). Used by the Windows and macOS samplers.
 import os from 'node:os';
 import type { Platform, SystemInfo } from '../../src-shared/domain';
@@ -24,4 +24,23 @@ export function nodeSystemInfo(
     totalMemoryBytes: read(native.totalMemoryBytes, os.totalmem()),
     bootTimeMs: Math.max(0, nowMs - os.uptime() * 1000),
   };
+}
+
+/** Fields only Linux's scheduler and cgroups have; every other collector marks them unsupported. */
+export const LINUX_ONLY_FIELDS = [
+  'runQueueWaitMsPerSec',
+  'schedPolicy',
+  'rtPriority',
+  'affinity',
+  'ioClass',
+  'ioLevel',
+  'cgroup',
+  'autogroup',
+  'autogroupNice',
+  'oomScoreAdj',
+] as const;
+
+/** `unavailable` entries (`field:unsupported`) for fields a collector never fills. */
+export function unsupportedFields(...fields: readonly string[]): string[] {
+  return fields.map((field) => `${field}:unsupported`);
 }

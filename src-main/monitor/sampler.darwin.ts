@@ -5,7 +5,7 @@
 // behind `DarwinProcessApi` (bindings.darwin.ts); here are the collect step and a pure processing
 // step that turns raw counters into rates.
 import os from 'node:os';
-import { nodeSystemInfo } from './node-info';
+import { LINUX_ONLY_FIELDS, nodeSystemInfo, unsupportedFields } from './node-info';
 import type { CoreSample, Memory, ProcessSample, ProcessState, Sample, SystemInfo } from '../../src-shared/domain';
 import { cpuPercentFromMs, ratePerSec } from './rates';
 import type { Sampler } from './types';
@@ -23,23 +23,7 @@ import type { DarwinRusage, DarwinShortBsdInfo, DarwinSwapUsage, DarwinTaskAllIn
 
 /** Fields macOS never provides through this collector, as `field:reason`. */
 export const DARWIN_UNAVAILABLE: readonly string[] = Object.freeze([
-  'cmdline:unsupported',
-  'swapBytes:unsupported',
-  'handleCount:unsupported',
-  'readSyscallsPerSec:unsupported',
-  'writeSyscallsPerSec:unsupported',
-  'voluntaryCtxSwitchesPerSec:unsupported',
-  'involuntaryCtxSwitchesPerSec:unsupported',
-  'runQueueWaitMsPerSec:unsupported',
-  'schedPolicy:unsupported',
-  'rtPriority:unsupported',
-  'affinity:unsupported',
-  'ioClass:unsupported',
-  'ioLevel:unsupported',
-  'cgroup:unsupported',
-  'autogroup:unsupported',
-  'autogroupNice:unsupported',
-  'oomScoreAdj:unsupported',
+  ...unsupportedFields('cmdline', 'swapBytes', 'handleCount', 'readSyscallsPerSec', 'writeSyscallsPerSec', 'voluntaryCtxSwitchesPerSec', 'involuntaryCtxSwitchesPerSec', ...LINUX_ONLY_FIELDS),
 ]);
 
 /** What proc_pidinfo(TASKALLINFO) cannot read for another user's process without root. */
@@ -60,6 +44,7 @@ export const DARWIN_DENIED_FIELDS: readonly string[] = Object.freeze([
   'readBytesPerSec:denied',
   'writeBytesPerSec:denied',
   'privateBytes:denied',
+  ...unsupportedFields(),
 ]);
 
 /** One process as the collect step read it. */

@@ -13,6 +13,7 @@
 // just like si.processes(); there the list is refreshed every tick and CPU is si's own value.
 import os from 'node:os';
 import type * as SiModule from 'systeminformation';
+import { LINUX_ONLY_FIELDS, unsupportedFields } from './node-info';
 import type { Battery, CoreSample, DiskIo, Memory, NetIo, ProcessSample, ProcessState, Sample, SystemInfo, Platform } from '../../src-shared/domain';
 import { cpuPercentFromMs, ratePerSec } from './rates';
 import type { Sampler } from './types';
@@ -45,31 +46,7 @@ export interface SiSamplerDeps {
 }
 
 export const SI_UNAVAILABLE: readonly string[] = Object.freeze([
-  'exe:unsupported',
-  'uid:unsupported',
-  'swapBytes:unsupported',
-  'privateBytes:unsupported',
-  'handleCount:unsupported',
-  'minorFaultsPerSec:unsupported',
-  'majorFaultsPerSec:unsupported',
-  'readBytesPerSec:unsupported',
-  'writeBytesPerSec:unsupported',
-  'readSyscallsPerSec:unsupported',
-  'writeSyscallsPerSec:unsupported',
-  'syscallsPerSec:unsupported',
-  'ctxSwitchesPerSec:unsupported',
-  'voluntaryCtxSwitchesPerSec:unsupported',
-  'involuntaryCtxSwitchesPerSec:unsupported',
-  'runQueueWaitMsPerSec:unsupported',
-  'schedPolicy:unsupported',
-  'rtPriority:unsupported',
-  'affinity:unsupported',
-  'ioClass:unsupported',
-  'ioLevel:unsupported',
-  'cgroup:unsupported',
-  'autogroup:unsupported',
-  'autogroupNice:unsupported',
-  'oomScoreAdj:unsupported',
+  ...unsupportedFields('exe', 'uid', 'swapBytes', 'privateBytes', 'handleCount', 'minorFaultsPerSec', 'majorFaultsPerSec', 'readBytesPerSec', 'writeBytesPerSec', 'readSyscallsPerSec', 'writeSyscallsPerSec', 'syscallsPerSec', 'ctxSwitchesPerSec', 'voluntaryCtxSwitchesPerSec', 'involuntaryCtxSwitchesPerSec', ...LINUX_ONLY_FIELDS),
 ]);
 
 type SiProcess = SiModule.Systeminformation.ProcessesProcessData;

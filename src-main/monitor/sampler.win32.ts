@@ -4,7 +4,7 @@
 // calls live behind `Win32ProcessApi` (bindings.win32.ts); this file is the collect step (one call
 // per source, errors per source) and a pure processing step that turns raw counters into rates.
 import os from 'node:os';
-import { nodeSystemInfo } from './node-info';
+import { LINUX_ONLY_FIELDS, nodeSystemInfo, unsupportedFields } from './node-info';
 import type { CoreSample, Memory, ProcessSample, ProcessState, Sample, SystemInfo } from '../../src-shared/domain';
 import { cpuPercentFromMs, ratePerSec } from './rates';
 import type { Sampler } from './types';
@@ -25,24 +25,7 @@ import type { Win32ProcessorTimes, Win32RawProcess } from './spi.win32';
  * process does not do; the rest has no Windows equivalent.
  */
 export const WIN32_UNAVAILABLE: readonly string[] = Object.freeze([
-  'cmdline:unsupported',
-  'user:unsupported',
-  'uid:unsupported',
-  'exe:unsupported',
-  'swapBytes:unsupported',
-  'syscallsPerSec:unsupported',
-  'voluntaryCtxSwitchesPerSec:unsupported',
-  'involuntaryCtxSwitchesPerSec:unsupported',
-  'runQueueWaitMsPerSec:unsupported',
-  'schedPolicy:unsupported',
-  'rtPriority:unsupported',
-  'affinity:unsupported',
-  'ioClass:unsupported',
-  'ioLevel:unsupported',
-  'cgroup:unsupported',
-  'autogroup:unsupported',
-  'autogroupNice:unsupported',
-  'oomScoreAdj:unsupported',
+  ...unsupportedFields('cmdline', 'user', 'uid', 'exe', 'swapBytes', 'syscallsPerSec', 'voluntaryCtxSwitchesPerSec', 'involuntaryCtxSwitchesPerSec', ...LINUX_ONLY_FIELDS),
 ]);
 
 /** Everything one collect step read, before any rate is computed. */
