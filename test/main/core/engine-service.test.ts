@@ -119,3 +119,24 @@ describe('engine service: recurrent forecaster', () => {
     }
   });
 });
+
+describe('engine service: closing', () => {
+  it('refuses mode changes and advice once closing, and runs no tick after close', async () => {
+    const dir = mkdtempSync(join(process.cwd(), 'test-artifacts-prefetch-'));
+    const db = openDb({ path: join(dir, 'a.db'), migrations: [...SETTINGS_MIGRATIONS, ...auditMigrations, ...ENGINE_MIGRATIONS] });
+    try {
+      let applied = 0;
+      const counting: ActuatorSurface = { ...actuator, apply: async (...args) => (applied++, actuator.apply(...args)) };
+      const service = createEngineService({ db, settings: createSettingsStore(db), actuator: counting, now: () => 1_763_700_000_000 });
+      await service.close();
+      await expect(service.setMode('auto')).rejects.toThrow(/stopping/);
+      await expect(service.pause(60)).rejects.toThrow(/stopping/);
+      expect(await service.applyAdvice('anything')).toEqual({ kind: 'invalid', message: 'Allot is stopping' });
+      expect(await service.step(fixtureSample([fixtureProcess({ cpuPercent: 99 })]))).toBeNull();
+      expect(applied).toBe(0);
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
