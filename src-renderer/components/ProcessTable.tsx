@@ -4,7 +4,10 @@
 // store); the body is painted outside React by process-table-painter.ts, which on each new list
 // writes only the cell strings that changed. React renders the header and the scroll container and
 // hands the painter the columns, mode, selection and heat scale; clicks and keys come back here.
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+// Focus stays on the grid container; the focused row is its aria-activedescendant (rows carry stable
+// ids from their keys), so screen readers follow arrow-key moves. Shift+F10 and the ContextMenu key
+// open the row context menu for the focused row, placed at the row.
+import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import type { ProcessColumn } from './process-columns';
 import type { DisplayRow } from './process-rows';
 import { createTablePainter, ROW_HEIGHT_PX, type HeatScale, type RowSource, type TablePainter } from './process-table-painter';
@@ -24,9 +27,21 @@ export interface ProcessTableProps {
   mode?: 'flat' | 'tree' | 'grouped';
   onRowClick?(row: DisplayRow, event: MouseEvent): void;
   onRowDoubleClick?(row: DisplayRow): void;
-  onContextMenu?(row: DisplayRow, event: MouseEvent): void;
+  /** Open the row menu at a point: the pointer (right click) or the row (Shift+F10, ContextMenu key). */
+  onContextMenu?(row: DisplayRow, at: MenuPoint): void;
   onToggle?(key: string): void;
   onKeyDown?(event: KeyboardEvent<HTMLDivElement>): void;
+}
+
+/** Where to open a context menu, in viewport coordinates (a MouseEvent is one). */
+export interface MenuPoint {
+  clientX: number;
+  clientY: number;
+}
+
+/** Shift+F10 or the ContextMenu key: the keyboard's way to ask for the context menu. */
+export function isContextMenuKey(event: Pick<KeyboardEvent, 'key' | 'shiftKey'>): boolean {
+  return event.key === 'ContextMenu' || (event.key === 'F10' && event.shiftKey);
 }
 
 const DEFAULT_SCALE: HeatScale = { logicalCores: 1, totalMemoryBytes: 1 };
@@ -81,6 +96,7 @@ export function ProcessTable(props: ProcessTableProps) {
   const painterRef = useRef<TablePainter | undefined>(undefined);
   const handlers = useRef(props);
   handlers.current = props;
+  const idPrefix = `process-row-${useId().replace(/[^A-Za-z0-9-]/g, '')}-`;
   // The width the columns share, followed with a ResizeObserver (not read per tick: no layout thrash).
   const [availablePx, setAvailablePx] = useState(1100);
   useLayoutEffect(() => {
@@ -101,7 +117,7 @@ export function ProcessTable(props: ProcessTableProps) {
   useLayoutEffect(() => {
     const body = bodyRef.current;
     if (!body) return;
-    const painter = createTablePainter(body, tableRef.current);
+    const painter = createTablePainter(body, tableRef.current, idPrefix);
     painterRef.current = painter;
     return () => {
       painter.destroy();
@@ -114,6 +130,9 @@ export function ProcessTable(props: ProcessTableProps) {
   useLayoutEffect(() => {
     painterRef.current?.setSelected(selected);
   }, [selected]);
+  useLayoutEffect(() => {
+    painterRef.current?.setFocusKey(focusKey);
+  }, [focusKey]);
   useLayoutEffect(() => {
     const painter = painterRef.current;
     if (!painter) return;
@@ -139,8 +158,36 @@ export function ProcessTable(props: ProcessTableProps) {
     const element = scrollRef.current;
     if (focusKey === undefined || !element) return;
     const index = source.getRows().findIndex((row) => row.key === focusKey);
-    if (index >= 0) scrollRowIntoView(element, index);
+    if (index < 0) return;
+    scrollRowIntoView(element, index);
+    // Paint the row window now (not on the scroll event) so aria-activedescendant names a painted row.
+    painterRef.current?.setViewport(element.scrollTop, element.clientHeight);
   }, [focusKey, source]);
+
+  /** Open the context menu for the focused row, placed at the row (scrolled into view first). */
+  const openMenuForFocus = (): void => {
+    const { focusKey: key, onContextMenu } = handlers.current;
+    const scroller = scrollRef.current;
+    if (key === undefined || !onContextMenu) return;
+    const rows = source.getRows();
+    const index = rows.findIndex((row) => row.key === key);
+    const row = rows[index];
+    if (!row) return;
+    if (scroller) {
+      scrollRowIntoView(scroller, index);
+      painterRef.current?.setViewport(scroller.scrollTop, scroller.clientHeight);
+    }
+    const rect = (painterRef.current?.elementOf(key) ?? tableRef.current)?.getBoundingClientRect();
+    onContextMenu(row, rect ? { clientX: rect.left + 24, clientY: rect.bottom } : { clientX: 0, clientY: 0 });
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {
+    if (isContextMenuKey(event)) {
+      event.preventDefault();
+      openMenuForFocus();
+      return;
+    }
+    handlers.current.onKeyDown?.(event);
+  };
 
   const rowOf = (event: MouseEvent): DisplayRow | undefined => painterRef.current?.rowOf(event.target);
   return (
@@ -151,11 +198,15 @@ export function ProcessTable(props: ProcessTableProps) {
       aria-label="Processes"
       aria-multiselectable="true"
       tabIndex={0}
-      onKeyDown={props.onKeyDown}
+      onKeyDown={onKeyDown}
+      onContextMenu={(event) => {
+        // A keyboard-initiated menu event lands on the grid itself: the keydown above opened ours.
+        if (event.target === event.currentTarget && handlers.current.onContextMenu) event.preventDefault();
+      }}
     >
       <div className="process-hscroll" ref={hscrollRef}>
         <div className="process-inner" style={{ width: widthPx }}>
-          <div className="process-row header" role="row" style={{ gridTemplateColumns: gridTemplate, width: widthPx }}>
+          <div className="process-row header" role="row" aria-rowindex={1} style={{ gridTemplateColumns: gridTemplate, width: widthPx }}>
             {columns.map((column) => {
               const active = sort.column === column.id;
               return (

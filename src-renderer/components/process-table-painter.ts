@@ -21,6 +21,15 @@ export function indentPxFor(depth: number): number {
   return Math.min(120, Math.min(depth, 6) * 12 + Math.max(0, depth - 6) * 3);
 }
 
+/**
+ * A DOM id for the row with `key`, stable while the key is (so aria-activedescendant can point at
+ * it): `prefix` (unique per table) then the key with every character outside [A-Za-z0-9-]
+ * written as _<hex>_ (one-to-one, so two keys never share an id).
+ */
+export function rowDomId(prefix: string, key: string): string {
+  return `${prefix}${key.replace(/[^A-Za-z0-9-]/g, (c) => `_${c.codePointAt(0)!.toString(16)}_`)}`;
+}
+
 export interface HeatScale {
   logicalCores: number;
   totalMemoryBytes: number;
@@ -75,6 +84,10 @@ interface Slot {
 export interface TablePainter {
   setLayout(layout: PainterLayout): void;
   setSelected(selected: ReadonlySet<string>): void;
+  /** The focused row (the moving end of the selection): the table's aria-activedescendant while it is painted. */
+  setFocusKey(key: string | undefined): void;
+  /** The painted DOM row of `key`, if it is in the row window. */
+  elementOf(key: string): HTMLElement | undefined;
   /** Paint a new list of rows (a tick, a sort, a filter). */
   setRows(rows: readonly DisplayRow[]): void;
   /** The scroll position or viewport height changed. */
@@ -92,9 +105,10 @@ function cellClass(column: ProcessColumn): string {
 
 /**
  * A painter drawing into `body` (the positioned rowgroup inside the scroll container); `table` gets
- * aria-rowcount. `body`'s children belong to the painter: React must not render any into it.
+ * aria-rowcount and aria-activedescendant. Rows get ids `rowDomId(idPrefix, key)`. `body`'s children
+ * belong to the painter: React must not render any into it.
  */
-export function createTablePainter(body: HTMLElement, table: HTMLElement | null): TablePainter {
+export function createTablePainter(body: HTMLElement, table: HTMLElement | null, idPrefix = 'process-row-'): TablePainter {
   const doc = body.ownerDocument;
   let layout: PainterLayout = { columns: [], widthsPx: [], mode: 'flat', scale: { logicalCores: 1, totalMemoryBytes: 1 } };
   let widthPx = 0;
@@ -106,6 +120,8 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null)
   let firstIndex = 0;
   let bodyHeight = -1;
   let rowCountAttr = '';
+  let focusKey: string | undefined;
+  let activeAttr = '';
 
   const newSlot = (): Slot => {
     const element = doc.createElement('div');
@@ -241,6 +257,7 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null)
     }
     if (slot.key !== row.key) {
       element.dataset['key'] = row.key;
+      element.id = rowDomId(idPrefix, row.key);
       if (row.kind === 'process') element.dataset['pid'] = String(row.process.pid);
       else delete element.dataset['pid'];
       slot.key = row.key;
@@ -310,6 +327,13 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null)
       table.setAttribute('aria-rowcount', rowCount);
       rowCountAttr = rowCount;
     }
+    // aria-activedescendant must name an element in the DOM: only while the focused row is painted.
+    const active = focusKey !== undefined && slots.some((slot) => slot.key === focusKey) ? rowDomId(idPrefix, focusKey) : '';
+    if (table && active !== activeAttr) {
+      if (active) table.setAttribute('aria-activedescendant', active);
+      else table.removeAttribute('aria-activedescendant');
+      activeAttr = active;
+    }
   };
 
   const rebuild = (): void => {
@@ -331,6 +355,14 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null)
     setSelected(next) {
       selected = next;
       paint();
+    },
+    setFocusKey(next) {
+      if (next === focusKey) return;
+      focusKey = next;
+      paint();
+    },
+    elementOf(key) {
+      return slots.find((slot) => slot.key === key)?.element;
     },
     setRows(next) {
       rows = next;
@@ -356,6 +388,8 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null)
     destroy() {
       for (const slot of slots) slot.element.remove();
       slots = [];
+      if (table && activeAttr) table.removeAttribute('aria-activedescendant');
+      activeAttr = '';
     },
   };
 }

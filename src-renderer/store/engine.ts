@@ -14,6 +14,22 @@ import type { AppState } from './index';
 export const ENGINE_LOG_LIMIT = 500;
 export const ENGINE_ALERT_LIMIT = 200;
 export const ENGINE_EVENT_LIMIT = 200;
+/** Most applied-advice ids and Apply outcomes remembered (oldest drop off). */
+export const ADVICE_MEMORY_LIMIT = 500;
+
+/** `ids` plus `id` as the newest, keeping the newest `limit` (a Set iterates in insertion order). */
+export function withNewestId(ids: ReadonlySet<string>, id: string, limit = ADVICE_MEMORY_LIMIT): Set<string> {
+  const all = [...ids].filter((existing) => existing !== id);
+  all.push(id);
+  return new Set(all.length > limit ? all.slice(all.length - limit) : all);
+}
+
+/** `record` with `key` set to `value` as the newest entry, keeping the newest `limit` (string keys keep insertion order). */
+export function withNewestEntry<T>(record: Readonly<Record<string, T>>, key: string, value: T, limit = ADVICE_MEMORY_LIMIT): Record<string, T> {
+  const entries = Object.entries(record).filter(([existing]) => existing !== key);
+  entries.push([key, value]);
+  return Object.fromEntries(entries.length > limit ? entries.slice(entries.length - limit) : entries);
+}
 
 export interface EngineLogEntry {
   decision: Decision;
@@ -133,9 +149,9 @@ export interface EngineSlice {
   engineError?: string;
   lastReport?: TickReport;
   engineLog: EngineLog;
-  /** Advice ids applied from this UI (hidden from the pending list at once). */
+  /** Advice ids applied from this UI (hidden from the pending list at once); the newest ADVICE_MEMORY_LIMIT. */
   appliedAdvice: ReadonlySet<string>;
-  /** Last outcome of an Apply, by decision id. */
+  /** Last outcome of an Apply, by decision id; the newest ADVICE_MEMORY_LIMIT. */
   adviceOutcomes: Record<string, { ok: boolean; message: string }>;
   engineBusy: boolean;
   loadEngine(): Promise<void>;
@@ -163,14 +179,19 @@ export const createEngineSlice: StateCreator<AppState, [], [], EngineSlice> = (s
       set({ engineBusy: false });
     }
   };
+  // Every loadEngine call takes a number; only the answer to the latest one is applied, so an older,
+  // slower answer cannot overwrite a newer state.
+  let engineLoadSeq = 0;
   return {
     engineLog: emptyEngineLog(),
     appliedAdvice: new Set(),
     adviceOutcomes: {},
     engineBusy: false,
     async loadEngine() {
+      const seq = ++engineLoadSeq;
       try {
         const engineState = await client().invoke('engine.state', {});
+        if (seq !== engineLoadSeq) return;
         set((state) => ({
           engineState,
           engineError: undefined,
@@ -179,6 +200,7 @@ export const createEngineSlice: StateCreator<AppState, [], [], EngineSlice> = (s
             : {}),
         }));
       } catch (error) {
+        if (seq !== engineLoadSeq) return;
         set({ engineError: `Could not read the engine state: ${describeError(error)}` });
       }
     },
@@ -202,7 +224,7 @@ export const createEngineSlice: StateCreator<AppState, [], [], EngineSlice> = (s
     },
     async applyAdvice(decisionId) {
       const record = (ok: boolean, message: string): void =>
-        set((state) => ({ adviceOutcomes: { ...state.adviceOutcomes, [decisionId]: { ok, message } } }));
+        set((state) => ({ adviceOutcomes: withNewestEntry(state.adviceOutcomes, decisionId, { ok, message }) }));
       try {
         const result = await client().invoke('engine.applyAdvice', { decisionId });
         if (result.kind === 'invalid') {
@@ -215,7 +237,7 @@ export const createEngineSlice: StateCreator<AppState, [], [], EngineSlice> = (s
         const message = `${status}${result.decision.result?.message ? `: ${result.decision.result.message}` : ''}`;
         record(ok, message);
         set((state) => ({
-          appliedAdvice: new Set([...state.appliedAdvice, decisionId]),
+          appliedAdvice: withNewestId(state.appliedAdvice, decisionId),
           engineLog: appendEngineReport(state.engineLog, { ...emptyReport(Date.now(), state.lastReport?.mode ?? 'advise'), decisions: [result.decision] }),
         }));
         get().pushToast(ok ? 'success' : 'error', `${result.decision.decision.target.name}: ${message}`);

@@ -70,109 +70,121 @@ export interface HistorySlice {
   runExport(input: RequestInput<'export.run'>): Promise<RequestOutput<'export.run'> | undefined>;
 }
 
-export const createHistorySlice: StateCreator<AppState, [], [], HistorySlice> = (set, get) => ({
-  historyRange: '1d',
-  historyBy: 'cpu',
-  historyTop: [],
-  historyLoading: false,
-  programProfiles: {},
-  perfRange: '10m',
-  perfHistoryLoading: false,
-  async loadHistoryTop() {
-    const { historyRange, historyBy } = get();
-    const toMs = Date.now();
-    set({ historyLoading: true });
-    try {
-      const historyTop = await client().invoke('history.top', { fromMs: toMs - HISTORY_RANGES[historyRange], toMs, by: historyBy, limit: 50 });
-      set({ historyTop, historyTopError: undefined });
-    } catch (error) {
-      set({ historyTopError: `Could not read history: ${describeError(error)}` });
-    } finally {
-      set({ historyLoading: false });
-    }
-    const selected = get().historyProgram;
-    if (selected) void get().selectHistoryProgram(selected);
-  },
-  setHistoryRange(historyRange) {
-    set({ historyRange });
-    void get().loadHistoryTop();
-  },
-  setHistoryBy(historyBy) {
-    set({ historyBy });
-    void get().loadHistoryTop();
-  },
-  async selectHistoryProgram(programId) {
-    if (programId === undefined) {
-      set({ historyProgram: undefined, programHistory: undefined, programHourOfWeek: undefined, programDetailError: undefined });
-      return;
-    }
-    const changed = get().historyProgram !== programId;
-    set({
-      historyProgram: programId,
-      programDetailError: undefined,
-      ...(changed ? { programHistory: undefined, programHourOfWeek: undefined } : {}),
-    });
-    const toMs = Date.now();
-    const fromMs = toMs - HISTORY_RANGES[get().historyRange];
-    const [series, hours] = await Promise.allSettled([
-      client().invoke('history.program', { programId, fromMs, toMs }),
-      client().invoke('history.hourOfWeek', { programId }),
-      get().loadProgramProfile(programId, true),
-    ]);
-    if (get().historyProgram !== programId) return; // another program was picked meanwhile
-    const errors: string[] = [];
-    if (series.status === 'fulfilled') set({ programHistory: series.value });
-    else errors.push(`usage: ${describeError(series.reason)}`);
-    if (hours.status === 'fulfilled') set({ programHourOfWeek: mondayBasedHourOfWeek(hours.value) });
-    else errors.push(`hour of week: ${describeError(hours.reason)}`);
-    set({ programDetailError: errors.length > 0 ? `Could not read ${errors.join('; ')}` : undefined });
-  },
-  async loadProgramProfile(programId, force = false) {
-    const cached = get().programProfiles[programId];
-    if (!force && cached && Date.now() - cached.loadedAtMs < PROFILE_TTL_MS) return;
-    let entry: ProfileEntry;
-    try {
-      entry = { profile: await client().invoke('profiles.get', { programId }), loadedAtMs: Date.now() };
-    } catch (error) {
-      entry = { error: describeError(error), loadedAtMs: Date.now() };
-    }
-    set((state) => {
-      const programProfiles = { ...state.programProfiles, [programId]: entry };
-      // A bounded cache: drop the oldest beyond 200 programs.
-      const ids = Object.keys(programProfiles);
-      if (ids.length > 200) {
-        ids.sort((a, b) => programProfiles[a]!.loadedAtMs - programProfiles[b]!.loadedAtMs);
-        for (const id of ids.slice(0, ids.length - 200)) delete programProfiles[id];
+export const createHistorySlice: StateCreator<AppState, [], [], HistorySlice> = (set, get) => {
+  // One counter per loader: only the answer to the latest request is applied (and ends "loading"),
+  // so an older, slower answer (a range clicked before the current one) cannot overwrite it.
+  let topSeq = 0;
+  let perfSeq = 0;
+  return {
+    historyRange: '1d',
+    historyBy: 'cpu',
+    historyTop: [],
+    historyLoading: false,
+    programProfiles: {},
+    perfRange: '10m',
+    perfHistoryLoading: false,
+    async loadHistoryTop() {
+      const seq = ++topSeq;
+      const { historyRange, historyBy } = get();
+      const toMs = Date.now();
+      set({ historyLoading: true });
+      try {
+        const historyTop = await client().invoke('history.top', { fromMs: toMs - HISTORY_RANGES[historyRange], toMs, by: historyBy, limit: 50 });
+        if (seq !== topSeq) return;
+        set({ historyTop, historyTopError: undefined });
+      } catch (error) {
+        if (seq !== topSeq) return;
+        set({ historyTopError: `Could not read history: ${describeError(error)}` });
+      } finally {
+        if (seq === topSeq) set({ historyLoading: false });
       }
-      return { programProfiles };
-    });
-  },
-  setPerfRange(perfRange) {
-    set({ perfRange, ...(isLiveRange(perfRange) ? { perfHistoryError: undefined } : { perfHistory: undefined }) });
-    if (!isLiveRange(perfRange)) void get().loadPerfHistory();
-  },
-  async loadPerfHistory() {
-    const range = get().perfRange;
-    if (isLiveRange(range)) return;
-    const toMs = Date.now();
-    set({ perfHistoryLoading: true });
-    try {
-      const perfHistory = await client().invoke('history.system', { fromMs: toMs - PERF_RANGES[range], toMs });
-      if (get().perfRange === range) set({ perfHistory, perfHistoryError: undefined });
-    } catch (error) {
-      set({ perfHistoryError: `Could not read history: ${describeError(error)}` });
-    } finally {
-      set({ perfHistoryLoading: false });
-    }
-  },
-  async runExport(input) {
-    try {
-      const output = await client().invoke('export.run', input);
-      get().pushToast('success', `Exported ${output.rows} rows to ${output.filename}`);
-      return output;
-    } catch (error) {
-      get().pushToast('error', `Export failed: ${describeError(error)}`);
-      return undefined;
-    }
-  },
-});
+      const selected = get().historyProgram;
+      if (selected) void get().selectHistoryProgram(selected);
+    },
+    setHistoryRange(historyRange) {
+      set({ historyRange });
+      void get().loadHistoryTop();
+    },
+    setHistoryBy(historyBy) {
+      set({ historyBy });
+      void get().loadHistoryTop();
+    },
+    async selectHistoryProgram(programId) {
+      if (programId === undefined) {
+        set({ historyProgram: undefined, programHistory: undefined, programHourOfWeek: undefined, programDetailError: undefined });
+        return;
+      }
+      const changed = get().historyProgram !== programId;
+      set({
+        historyProgram: programId,
+        programDetailError: undefined,
+        ...(changed ? { programHistory: undefined, programHourOfWeek: undefined } : {}),
+      });
+      const toMs = Date.now();
+      const fromMs = toMs - HISTORY_RANGES[get().historyRange];
+      const [series, hours] = await Promise.allSettled([
+        client().invoke('history.program', { programId, fromMs, toMs }),
+        client().invoke('history.hourOfWeek', { programId }),
+        get().loadProgramProfile(programId, true),
+      ]);
+      if (get().historyProgram !== programId) return; // another program was picked meanwhile
+      const errors: string[] = [];
+      if (series.status === 'fulfilled') set({ programHistory: series.value });
+      else errors.push(`usage: ${describeError(series.reason)}`);
+      if (hours.status === 'fulfilled') set({ programHourOfWeek: mondayBasedHourOfWeek(hours.value) });
+      else errors.push(`hour of week: ${describeError(hours.reason)}`);
+      set({ programDetailError: errors.length > 0 ? `Could not read ${errors.join('; ')}` : undefined });
+    },
+    async loadProgramProfile(programId, force = false) {
+      const cached = get().programProfiles[programId];
+      if (!force && cached && Date.now() - cached.loadedAtMs < PROFILE_TTL_MS) return;
+      let entry: ProfileEntry;
+      try {
+        entry = { profile: await client().invoke('profiles.get', { programId }), loadedAtMs: Date.now() };
+      } catch (error) {
+        entry = { error: describeError(error), loadedAtMs: Date.now() };
+      }
+      set((state) => {
+        const programProfiles = { ...state.programProfiles, [programId]: entry };
+        // A bounded cache: drop the oldest beyond 200 programs.
+        const ids = Object.keys(programProfiles);
+        if (ids.length > 200) {
+          ids.sort((a, b) => programProfiles[a]!.loadedAtMs - programProfiles[b]!.loadedAtMs);
+          for (const id of ids.slice(0, ids.length - 200)) delete programProfiles[id];
+        }
+        return { programProfiles };
+      });
+    },
+    setPerfRange(perfRange) {
+      set({ perfRange, ...(isLiveRange(perfRange) ? { perfHistoryError: undefined } : { perfHistory: undefined }) });
+      if (!isLiveRange(perfRange)) void get().loadPerfHistory();
+    },
+    async loadPerfHistory() {
+      const range = get().perfRange;
+      if (isLiveRange(range)) return;
+      const seq = ++perfSeq;
+      const toMs = Date.now();
+      set({ perfHistoryLoading: true });
+      try {
+        const perfHistory = await client().invoke('history.system', { fromMs: toMs - PERF_RANGES[range], toMs });
+        if (seq !== perfSeq || get().perfRange !== range) return;
+        set({ perfHistory, perfHistoryError: undefined });
+      } catch (error) {
+        if (seq !== perfSeq) return;
+        set({ perfHistoryError: `Could not read history: ${describeError(error)}` });
+      } finally {
+        if (seq === perfSeq) set({ perfHistoryLoading: false });
+      }
+    },
+    async runExport(input) {
+      try {
+        const output = await client().invoke('export.run', input);
+        get().pushToast('success', `Exported ${output.rows} rows to ${output.filename}`);
+        return output;
+      } catch (error) {
+        get().pushToast('error', `Export failed: ${describeError(error)}`);
+        return undefined;
+      }
+    },
+  };
+};

@@ -213,7 +213,10 @@ export const createProcessesSlice: StateCreator<AppState, [], [], ProcessesSlice
         const to = orderedKeys.indexOf(key);
         if (from >= 0 && to >= 0) {
           const [lo, hi] = from <= to ? [from, to] : [to, from];
-          return { selected: orderedKeys.slice(lo, hi + 1) };
+          // The clicked row is the focus (last, where arrows continue from); the anchor stays the
+          // range's other end.
+          const range = orderedKeys.slice(lo, hi + 1).filter((k) => k !== key);
+          return { selected: [...range, key] };
         }
       }
       return { selected: [key], anchor: key };

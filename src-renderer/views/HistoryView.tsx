@@ -6,6 +6,7 @@ import type { HistoryRow, HistorySeries, RequestInput } from '../../src-shared/c
 import { formatBytes, formatDurationMs } from '../../src-shared/format';
 import { useStore } from '../store';
 import { HISTORY_RANGES, type HistoryRange, type TopBy } from '../store/history';
+import { describeError } from '../store/errors';
 import { Chart, PALETTE } from '../components/Chart';
 import { HourOfWeekHeatmap } from '../components/HourOfWeekHeatmap';
 import { ProfileSummary } from '../components/ProfileSummary';
@@ -59,6 +60,9 @@ function ExportControls({ programId }: { programId: string | undefined }) {
         ...(level !== 'system' && programId ? { programId } : {}),
       });
       if (output) downloadText(output.filename, output.mime, output.text);
+    } catch (error) {
+      // runExport reports its own failures; this is the download itself (a Blob, a link) failing.
+      useStore.getState().pushToast('error', `Export failed: could not save the file: ${describeError(error)}`);
     } finally {
       setBusy(false);
     }

@@ -5,7 +5,7 @@ import type { Operation } from '../../src-shared/actions';
 import type { ProcessSample } from '../../src-shared/domain';
 import { formatBytes, formatPercent } from '../../src-shared/format';
 import { useStore } from '../store';
-import { ProcessTable, type HeatScale, type RowSource } from '../components/ProcessTable';
+import { ProcessTable, type HeatScale, type MenuPoint, type RowSource } from '../components/ProcessTable';
 import { columnById, type ProcessColumn } from '../components/process-columns';
 import { processKey, programOf, type DisplayRow, type ViewMode } from '../components/process-rows';
 import { ContextMenu, type MenuItem } from '../components/ContextMenu';
@@ -144,7 +144,7 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
   }, []);
 
   const onContextMenu = useCallback(
-    (row: DisplayRow, event: MouseEvent) => {
+    (row: DisplayRow, at: MenuPoint) => {
       const state = useStore.getState();
       const { keys, byKey } = currentIndex();
       if (!state.selected.includes(row.key)) state.select(row.key, 'single', keys);
@@ -159,7 +159,7 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
         }
         targets = [...set.values()];
       } else targets = row.kind === 'group' ? row.members : [row.process];
-      setMenu({ x: event.clientX, y: event.clientY, targets, program: row.kind === 'group' ? row.programId : programOf(row.process) });
+      setMenu({ x: at.clientX, y: at.clientY, targets, program: row.kind === 'group' ? row.programId : programOf(row.process) });
     },
     [],
   );

@@ -123,6 +123,84 @@ describe('ProcessesView table', () => {
   });
 });
 
+describe('ProcessTable accessibility and keyboard menu', () => {
+  const grid = (): HTMLElement => screen.getByRole('grid');
+  const activeRow = (): HTMLElement | null => {
+    const id = grid().getAttribute('aria-activedescendant');
+    return id ? document.getElementById(id) : null;
+  };
+
+  it('rows have stable ids; the grid names the focused row as aria-activedescendant as arrows move', () => {
+    render(<ProcessesView dark={false} />);
+    tick(procs);
+    expect(document.querySelector('.process-row.header')!.getAttribute('aria-rowindex')).toBe('1');
+    const ids = bodyRows().map((row) => row.id);
+    expect(ids.every((id) => /^[A-Za-z][A-Za-z0-9_-]*$/.test(id))).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(grid().hasAttribute('aria-activedescendant')).toBe(false);
+    fireEvent.click(document.querySelector('[data-pid="11"]')!);
+    expect(activeRow()?.dataset['pid']).toBe('11');
+    fireEvent.keyDown(grid(), { key: 'ArrowDown' });
+    expect(activeRow()?.dataset['pid']).toBe('12');
+    // A new tick re-sorts the rows: the id follows the process, not the DOM slot.
+    const id12 = activeRow()!.id;
+    tick(procs.map((p) => (p.pid === 12 ? { ...p, cpuPercent: 99 } : p)), 1);
+    expect(renderedPids()[0]).toBe(12);
+    expect(grid().getAttribute('aria-activedescendant')).toBe(id12);
+    expect(activeRow()?.dataset['pid']).toBe('12');
+    act(() => useStore.getState().clearSelection());
+    expect(grid().hasAttribute('aria-activedescendant')).toBe(false);
+  });
+
+  it('Shift+F10 and the ContextMenu key open the row menu for the focused row', () => {
+    render(<ProcessesView dark={false} />);
+    tick(procs);
+    fireEvent.keyDown(grid(), { key: 'F10', shiftKey: true });
+    expect(screen.queryByRole('menu')).toBeNull(); // nothing focused: nothing to act on
+    fireEvent.click(document.querySelector('[data-pid="12"]')!);
+    fireEvent.keyDown(grid(), { key: 'F10' });
+    expect(screen.queryByRole('menu')).toBeNull(); // F10 alone is not the menu key
+    const event = new KeyboardEvent('keydown', { key: 'F10', shiftKey: true, bubbles: true, cancelable: true });
+    act(() => void grid().dispatchEvent(event));
+    expect(event.defaultPrevented).toBe(true);
+    expect(screen.getByRole('menu', { name: 'Process actions' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('menuitem', { name: 'End task…' }));
+    expect(screen.queryByRole('menu')).toBeNull();
+    const dialog = useStore.getState().dialog;
+    expect(dialog && dialog.targets.map((t) => t.pid)).toEqual([12]);
+    act(() => useStore.getState().closeDialog());
+    fireEvent.keyDown(grid(), { key: 'ArrowUp' });
+    fireEvent.keyDown(grid(), { key: 'ContextMenu' });
+    expect(screen.getByRole('menu', { name: 'Process actions' })).toBeTruthy();
+    fireEvent.click(screen.getByRole('menuitem', { name: 'End task…' }));
+    const next = useStore.getState().dialog;
+    expect(next && next.targets.map((t) => t.pid)).toEqual([11]);
+  });
+
+  it('places the keyboard menu at the focused row', () => {
+    const rows = buildRows(
+      Array.from({ length: 5 }, (_, i) => fixtureProcess({ pid: i + 2, name: `p${i}` })),
+      { mode: 'flat', filter: '', sort: { column: 'pid', direction: 'asc' }, collapsed: new Set(), expandedGroups: new Set() },
+    );
+    const columns = ALL_COLUMNS.filter((c) => ['name', 'pid'].includes(c.id));
+    const opened: Array<{ pid: number; clientX: number; clientY: number }> = [];
+    render(
+      <ProcessTable
+        source={staticRowSource(rows)}
+        columns={columns}
+        sort={{ column: 'pid', direction: 'asc' }}
+        onSort={() => undefined}
+        focusKey={rows[3]!.key}
+        onContextMenu={(row, at) => opened.push({ pid: row.process.pid, clientX: at.clientX, clientY: at.clientY })}
+      />,
+    );
+    const element = bodyRows().find((r) => r.dataset['pid'] === '5')!;
+    element.getBoundingClientRect = () => ({ left: 10, top: 100, right: 500, bottom: 126, width: 490, height: 26, x: 10, y: 100, toJSON: () => ({}) }) as DOMRect;
+    fireEvent.keyDown(grid(), { key: 'ContextMenu' });
+    expect(opened).toEqual([{ pid: 5, clientX: 34, clientY: 126 }]);
+  });
+});
+
 describe('ProcessTable virtualization', () => {
   it('keeps DOM rows bounded and constant for 1,000 processes across updates', () => {
     const many = (offset: number) =>

@@ -110,9 +110,10 @@ describe('processes slice', () => {
     store.getState().moveSelection(10, keys, false);
     expect(store.getState().selected).toEqual(['d']);
     store.getState().select('b', 'range', keys);
-    expect(store.getState().selected).toEqual(['b', 'c', 'd']);
+    // The clicked row (the focus) is last, even selecting upward.
+    expect(store.getState().selected).toEqual(['c', 'd', 'b']);
     store.getState().select('a', 'toggle', keys);
-    expect(store.getState().selected).toEqual(['b', 'c', 'd', 'a']);
+    expect(store.getState().selected).toEqual(['c', 'd', 'b', 'a']);
   });
 });
 

@@ -78,6 +78,29 @@ describe('HistoryView', () => {
     expect(clicks).toEqual(['allot-program.csv']);
   });
 
+  it('a failing download becomes an error toast, not an unhandled rejection, and the buttons come back', async () => {
+    await act(async () => {
+      render(<HistoryView dark={false} />);
+    });
+    const original = URL.createObjectURL;
+    URL.createObjectURL = () => {
+      throw new Error('blob URLs are disabled');
+    };
+    try {
+      await act(async () => {
+        fireEvent.click(screen.getByRole('button', { name: 'Export system' }));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    } finally {
+      URL.createObjectURL = original;
+    }
+    // (An unhandled rejection would also fail the vitest run.)
+    const toast = useStore.getState().toasts.at(-1);
+    expect(toast?.kind).toBe('error');
+    expect(toast?.message).toMatch(/Export failed.*blob URLs are disabled/);
+    expect((screen.getByRole('button', { name: 'Export system' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
   it('helpers', () => {
     expect(programName('C:\\Program Files\\App\\app.exe')).toBe('app.exe');
     expect(rowSeries([{ a: 1 }, { a: null }, {}], 'a').map(String)).toEqual(['1', 'NaN', 'NaN']);

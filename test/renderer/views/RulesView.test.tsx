@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { RulesView } from '../../../src-renderer/views/RulesView';
 import { useStore } from '../../../src-renderer/store';
 import { setClient } from '../../../src-renderer/ipc/client';
@@ -92,9 +92,9 @@ describe('RulesView', () => {
     const file = new File(['{ "version": 2 }'], 'mine.json', { type: 'application/json' });
     await act(async () => {
       fireEvent.change(input, { target: { files: [file] } });
-      await new Promise((resolve) => setTimeout(resolve, 20));
     });
-    expect(editor().value).toBe('{ "version": 2 }');
+    // FileReader answers asynchronously: wait for it rather than for a fixed time.
+    await waitFor(() => expect(editor().value).toBe('{ "version": 2 }'), { timeout: 5000 });
     expect(screen.getByTestId('rules-validation').textContent).toMatch(/Invalid, line 1, column 14 \(version\)/);
   });
 });
