@@ -4,9 +4,8 @@
 // for memory and swap; host_processor_info (via os.cpus()) for per-core CPU. The native calls live
 // behind `DarwinProcessApi` (bindings.darwin.ts); here are the collect step and a pure processing
 // step that turns raw counters into rates.
-import os from 'node:os';
-import { LINUX_ONLY_FIELDS, nodeSystemInfo, unsupportedFields } from './node-info';
-import type { CoreSample, Memory, ProcessSample, ProcessState, Sample, SystemInfo } from '../../src-shared/domain';
+import { LINUX_ONLY_FIELDS, nodeSystemInfo, processingSampler, unsupportedFields } from './node-info';
+import type { CoreSample, Memory, ProcessSample, ProcessState, Sample } from '../../src-shared/domain';
 import { cpuPercentFromMs, ratePerSec } from './rates';
 import type { Sampler } from './types';
 import type { DarwinCpuTimes, DarwinProcessApi } from './bindings.darwin';
@@ -376,28 +375,11 @@ export function createDarwinSampler(api: DarwinProcessApi, options: DarwinSample
   const now = options.now ?? Date.now;
   const monotonicNow = options.monotonicNow ?? (() => performance.now());
   const caches = newDarwinCaches();
-  let state: DarwinState | undefined;
-  let closed = false;
-  return {
+  return processingSampler<DarwinRawTick, DarwinState>({
     name: 'darwin-libproc',
-    async info(): Promise<SystemInfo> {
-      return nodeSystemInfo('darwin', now(), { totalMemoryBytes: () => api.memSizeBytes(), logicalCores: () => api.cpuTimes().length });
-    },
-    async sample(): Promise<Sample> {
-      if (closed) throw new Error('darwin sampler is closed');
-      const cpuBefore = process.cpuUsage();
-      const raw = collectDarwin(api, caches, now(), monotonicNow());
-      raw.uptimeSec = os.uptime();
-      const result = processDarwinTick(state, raw);
-      state = result.state;
-      const cpu = process.cpuUsage(cpuBefore);
-      result.sample.collectCpuMs = (cpu.user + cpu.system) / 1000;
-      return result.sample;
-    },
-    close() {
-      closed = true;
-      state = undefined;
-      api.close();
-    },
-  };
+    info: async () => nodeSystemInfo('darwin', now(), { totalMemoryBytes: () => api.memSizeBytes(), logicalCores: () => api.cpuTimes().length }),
+    collect: () => collectDarwin(api, caches, now(), monotonicNow()),
+    process: processDarwinTick,
+    close: () => api.close(),
+  });
 }

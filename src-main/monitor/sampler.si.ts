@@ -13,7 +13,7 @@
 // just like si.processes(); there the list is refreshed every tick and CPU is si's own value.
 import os from 'node:os';
 import type * as SiModule from 'systeminformation';
-import { LINUX_ONLY_FIELDS, unsupportedFields } from './node-info';
+import { LINUX_ONLY_FIELDS, processingSampler, unsupportedFields } from './node-info';
 import type { Battery, CoreSample, DiskIo, Memory, NetIo, ProcessSample, ProcessState, Sample, SystemInfo, Platform } from '../../src-shared/domain';
 import { cpuPercentFromMs, ratePerSec } from './rates';
 import type { Sampler } from './types';
@@ -297,11 +297,9 @@ export function createSiSampler(deps: SiSamplerDeps = {}): Sampler {
       deps.si !== undefined
         ? Promise.resolve({ si: deps.si, pidusage: deps.pidusage ?? null })
         : loadDefaults(platform).then((d) => (deps.pidusage === undefined ? d : { si: d.si, pidusage: deps.pidusage })));
-  let state: SiState | undefined;
   let listAtMs = -Infinity;
-  let closed = false;
 
-  return {
+  return processingSampler<SiRawTick, SiState>({
     name: 'systeminformation',
     async info(): Promise<SystemInfo> {
       const { si } = await apis();
@@ -320,10 +318,8 @@ export function createSiSampler(deps: SiSamplerDeps = {}): Sampler {
       if (c && c.physicalCores > 0) info.physicalCores = c.physicalCores;
       return info;
     },
-    async sample(): Promise<Sample> {
-      if (closed) throw new Error('si sampler is closed');
+    async collect(state) {
       const { si, pidusage } = await apis();
-      const cpuBefore = process.cpuUsage();
       const monotonicMs = monotonicNow();
       const raw: SiRawTick = { atMs: now(), monotonicMs, errors: [] };
       const refreshMs = deps.processListRefreshMs ?? (pidusage ? 5000 : 0);
@@ -364,17 +360,11 @@ export function createSiSampler(deps: SiSamplerDeps = {}): Sampler {
         }
       }
       if (platform !== 'win32') raw.loadAvg = os.loadavg() as [number, number, number];
-      raw.uptimeSec = os.uptime();
-      const result = processSiTick(state, raw);
-      state = result.state;
-      const cpu = process.cpuUsage(cpuBefore);
-      result.sample.collectCpuMs = (cpu.user + cpu.system) / 1000;
-      return result.sample;
+      return raw;
     },
+    process: processSiTick,
     close() {
-      closed = true;
-      state = undefined;
       void resolved?.then((r) => r.release?.()).catch(() => undefined);
     },
-  };
+  });
 }

@@ -3,9 +3,8 @@
 // Information) per-core CPU, GlobalMemoryStatusEx and K32GetPerformanceInfo memory. The native
 // calls live behind `Win32ProcessApi` (bindings.win32.ts); this file is the collect step (one call
 // per source, errors per source) and a pure processing step that turns raw counters into rates.
-import os from 'node:os';
-import { LINUX_ONLY_FIELDS, nodeSystemInfo, unsupportedFields } from './node-info';
-import type { CoreSample, Memory, ProcessSample, ProcessState, Sample, SystemInfo } from '../../src-shared/domain';
+import { LINUX_ONLY_FIELDS, nodeSystemInfo, processingSampler, unsupportedFields } from './node-info';
+import type { CoreSample, Memory, ProcessSample, ProcessState, Sample } from '../../src-shared/domain';
 import { cpuPercentFromMs, ratePerSec } from './rates';
 import type { Sampler } from './types';
 import type { Win32ProcessApi, Win32SystemTimes } from './bindings.win32';
@@ -281,34 +280,18 @@ export function collectWin32(api: Win32ProcessApi, atMs: number, monotonicMs: nu
 export function createWin32Sampler(api: Win32ProcessApi, options: Win32SamplerOptions = {}): Sampler {
   const now = options.now ?? Date.now;
   const monotonicNow = options.monotonicNow ?? (() => performance.now());
-  let state: Win32State | undefined;
-  let closed = false;
-  return {
+  return processingSampler<Win32RawTick, Win32State>({
     name: 'win32-ntquery',
-    async info(): Promise<SystemInfo> {
-      return nodeSystemInfo('win32', now(), {
+    info: async () =>
+      nodeSystemInfo('win32', now(), {
         totalMemoryBytes: () => api.globalMemoryStatusEx().totalPhysBytes,
         logicalCores: () => {
           const perf = api.queryProcessorPerformance();
           return parseProcessorPerformance(perf.bytes, perf.byteLength).length;
         },
-      });
-    },
-    async sample(): Promise<Sample> {
-      if (closed) throw new Error('win32 sampler is closed');
-      const cpuBefore = process.cpuUsage();
-      const raw = collectWin32(api, now(), monotonicNow());
-      raw.uptimeSec = os.uptime();
-      const result = processWin32Tick(state, raw);
-      state = result.state;
-      const cpu = process.cpuUsage(cpuBefore);
-      result.sample.collectCpuMs = (cpu.user + cpu.system) / 1000;
-      return result.sample;
-    },
-    close() {
-      closed = true;
-      state = undefined;
-      api.close();
-    },
-  };
+      }),
+    collect: () => collectWin32(api, now(), monotonicNow()),
+    process: processWin32Tick,
+    close: () => api.close(),
+  });
 }

@@ -21,7 +21,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus as osCpus, getPriority, setPriority } from 'node:os';
 import type { ProcessIdentity } from '../../src-shared/domain';
-import type { ActionResult, Capabilities, Capability, Change, Operation, Reading, ReadableOperation, ReadResult, Refusal, ValueOf } from '../../src-shared/actions';
+import type { ActionResult, Capabilities, Capability, Change, Operation, Reading, ReadableOperation, ReadResult, Refusal } from '../../src-shared/actions';
 import { namedOperations, type PlatformAdapter } from './types';
 import { errnoName, refused, refusalFromCode, refusalFromError } from './errors';
 import { identityMatches, readStat, threadIds, withProcess, type ProcessHandle } from './identity.linux';
