@@ -21,11 +21,10 @@ export function App() {
   const dark = useDarkMode(theme);
   useEffect(() => connect(), [connect]);
 
+  // One place decides the theme (the setting, else the OS, live); the stylesheet only reads data-theme.
   useEffect(() => {
-    const root = document.documentElement;
-    if (theme === 'light' || theme === 'dark') root.dataset['theme'] = theme;
-    else delete root.dataset['theme'];
-  }, [theme]);
+    document.documentElement.dataset['theme'] = dark ? 'dark' : 'light';
+  }, [dark]);
 
   useEffect(() => {
     const onKey = (event: KeyboardEvent): void => {
