@@ -9,6 +9,7 @@ import { parseTokensFile, startAgent, type AgentToken } from './agent/server';
 import { ADMIN_USAGE, adminCommand } from './tools/admin-cli';
 import { DATA_USAGE, dataCommand } from './tools/data-cli';
 import { simulateCommand } from './tools/simulate';
+import type { Settings } from '../src-shared/settings';
 import pkg from '../package.json';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -16,8 +17,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const USAGE = `Usage: allot <command> [options]
 
 Commands:
-  serve [--host 127.0.0.1] [--port 7420] [--interval-ms 1000] [--allow-host NAME]... [--data-dir DIR] [--tokens FILE]
+  serve [--host ADDRESS] [--port N] [--interval-ms 1000] [--allow-host NAME]... [--data-dir DIR] [--tokens FILE]
         Run the monitor headless and serve the UI and the API on http://HOST:PORT/?token=...
+        (address and port default to the agent settings: 127.0.0.1:7420 unless changed)
         (prints an operator and a viewer URL; --tokens: a JSON array of {name, role, token})
 ${ADMIN_USAGE}
 ${DATA_USAGE}
@@ -48,7 +50,7 @@ async function serve(argv: string[]): Promise<void> {
     ({ values } = parseArgs({
       args: argv,
       options: {
-        host: { type: 'string', default: '127.0.0.1' },
+        host: { type: 'string' },
         port: { type: 'string' },
         'interval-ms': { type: 'string' },
         'allow-host': { type: 'string', multiple: true },
@@ -61,7 +63,8 @@ async function serve(argv: string[]): Promise<void> {
   } catch (error) {
     fail((error as Error).message);
   }
-  const port = intOption(values.port, 'port', 0, 65535, 7420);
+  // Flags win; otherwise the agent settings (Settings view) decide port and address.
+  const portFlag = values.port === undefined ? undefined : intOption(values.port, 'port', 0, 65535, 7420);
   const intervalMs = intOption(values['interval-ms'], 'interval-ms', 250, 10_000, 1000);
   let tokens: AgentToken[] | undefined;
   if (values.tokens) {
@@ -104,11 +107,13 @@ async function serve(argv: string[]): Promise<void> {
   let adminSocketPath: string | null;
   try {
     ({ adminSocketPath } = await core.ready);
+    const stored = await core.handle('settings.get', {});
+    const agentSettings = stored.ok ? (stored.value as Settings).agent : undefined;
     agent = await startAgent({
       core,
       staticDir: join(here, '../renderer'),
-      host: values.host,
-      port,
+      host: values.host ?? agentSettings?.bindAddress ?? '127.0.0.1',
+      port: portFlag ?? agentSettings?.port ?? 7420,
       allowHosts: values['allow-host'] ?? [],
       ...(tokens ? { tokens } : {}),
     });

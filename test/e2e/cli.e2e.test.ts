@@ -3,6 +3,7 @@
 // while a change is in force, start it again, and the change is gone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -66,6 +67,31 @@ describe('allot CLI against a running instance', () => {
     const refused = allot('apply', '1', '--priority', '5');
     expect(refused.code).toBe(1);
     expect(refused.out).toMatch(/refused \(protected\)/);
+  });
+
+  it('serves on the port and address from the agent settings when no flag is given', async () => {
+    const dataDir = join(dir, 'agent-settings');
+    const first = await startServe(['--data-dir', dataDir, '--no-admin-socket']);
+    const free = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const port = (probe.address() as AddressInfo).port;
+        probe.close(() => resolve(port));
+      });
+    });
+    const response = await fetch(`${first.origin}/api/settings.update`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${first.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ agent: { port: free } }),
+    });
+    expect(response.status).toBe(200);
+    await first.stop();
+    const second = await startServe(['--data-dir', dataDir, '--no-admin-socket'], {}, 'settings');
+    try {
+      expect(new URL(second.url).port).toBe(String(free));
+      expect(new URL(second.url).hostname).toBe('127.0.0.1');
+    } finally {
+      await second.stop();
+    }
   });
 
   it('puts a change back after the agent is killed with SIGKILL and started again', async () => {

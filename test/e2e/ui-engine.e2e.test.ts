@@ -51,8 +51,8 @@ describe('engine, rules and history views in Chromium against allot serve', () =
     for (const colorScheme of ['light', 'dark'] as const) {
       await page.emulateMedia({ colorScheme });
       // The theme follows the OS live (setting "system"), and the page really is dark then.
-      await expect.poll(async () => page.evaluate(() => document.documentElement.dataset['theme'])).toBe(colorScheme);
-      const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      await expect.poll(async () => page.locator('html').getAttribute('data-theme')).toBe(colorScheme);
+      const background = await page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
       expect(background).toBe(colorScheme === 'dark' ? 'rgb(22, 24, 29)' : 'rgb(246, 247, 249)');
       await page.screenshot({ path: `${ARTIFACTS_DIR}/ui-engine-${colorScheme}.png` });
     }

@@ -16,11 +16,12 @@ export interface Served {
   stop(): Promise<void>;
 }
 
-export async function startServe(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Served> {
+/** `port: 'settings'` starts without --port, so the agent settings decide. */
+export async function startServe(extraArgs: string[] = [], env: NodeJS.ProcessEnv = {}, port: '0' | 'settings' = '0'): Promise<Served> {
   if (!existsSync(`${REPO_ROOT}/out/main/cli.js`)) throw new Error('out/main/cli.js missing: run `npm run build` first (npm test does)');
   // Never the user's real data directory or admin socket: a fresh one per instance unless given.
   const scratch = mkdtempSync(join(tmpdir(), 'allot-serve-'));
-  const child = spawn(process.execPath, [`${REPO_ROOT}/bin/allot.mjs`, 'serve', '--port', '0', ...extraArgs], {
+  const child = spawn(process.execPath, [`${REPO_ROOT}/bin/allot.mjs`, 'serve', ...(port === '0' ? ['--port', '0'] : []), ...extraArgs], {
     cwd: REPO_ROOT,
     env: { ALLOT_DATA_DIR: join(scratch, 'data'), ALLOT_SOCKET: join(scratch, 'run', 'admin.sock'), ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
