@@ -439,7 +439,7 @@ describe.skipIf(!isLinuxRoot)('elevatingAdapter for real: unprivileged app, help
     // Putting a lower priority back needs no privilege: no helper run.
     const back = await asUser({ target, change: { op: 'priority', value: { nice: 0 } }, mode: 'restore', elevate: true });
     expect(back.result).toMatchObject({ kind: 'applied' });
-    expect(back.result.kind === 'applied' && back.result.note).not.toMatch(/administrator/);
+    expect(back.result.kind === 'applied' ? (back.result.note ?? '') : 'not applied').not.toMatch(/administrator/);
     expect(niceOf(target.pid)).toBe(0);
     expect(connections).toBe(before + 1);
   });
