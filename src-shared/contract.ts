@@ -15,6 +15,7 @@ import { SettingsPatchSchema, SettingsSchema } from './settings';
 import { ModeSchema } from './engine';
 import { ApplyAdviceResultSchema, TickReportSchema } from './report';
 import { LIMITS, ProcessIdentitySchema, SampleSchema, SystemInfoSchema, SystemSampleSchema, ProcessSampleSchema, PlatformSchema } from './domain';
+import type { ProcessDelta } from './process-delta';
 
 const Empty = z.strictObject({});
 
@@ -400,7 +401,12 @@ export type WsClientMessage = z.infer<typeof WsClientMessageSchema>;
 
 export type WsServerMessage =
   | { type: 'response'; id: number; result: Result<unknown> }
-  | { type: 'event'; event: EventChannel; payload: unknown };
+  | { type: 'event'; event: EventChannel; payload: unknown }
+  /**
+   * The tick event with its processes as a delta against the previous tick sent on this connection
+   * (see process-delta.ts); `payload.sample.processes` is empty on the wire.
+   */
+  | { type: 'tick'; payload: Tick; processes: ProcessDelta };
 
 /** Largest message a peer may send us; larger frames are refused before parsing. */
 export const MAX_CLIENT_MESSAGE_BYTES = 1_048_576;

@@ -17,9 +17,11 @@ import {
   eventChannels,
   zodToContractError,
   type Result,
+  type Tick,
   type WsServerMessage,
 } from '../../src-shared/contract';
 import { ACT_CHANNELS } from '../../src-shared/channels';
+import { ProcessDeltaEncoder, serializeProcesses, type SerializedProcess } from '../../src-shared/process-delta';
 import type { Sample } from '../../src-shared/domain';
 import type { Settings } from '../../src-shared/settings';
 import type { CoreLike } from '../core/service';
@@ -311,15 +313,31 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req, who));
   });
 
+  // Each process of a tick is serialized once, whatever the number of connections.
+  let serialized: { tick: Tick; processes: SerializedProcess[] } | undefined;
+  const serializedProcesses = (tick: Tick): SerializedProcess[] => {
+    if (serialized?.tick !== tick) serialized = { tick, processes: serializeProcesses(tick.sample.processes) };
+    return serialized.processes;
+  };
+
   wss.on('connection', (ws: WebSocket, _req: IncomingMessage, who: AgentToken) => {
     const send = (message: WsServerMessage): void => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+    };
+    const deltas = new ProcessDeltaEncoder();
+    const sendTick = (tick: Tick): void => {
+      if (ws.readyState !== ws.OPEN) return;
+      const delta = deltas.encode(serializedProcesses(tick));
+      const payload: Tick = { ...tick, sample: { ...tick.sample, processes: [] } };
+      ws.send(`{"type":"tick","payload":${JSON.stringify(payload)},"processes":{"changed":[${delta.changedJson.join(',')}],"removed":${JSON.stringify(delta.removed)},"count":${delta.count}}}`);
+      deltas.commit(delta);
     };
     const unsubscribers = eventChannels.map((event) =>
       options.core.on(event, (payload) => {
         // Drop ticks for a client that cannot keep up instead of buffering without bound.
         if (ws.bufferedAmount > 8 * MAX_CLIENT_MESSAGE_BYTES) return;
-        send({ type: 'event', event, payload });
+        if (event === 'tick') sendTick(payload as Tick);
+        else send({ type: 'event', event, payload });
       }),
     );
     let inFlight = 0;

@@ -13,6 +13,7 @@ import {
   type Result,
   type WsServerMessage,
 } from '../../src-shared/contract';
+import { ProcessDeltaDecoder } from '../../src-shared/process-delta';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -64,6 +65,8 @@ export function createWebSocketTransport(url: string): Transport {
   const queue: string[] = [];
   const eventListeners = new Map<string, Set<(payload: unknown) => void>>();
   const connectionListeners = new Set<(state: ConnectionState) => void>();
+  /** This connection's live process set; ticks arrive as deltas against it. */
+  const deltas = new ProcessDeltaDecoder();
   const setState = (next: ConnectionState): void => {
     state = next;
     connectionListeners.forEach((listener) => listener(next));
@@ -73,12 +76,14 @@ export function createWebSocketTransport(url: string): Transport {
     setState('connecting');
     const ws = new WebSocket(url);
     socket = ws;
+    deltas.reset();
     ws.onopen = () => {
       retryMs = 500;
       setState('open');
       for (const message of queue.splice(0)) ws.send(message);
     };
     ws.onmessage = (event: MessageEvent<string>) => {
+      if (socket !== ws) return;
       let message: WsServerMessage;
       try {
         message = JSON.parse(event.data) as WsServerMessage;
@@ -91,6 +96,16 @@ export function createWebSocketTransport(url: string): Transport {
         entry?.resolve(message.result);
       } else if (message.type === 'event') {
         eventListeners.get(message.event)?.forEach((listener) => listener(message.payload));
+      } else if (message.type === 'tick') {
+        const processes = deltas.apply(message.processes);
+        if (!processes) {
+          // The delta does not add up: drop this connection; the next one starts complete.
+          console.error('[allot] tick stream out of step; reconnecting');
+          ws.close();
+          return;
+        }
+        const tick = { ...message.payload, sample: { ...message.payload.sample, processes } };
+        eventListeners.get('tick')?.forEach((listener) => listener(tick));
       }
     };
     ws.onclose = () => {

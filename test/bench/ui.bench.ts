@@ -204,7 +204,7 @@ const INSTRUMENT_PAGE = `
       if (!handler) return descriptor.set.call(this, handler);
       const socket = this;
       descriptor.set.call(this, (event) => {
-        const isTick = typeof event.data === 'string' && event.data.startsWith('{"type":"event","event":"tick"');
+        const isTick = typeof event.data === 'string' && event.data.startsWith('{"type":"tick"');
         if (!isTick) return handler.call(socket, event);
         const t0 = performance.now();
         const n = ticks++;

@@ -7,7 +7,10 @@ import WebSocket from 'ws';
 import { createCore, type Core } from '../../../src-main/core/service';
 import { startAgent, type Agent } from '../../../src-main/agent/server';
 import type { SampleSource } from '../../../src-main/core/sample-source';
-import { fixtureSample } from '../../helpers/sample-fixture';
+import { fixtureProcess, fixtureSample } from '../../helpers/sample-fixture';
+import type { Tick, WsServerMessage } from '../../../src-shared/contract';
+import type { Sample } from '../../../src-shared/domain';
+import { ProcessDeltaDecoder } from '../../../src-shared/process-delta';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 
 function fakeSource(): SampleSource {
@@ -114,13 +117,59 @@ describe('agent', () => {
     const waitFor = async (predicate: () => boolean): Promise<void> => {
       for (let i = 0; i < 100 && !predicate(); i++) await new Promise((r) => setTimeout(r, 20));
     };
-    await waitFor(() => messages.filter((m) => m.type === 'response').length === 3 && messages.some((m) => m.type === 'event'));
+    await waitFor(() => messages.filter((m) => m.type === 'response').length === 3 && messages.some((m) => m.type === 'tick'));
     const byId = (id: number) => messages.find((m) => m.type === 'response' && m.id === id)!;
     expect(byId(1).result).toMatchObject({ ok: true, value: { processes: [{ pid: 4242, name: 'fixture' }] } });
     expect(byId(2).result).toMatchObject({ ok: false, error: { code: 'invalid-input' } });
     expect(byId(3).result).toMatchObject({ ok: false, error: { code: 'invalid-channel' } });
-    expect(messages.find((m) => m.type === 'event')?.event).toBe('tick');
+    expect(messages.find((m) => m.type === 'tick')).toMatchObject({ payload: { sample: { processes: [] } }, processes: { count: 1 } });
     ws.close();
+  });
+});
+
+describe('agent ticks as process deltas', () => {
+  it('sends only changed processes, and the page side rebuilds every tick the core emitted', async () => {
+    // pid 1 never changes, pid 2 changes every tick, pid 100+n lives for one tick only.
+    let n = 0;
+    const next = (): Sample => {
+      n++;
+      return fixtureSample([fixtureProcess({ pid: 1, name: 'idle' }), fixtureProcess({ pid: 2, name: 'busy', cpuPercent: n }), fixtureProcess({ pid: 100 + n, name: `short${n}`, startTime: n })], 1_763_700_000_000 + n * 100);
+    };
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const source: SampleSource = { ...fakeSource(), start: async (intervalMs, onSample) => void (timer = setInterval(() => onSample(next()), intervalMs)), stop: async () => clearInterval(timer) };
+    const core = createCore({ source, runtime: 'node', version: '0.0.0', intervalMs: 50 });
+    const emitted = new Map<number, Tick>();
+    core.on('tick', (tick) => emitted.set(tick.seq, tick));
+    await core.start();
+    const staticDir = mkdtempSync(join(tmpdir(), 'allot-static-'));
+    const agent = await startAgent({ core, staticDir, port: 0 });
+    try {
+      const ws = new WebSocket(`ws://127.0.0.1:${agent.port}/ws?token=${agent.token}`);
+      const decoder = new ProcessDeltaDecoder();
+      const received: Array<{ tick: Tick; changed: number; removed: string[] }> = [];
+      ws.on('message', (data) => {
+        const message = JSON.parse(String(data)) as WsServerMessage;
+        if (message.type !== 'tick') return;
+        const processes = decoder.apply(message.processes);
+        expect(processes).not.toBeNull();
+        received.push({ tick: { ...message.payload, sample: { ...message.payload.sample, processes: processes! } }, changed: message.processes.changed.length, removed: [...message.processes.removed] });
+      });
+      for (let i = 0; i < 200 && received.length < 5; i++) await new Promise((r) => setTimeout(r, 20));
+      ws.close();
+      expect(received.length).toBeGreaterThanOrEqual(5);
+      // The first tick is complete; after it only the busy process and the new short-lived one come,
+      // and the previous short-lived one is named as gone.
+      expect(received[0]!.changed).toBe(3);
+      for (const { changed, removed } of received.slice(1)) {
+        expect(changed).toBe(2);
+        expect(removed).toHaveLength(1);
+      }
+      const sortByPid = (tick: Tick) => ({ ...tick, sample: { ...tick.sample, processes: [...tick.sample.processes].sort((a, b) => a.pid - b.pid) } });
+      for (const { tick } of received) expect(sortByPid(tick)).toEqual(sortByPid(emitted.get(tick.seq)!));
+    } finally {
+      await agent.close();
+      await core.stop();
+    }
   });
 });
 
