@@ -5,7 +5,11 @@
 // new list writes only the strings, classes and attributes that changed (Text.data, not new nodes).
 // React still owns the structure around it: the header, the columns, mode, selection, heat scale and
 // the scroll container, which it hands over with the setters below.
+// Where the page has a 2D canvas, the value cells (every column but the name) are drawn on one
+// canvas layer instead of as DOM text (process-table-canvas.ts): their elements stay, carrying the
+// value as aria-label, the n/a reason as title; only the drawing moves.
 import { columnUnavailable, heatLevel, type ProcessColumn } from './process-columns';
+import { createCellCanvas, type CanvasCell } from './process-table-canvas';
 import { GROUP_COLUMN_IDS, type DisplayRow, type ViewMode } from './process-rows';
 
 export const ROW_HEIGHT_PX = 26;
@@ -122,6 +126,24 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
   let rowCountAttr = '';
   let focusKey: string | undefined;
   let activeAttr = '';
+  /** Left edge of each column, in px from the row's left. */
+  let leftsPx: number[] = [];
+  const canvas = createCellCanvas(body, ROW_HEIGHT_PX);
+  /** A canvas cell's last drawn content that matches nothing: draw it again. */
+  const STALE = '\u0002';
+  const invalidateCanvas = (): void => {
+    for (const slot of slots) for (let j = 0; j < slot.contents.length; j++) if (layout.columns[j]?.id !== 'name') slot.contents[j] = STALE;
+  };
+  // The canvas follows the theme: App sets data-theme (or style) on the root element.
+  const themeObserver =
+    canvas && typeof MutationObserver !== 'undefined'
+      ? new MutationObserver(() => {
+          canvas.refreshStyle();
+          invalidateCanvas();
+          paint();
+        })
+      : undefined;
+  themeObserver?.observe(doc.documentElement, { attributes: true, attributeFilter: ['data-theme', 'class', 'style'] });
 
   const newSlot = (): Slot => {
     const element = doc.createElement('div');
@@ -237,6 +259,27 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
     } else node.data = text;
   };
 
+  /** A value cell on the canvas: drawn when its look changed; the element carries the value for readers. */
+  const drawCell = (slot: Slot, position: number, j: number, cell: CanvasCell, na: { reason: string; title: string } | undefined): void => {
+    const content = `${cell.text}\u0001${na?.reason ?? ''}\u0001${cell.heat ? `${cell.heat.kind}${cell.heat.level}` : ''}\u0001${cell.bold ? 'b' : ''}`;
+    if (slot.contents[j] === content) return;
+    const label = na ? 'n/a' : cell.text;
+    if (slot.contents[j] === undefined || slot.contents[j] === STALE || !slot.contents[j]!.startsWith(`${cell.text}\u0001${na?.reason ?? ''}\u0001`)) {
+      const element = slot.cells[j]!;
+      if (label) element.setAttribute('aria-label', label);
+      else element.removeAttribute('aria-label');
+      if (na) {
+        element.title = na.title;
+        element.dataset['reason'] = na.reason;
+      } else if (element.dataset['reason'] !== undefined) {
+        element.removeAttribute('title');
+        delete element.dataset['reason'];
+      }
+    }
+    slot.contents[j] = content;
+    canvas!.draw(position, leftsPx[j] ?? 0, layout.widthsPx[j] ?? 0, cell);
+  };
+
   const paintSlot = (slot: Slot, row: DisplayRow, index: number): void => {
     const element = slot.element;
     const mode = layout.mode;
@@ -285,7 +328,18 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
         continue;
       }
       let className = cellClass(column);
-      if (row.kind === 'group' && !GROUP_COLUMN_IDS.has(column.id)) {
+      if (canvas) {
+        const empty = row.kind === 'group' && !GROUP_COLUMN_IDS.has(column.id);
+        const text = empty ? '' : column.format(process);
+        const na = !empty && text === '' && row.kind === 'process' ? columnUnavailable(column, process) : undefined;
+        let heat: CanvasCell['heat'];
+        if (column.heat && !na && !empty) {
+          const value = column.value(process);
+          const level = typeof value === 'number' ? heatLevel(column.heat, value, layout.scale) : 0;
+          if (level) heat = { kind: column.heat, level };
+        }
+        drawCell(slot, index - firstIndex, j, { text, align: column.align, bold: row.kind === 'group' || heat?.level === 4, na: na !== undefined, ...(heat ? { heat } : {}) }, na);
+      } else if (row.kind === 'group' && !GROUP_COLUMN_IDS.has(column.id)) {
         writeCell(slot, j, '', '', undefined);
       } else {
         const text = column.format(process);
@@ -316,6 +370,7 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
       slots.push(slot);
     }
     while (slots.length > count) slots.pop()!.element.remove();
+    if (canvas?.place(firstIndex, count, widthPx)) invalidateCanvas();
     for (let s = 0; s < count; s++) paintSlot(slots[s]!, rows[firstIndex + s]!, firstIndex + s);
     const height = rows.length * ROW_HEIGHT_PX;
     if (height !== bodyHeight) {
@@ -349,6 +404,7 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
       layout = next;
       if (columnsChanged) {
         widthPx = next.widthsPx.reduce((sum, w) => sum + w, 0);
+        leftsPx = next.widthsPx.map((_, j) => next.widthsPx.slice(0, j).reduce((sum, w) => sum + w, 0));
         rebuild();
       } else if (modeChanged) rebuild();
     },
@@ -388,6 +444,8 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
     destroy() {
       for (const slot of slots) slot.element.remove();
       slots = [];
+      themeObserver?.disconnect();
+      canvas?.destroy();
       if (table && activeAttr) table.removeAttribute('aria-activedescendant');
       activeAttr = '';
     },

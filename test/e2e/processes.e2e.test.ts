@@ -51,7 +51,8 @@ describe('Processes view in Chromium against allot serve', () => {
 
     // Sorting by PID ascending, then descending, orders the rendered rows.
     const pids = async (): Promise<number[]> =>
-      (await page.locator('.process-scroll [role="row"] [data-column="pid"]').allTextContents()).map(Number);
+      // Value cells are drawn on the table's canvas; each cell element carries its value as aria-label.
+      (await page.locator('.process-scroll [role="row"] [data-column="pid"]').evaluateAll((cells) => cells.map((cell) => cell.getAttribute('aria-label')))).map(Number);
     await page.locator('button[data-column="pid"]').click();
     await expect.poll(async () => page.locator('[role="columnheader"][aria-sort="descending"] button[data-column="pid"]').count()).toBe(1);
     let seen = await pids();
@@ -68,5 +69,43 @@ describe('Processes view in Chromium against allot serve', () => {
     const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
     for (let i = 1; i < names.length; i++) expect(collator.compare(names[i - 1]!, names[i]!)).toBeLessThanOrEqual(0);
     await page.screenshot({ path: `${ARTIFACTS_DIR}/processes.png` });
+  });
+
+  it('draws value cells on the canvas, with the values as aria-labels, in the theme of the page', async () => {
+    await page.emulateMedia({ colorScheme: 'light' });
+    await page.goto(served.url);
+    await page.getByLabel('Search processes').fill(probeName);
+    const row = page.locator(`[role="row"][data-pid="${probe.pid}"]`);
+    await expect.poll(async () => row.count(), { timeout: 15_000 }).toBe(1);
+    // The element carries the value for readers; the text itself is drawn, not in the DOM.
+    const pidCell = row.locator('[data-column="pid"]');
+    expect(await pidCell.getAttribute('aria-label')).toBe(String(probe.pid));
+    expect(await pidCell.textContent()).toBe('');
+    /** Opaque pixels the canvas holds inside the row's cell `column`: how many, and their mean brightness 0..255. */
+    // Page code as a string: this file is typed for Node, without DOM globals.
+    const ink = (column: string) =>
+      page.evaluate<{ count: number; brightness: number }>(`(() => {
+        const canvas = document.querySelector('.process-canvas');
+        const cell = document.querySelector('[role="row"][data-pid="${probe.pid}"] [data-column="${column}"]');
+        const c = canvas.getBoundingClientRect();
+        const r = cell.getBoundingClientRect();
+        const scale = canvas.width / c.width;
+        const data = canvas.getContext('2d').getImageData(Math.round((r.left - c.left) * scale), Math.round((r.top - c.top) * scale), Math.round(r.width * scale), Math.round(r.height * scale)).data;
+        let count = 0;
+        let brightness = 0;
+        for (let i = 0; i < data.length; i += 4) {
+          if (data[i + 3] < 200) continue;
+          count++;
+          brightness += (data[i] + data[i + 1] + data[i + 2]) / 3;
+        }
+        return { count, brightness: count ? brightness / count : 0 };
+      })()`);
+    const light = await ink('pid');
+    expect(light.count).toBeGreaterThan(10);
+    expect(light.brightness).toBeLessThan(100);
+    // Dark theme: the same cell is drawn again in the dark palette's light text.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await expect.poll(async () => (await ink('pid')).brightness).toBeGreaterThan(150);
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 });
