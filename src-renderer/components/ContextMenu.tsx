@@ -1,4 +1,5 @@
-// A small right-click menu: positioned at the pointer, closes on Escape, outside click or choice.
+// A small right-click menu: positioned at the pointer, closes on Escape, outside click or choice,
+// and gives focus back to where it was.
 import { useEffect, useRef } from 'react';
 
 export interface MenuItem {
@@ -22,6 +23,15 @@ export interface ContextMenuProps {
 
 export function ContextMenu({ x, y, label, items, onClose }: ContextMenuProps) {
   const ref = useRef<HTMLDivElement>(null);
+  // Focus goes back where it was (the table, for a menu opened with Shift+F10) when the menu closes,
+  // unless something else took it meanwhile (a dialog the chosen item opened).
+  useEffect(() => {
+    const previous = document.activeElement instanceof HTMLElement && document.activeElement !== document.body ? document.activeElement : null;
+    return () => {
+      const active = document.activeElement;
+      if (previous?.isConnected && (active === null || active === document.body)) previous.focus();
+    };
+  }, []);
   useEffect(() => {
     ref.current?.querySelector<HTMLElement>('[role="menuitem"]:not([disabled])')?.focus();
     const onDown = (event: MouseEvent): void => {
