@@ -2,6 +2,7 @@
 // ppid, with expand/collapse) or grouped by program (programId when present, else name). Pure, so
 // the view memoizes it per tick and the tests run it without a DOM.
 import type { ProcessSample } from '../../src-shared/domain';
+import { processKey } from '../../src-shared/process-delta';
 import { ALL_COLUMNS, columnById, compareBy, matchesSearch, sortByColumn } from './process-columns';
 
 export type ViewMode = 'flat' | 'tree' | 'grouped';
@@ -27,9 +28,8 @@ export interface GroupRow {
 }
 export type DisplayRow = ProcessRow | GroupRow;
 
-export function processKey(process: { pid: number; startTime: number }): string {
-  return `${process.pid}:${process.startTime}`;
-}
+/** A process row's key: pid and start time (the identity the agent's tick deltas use too). */
+export { processKey };
 
 /** The program a process belongs to: its programId, else its name. */
 export function programOf(process: ProcessSample): string {

@@ -5,7 +5,7 @@ import type { StateCreator } from 'zustand';
 import type { Tick, TickStatus } from '../../src-shared/contract';
 import type { ProcessSample, SystemSample } from '../../src-shared/domain';
 import { DEFAULT_COLUMN_IDS, normalizeColumnIds } from '../components/process-columns';
-import { buildRows, processKey, type DisplayRow, type RowOptions, type ViewMode } from '../components/process-rows';
+import { buildRows, processKey, programOf, type DisplayRow, type RowOptions, type ViewMode } from '../components/process-rows';
 import type { AppState } from './index';
 import { appendPerf, perfCapacity } from './perf';
 
@@ -119,6 +119,23 @@ function sameStatus(a: TickStatus | undefined, b: TickStatus | undefined): boole
   return a?.history.state === b?.history.state && a?.history.message === b?.history.message;
 }
 
+/**
+ * `keys` without those whose process (or, for "group:<program>", every process of the program) is
+ * gone; the same set when nothing is, so a tick without exits makes no new state. Keeps the tree's
+ * collapsed and expanded sets from growing with every process that ever exited.
+ */
+export function pruneKeys(keys: ReadonlySet<string>, processes: readonly ProcessSample[]): ReadonlySet<string> {
+  if (keys.size === 0) return keys;
+  const live = new Set<string>();
+  for (const process of processes) {
+    live.add(processKey(process));
+    live.add(`group:${programOf(process)}`);
+  }
+  let gone = false;
+  for (const key of keys) if (!live.has(key)) gone = true;
+  return gone ? new Set([...keys].filter((key) => live.has(key))) : keys;
+}
+
 /** Rows for `state`'s view options over `processes`, starting from the previous order. */
 function rowsFor(
   state: Pick<ProcessesSlice, 'rows' | 'mode' | 'filter' | 'sort' | 'collapsed' | 'expandedGroups'>,
@@ -152,10 +169,14 @@ export const createProcessesSlice: StateCreator<AppState, [], [], ProcessesSlice
     const state = get();
     updateProcessHistory(state.processHistory, sample.at, sample.processes);
     const capacity = perfCapacity(state.settings?.intervalMs ?? state.appInfo?.intervalMs ?? 1000);
+    const collapsed = pruneKeys(state.collapsed, sample.processes);
+    const expandedGroups = pruneKeys(state.expandedGroups, sample.processes);
     // One set per tick: one notification, one render.
     set({
       processes: sample.processes,
-      ...rowsFor(state, sample.processes),
+      collapsed,
+      expandedGroups,
+      ...rowsFor({ ...state, collapsed, expandedGroups }, sample.processes),
       system: sample.system,
       sampleAt: sample.at,
       seq: tick.seq,

@@ -100,6 +100,28 @@ describe('processes slice', () => {
     expect(store.getState().rowGroupCount).toBe(store.getState().rows.length);
   });
 
+  it("forgets the tree's collapsed processes and expanded programs once they are gone", () => {
+    const store = createAppStore();
+    const shell = fixtureProcess({ pid: 10, name: 'bash', programId: '/bin/bash' });
+    const child = fixtureProcess({ pid: 11, ppid: 10, name: 'make', programId: '/usr/bin/make' });
+    store.getState().applyTick({ seq: 1, sample: fixtureSample([shell, child], 1000) });
+    store.getState().toggleExpanded('10:123456');
+    store.getState().toggleExpanded('group:/usr/bin/make');
+    expect([...store.getState().collapsed]).toEqual(['10:123456']);
+    expect([...store.getState().expandedGroups]).toEqual(['group:/usr/bin/make']);
+    // A tick with both still there keeps the very same sets (no new state for nothing).
+    const { collapsed, expandedGroups } = store.getState();
+    store.getState().applyTick({ seq: 2, sample: fixtureSample([shell, child], 2000) });
+    expect(store.getState().collapsed).toBe(collapsed);
+    expect(store.getState().expandedGroups).toBe(expandedGroups);
+    // make exits: its program's entry goes; bash exits: its entry goes.
+    store.getState().applyTick({ seq: 3, sample: fixtureSample([shell], 3000) });
+    expect([...store.getState().expandedGroups]).toEqual([]);
+    expect([...store.getState().collapsed]).toEqual(['10:123456']);
+    store.getState().applyTick({ seq: 4, sample: fixtureSample([], 4000) });
+    expect([...store.getState().collapsed]).toEqual([]);
+  });
+
   it('moves and extends the selection with arrow keys', () => {
     const store = createAppStore();
     const keys = ['a', 'b', 'c', 'd'];
