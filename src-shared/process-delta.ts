@@ -44,12 +44,11 @@ export class ProcessDeltaEncoder {
    * message is really sent; a delta that is dropped (slow client) must leave the memory as it was.
    */
   encode(processes: readonly SerializedProcess[]): EncodedDelta & { next: Map<string, string> } {
+    // A racy sample can list one process twice: the last entry counts, on both sides.
     const next = new Map<string, string>();
+    for (const { key, json } of processes) next.set(key, json);
     const changedJson: string[] = [];
-    for (const { key, json } of processes) {
-      next.set(key, json);
-      if (this.sent.get(key) !== json) changedJson.push(json);
-    }
+    for (const [key, json] of next) if (this.sent.get(key) !== json) changedJson.push(json);
     const removed: string[] = [];
     for (const key of this.sent.keys()) if (!next.has(key)) removed.push(key);
     return { changedJson, removed, count: next.size, next };

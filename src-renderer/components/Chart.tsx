@@ -175,7 +175,8 @@ function buildOptions(props: ChartProps): ChartOptions<'line'> {
         type: 'linear',
         min: range.min,
         max: range.max,
-        ticks: { color: colors.text, maxTicksLimit: 7, callback: (value) => formatSeconds(Number(value)) },
+        // Whole seconds only: on a short span chart.js would step by 0.2 s, and every label would round alike.
+        ticks: { color: colors.text, maxTicksLimit: 7, precision: 0, callback: (value) => formatSeconds(Number(value)) },
         grid: { color: colors.grid },
       },
       y: {

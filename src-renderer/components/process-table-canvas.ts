@@ -35,6 +35,8 @@ export interface CellCanvas {
   draw(slot: number, xPx: number, widthPx: number, cell: CanvasCell): void;
   /** Read colours and fonts again (theme change); the caller redraws everything. */
   refreshStyle(): void;
+  /** Erase everything (the columns moved); the caller redraws everything. */
+  clear(): void;
   destroy(): void;
 }
 
@@ -116,14 +118,16 @@ export function createCellCanvas(body: HTMLElement, rowHeightPx: number): CellCa
       remember(key, text);
       return text;
     }
+    // Cut at code points, never inside a surrogate pair.
+    const chars = Array.from(text);
     let low = 0;
-    let high = text.length;
+    let high = chars.length;
     while (low < high) {
       const mid = Math.ceil((low + high) / 2);
-      if (ctx.measureText(`${text.slice(0, mid)}…`).width <= maxPx) low = mid;
+      if (ctx.measureText(`${chars.slice(0, mid).join('')}…`).width <= maxPx) low = mid;
       else high = mid - 1;
     }
-    const result = `${text.slice(0, low)}…`;
+    const result = `${chars.slice(0, low).join('')}…`;
     remember(key, result);
     return result;
   };
@@ -186,8 +190,17 @@ export function createCellCanvas(body: HTMLElement, rowHeightPx: number): CellCa
       const shown = cell.align === 'left' ? fit(text, inner, font) : text;
       const tx = cell.align === 'left' ? x + PADDING_PX : x + width - PADDING_PX;
       const cy = y + rowHeightPx / 2;
-      // Left-aligned text is fitted (with an ellipsis) above; numbers fit their columns.
+      // Left-aligned text is fitted (with an ellipsis) above; a number wider than its column is cut
+      // at the cell's edge rather than drawn into its neighbour.
+      const clip = cell.align === 'right' && shown.length * 8 > inner && ctx.measureText(shown).width > width - PADDING_PX;
+      if (clip) {
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(x, y, width, rowHeightPx);
+        ctx.clip();
+      }
       ctx.fillText(shown, tx, cy);
+      if (clip) ctx.restore();
       if (cell.na) {
         // The DOM marker's dotted underline says "there is a reason": hover the cell for it.
         const w = ctx.measureText(shown).width;
@@ -204,6 +217,9 @@ export function createCellCanvas(body: HTMLElement, rowHeightPx: number): CellCa
     refreshStyle() {
       style = undefined;
       currentFont = currentFill = currentAlign = '';
+    },
+    clear() {
+      ctx.clearRect(0, 0, widthPx, rowCount * rowHeightPx);
     },
     destroy() {
       element.remove();

@@ -137,13 +137,26 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
   // The canvas follows the theme: App sets data-theme (or style) on the root element.
   const themeObserver =
     canvas && typeof MutationObserver !== 'undefined'
-      ? new MutationObserver(() => {
-          canvas.refreshStyle();
-          invalidateCanvas();
-          paint();
-        })
+      ? new MutationObserver(() => redrawAll())
       : undefined;
   themeObserver?.observe(doc.documentElement, { attributes: true, attributeFilter: ['data-theme', 'class', 'style'] });
+  // ... and forced colours (high contrast) and the screen's resolution (a window moved to another monitor).
+  const view = doc.defaultView;
+  let resolutionQuery: MediaQueryList | undefined;
+  const redrawAll = (): void => {
+    canvas?.refreshStyle();
+    invalidateCanvas();
+    paint();
+    watchResolution();
+  };
+  const watchResolution = (): void => {
+    resolutionQuery?.removeEventListener('change', redrawAll);
+    resolutionQuery = view?.matchMedia?.(`(resolution: ${view.devicePixelRatio || 1}dppx)`);
+    resolutionQuery?.addEventListener('change', redrawAll);
+  };
+  const forcedColorsQuery = canvas ? view?.matchMedia?.('(forced-colors: active)') : undefined;
+  forcedColorsQuery?.addEventListener('change', redrawAll);
+  if (canvas) watchResolution();
 
   const newSlot = (): Slot => {
     const element = doc.createElement('div');
@@ -394,6 +407,9 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
   const rebuild = (): void => {
     for (const slot of slots) slot.element.remove();
     slots = [];
+    // New columns or mode: what the canvas shows belongs to the old layout (the name column, never
+    // drawn on it, may now cover what was a value cell).
+    canvas?.clear();
     paint();
   };
 
@@ -445,6 +461,8 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
       for (const slot of slots) slot.element.remove();
       slots = [];
       themeObserver?.disconnect();
+      forcedColorsQuery?.removeEventListener('change', redrawAll);
+      resolutionQuery?.removeEventListener('change', redrawAll);
       canvas?.destroy();
       if (table && activeAttr) table.removeAttribute('aria-activedescendant');
       activeAttr = '';

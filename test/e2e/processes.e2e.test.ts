@@ -103,9 +103,21 @@ describe('Processes view in Chromium against allot serve', () => {
     const light = await ink('pid');
     expect(light.count).toBeGreaterThan(10);
     expect(light.brightness).toBeLessThan(100);
+    // The name is DOM text: the canvas holds nothing over it.
+    expect((await ink('name')).count).toBe(0);
     // Dark theme: the same cell is drawn again in the dark palette's light text.
     await page.emulateMedia({ colorScheme: 'dark' });
     await expect.poll(async () => (await ink('pid')).brightness).toBeGreaterThan(150);
     await page.emulateMedia({ colorScheme: 'light' });
+    // Hiding a column in a table wider than its columns' minimum widths: the table keeps its width
+    // and the flexible name column widens over where values were drawn; nothing old may stay there.
+    await page.setViewportSize({ width: 2200, height: 800 });
+    await expect.poll(async () => (await ink('pid')).count).toBeGreaterThan(10);
+    await page.getByRole('button', { name: 'Columns' }).click();
+    await page.getByRole('group', { name: 'Choose columns' }).getByLabel('Command line').uncheck();
+    await page.getByRole('button', { name: 'Columns' }).click();
+    await expect.poll(async () => page.locator('[role="columnheader"] button[data-column="cmdline"]').count()).toBe(0);
+    expect((await ink('name')).count).toBe(0);
+    expect((await ink('pid')).count).toBeGreaterThan(10);
   });
 });
