@@ -23,6 +23,7 @@ import type { Forecaster } from '../engine/forecast/types';
 import { SeriesForecaster, type HorizonErrors, type ModelErrorRow as RawErrorRow, type SeriesForecast } from '../engine/forecast/selector';
 import type { Actuator, ActuatorResult } from '../platform/actuator';
 import { intentToChanges, statusOfRefusal, toEngineResult, type IntentOptions } from './intents';
+import { IN_FORCE } from '../store/journal';
 
 /** What the pipeline needs of the actuator: the real Actuator's public surface. */
 export type ActuatorSurface = Pick<Actuator, 'apply' | 'undo' | 'checkExternal' | 'listChanges' | 'restoreAll'>;
@@ -420,7 +421,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   async function sweepEngineChanges(why: string): Promise<number[]> {
     if (!actuator) return [];
     const done: number[] = [];
-    const inForce: ChangeRecord[] = actuator.listChanges({ status: ['pending', 'applied'], limit: 1000 });
+    const inForce: ChangeRecord[] = actuator.listChanges({ status: [...IN_FORCE], limit: 1000 });
     for (const record of inForce) {
       if (record.actor !== 'engine') continue;
       const r = await actuator.undo(record.id, 'system', why);

@@ -11,7 +11,7 @@ import type { GuardedAdapter } from './guard';
 import { describeRule } from './protect';
 import { refused } from './errors';
 import { matches } from './values';
-import type { Journal, ListFilter, RestoreReport } from '../store/journal';
+import { IN_FORCE, type Journal, type ListFilter, type RestoreReport } from '../store/journal';
 import type { AuditLog } from '../store/audit';
 
 export interface ApplyRequest {
@@ -142,7 +142,8 @@ export class Actuator {
     if (!record) return { ...refused('invalid', `no change with id ${changeId}`), changeId: null };
     return this.serial(record.target.pid, async () => {
       const current = this.journal.get(changeId);
-      if (!current || (current.status !== 'applied' && current.status !== 'pending')) {
+      // A restore that failed before is tried again.
+      if (!current || !IN_FORCE.includes(current.status)) {
         return { ...refused('invalid', `change ${changeId} is not in force (${current?.status ?? 'missing'})`), changeId };
       }
       const outcome = await this.journal.restoreOne(this.adapter, current);
@@ -201,12 +202,12 @@ export class Actuator {
     const wanted = processes ? new Set(processes.map((p) => `${p.pid}:${p.startTime}`)) : null;
     const report: ExternalReport = { external: [], gone: [] };
     for (const record of this.journal.inForce()) {
-      if (record.status !== 'applied' || record.after === null) continue;
+      if ((record.status !== 'applied' && record.status !== 'restore-failed') || record.after === null) continue;
       if (wanted && !wanted.has(`${record.target.pid}:${record.target.startTime}`)) continue;
       if (record.change.op === 'terminate') continue;
       await this.serial(record.target.pid, async () => {
         const current = this.journal.get(record.id);
-        if (!current || current.status !== 'applied' || current.after === null || current.change.op === 'terminate') return;
+        if (!current || (current.status !== 'applied' && current.status !== 'restore-failed') || current.after === null || current.change.op === 'terminate') return;
         const read = await this.adapter.read(current.target, current.change.op);
         if (read.kind === 'refused') {
           if (read.reason === 'gone') {

@@ -56,8 +56,14 @@ export const journalMigrations: readonly Migration[] = [
   },
 ];
 
-/** Statuses that mean "Allot's value may be on the process". */
-export const IN_FORCE: readonly ChangeStatus[] = ['pending', 'applied'];
+/**
+ * Statuses whose value may still be on the process: pending, applied, and restore-failed (putting
+ * the original back was refused, so Allot's value is probably still there). A restore-failed change
+ * keeps its original: the next restore (undo, engine off, exit, start after a crash) tries again,
+ * and a later change of the same operation takes over its original instead of reading Allot's value.
+ */
+export const IN_FORCE: readonly ChangeStatus[] = ['pending', 'applied', 'restore-failed'];
+const IN_FORCE_SQL = `(${IN_FORCE.map((status) => `'${status}'`).join(', ')})`;
 
 interface Row {
   id: number;
@@ -196,7 +202,7 @@ export class Journal {
       this.db
         .prepare(
           `UPDATE journal_changes SET status = 'superseded', updated_at_ms = ?, note = 'superseded by change ' || ?
-           WHERE pid = ? AND start_time = ? AND op = ? AND id <> ? AND status IN ('pending', 'applied')`,
+           WHERE pid = ? AND start_time = ? AND op = ? AND id <> ? AND status IN ${IN_FORCE_SQL}`,
         )
         .run(at, id, record.target.pid, record.target.startTime, record.change.op, id);
       this.db
@@ -222,14 +228,14 @@ export class Journal {
 
   /** Every change whose value may still be on a process, oldest first. */
   inForce(): ChangeRecord[] {
-    return (this.db.prepare(`SELECT * FROM journal_changes WHERE status IN ('pending', 'applied') ORDER BY id`).all() as Row[]).map(toRecord);
+    return (this.db.prepare(`SELECT * FROM journal_changes WHERE status IN ${IN_FORCE_SQL} ORDER BY id`).all() as Row[]).map(toRecord);
   }
 
   /** The change of this operation in force on this process, if any (newest). */
   inForceFor(target: ProcessIdentity, op: Operation): ChangeRecord | null {
     const row = this.db
       .prepare(
-        `SELECT * FROM journal_changes WHERE pid = ? AND start_time = ? AND op = ? AND status IN ('pending', 'applied') ORDER BY id DESC LIMIT 1`,
+        `SELECT * FROM journal_changes WHERE pid = ? AND start_time = ? AND op = ? AND status IN ${IN_FORCE_SQL} ORDER BY id DESC LIMIT 1`,
       )
       .get(target.pid, target.startTime, op) as Row | undefined;
     return row ? toRecord(row) : null;

@@ -48,6 +48,29 @@ describe('Actuator', () => {
     expect(await actuator.undo(result.changeId!, 'user')).toMatchObject({ kind: 'refused', reason: 'invalid' });
   });
 
+  it('keeps a change whose restore was refused in force, and puts it back on the next try', async () => {
+    let refuseNext = true;
+    const flaky: typeof adapter = {
+      ...adapter,
+      restore: async (target, before) => {
+        if (!refuseNext) return adapter.restore(target, before);
+        refuseNext = false;
+        return { kind: 'refused', reason: 'permission', message: 'helper not available' };
+      },
+    };
+    const own = new Actuator({ adapter: flaky, journal, audit: actuator.audit });
+    const { identity } = await spawnTarget();
+    const applied = await own.apply({ target: identity, name: 'sleep', actor: 'user', why: 'test', change: { op: 'priority', value: { nice: 9 } } });
+    expect(await own.undo(applied.changeId!, 'user')).toMatchObject({ kind: 'refused', reason: 'permission' });
+    expect(readStat(identity.pid)?.nice).toBe(9);
+    expect(journal.get(applied.changeId!)?.status).toBe('restore-failed');
+    expect(journal.inForce().map((r) => r.id)).toEqual([applied.changeId]);
+    // Undo again (or restore all on exit) tries again.
+    expect((await own.undo(applied.changeId!, 'user')).kind).toBe('applied');
+    expect(readStat(identity.pid)?.nice).toBe(0);
+    expect(journal.get(applied.changeId!)?.status).toBe('restored');
+  });
+
   it('keeps the first original across later changes of the same operation', async () => {
     const { identity } = await spawnTarget();
     // The original carries the session's autogroup nice only where the kernel has autogroups on

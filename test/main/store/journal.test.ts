@@ -86,7 +86,30 @@ describe('Journal', () => {
     expect(journal.get(refusedOne.id)).toMatchObject({ status: 'restore-failed', note: 'needs root' });
     expect(journal.get(done.id)?.status).toBe('failed');
     expect(report.cleaned).toEqual(['/sys/fs/cgroup/cpu/allot-1-1']);
+    // The refused restore stays in force: Allot's value is probably still on the process.
+    expect(journal.inForce().map((r) => r.id)).toEqual([refusedOne.id]);
+    expect(journal.inForceFor({ pid: 88, startTime: 1 }, 'priority')?.before).toEqual(nice(-3));
+    // The next restore tries again, and this time it works.
+    const again = recorder(() => ({ kind: 'applied' }));
+    await journal.restoreAll(again);
+    expect(again.calls).toEqual([[{ pid: 88, startTime: 1 }, nice(-3)]]);
+    expect(journal.get(refusedOne.id)?.status).toBe('restored');
     expect(journal.inForce()).toEqual([]);
+    journal.close();
+  });
+
+  it('a later change of the same op supersedes a failed restore and keeps its original', () => {
+    const journal = Journal.open(join(dir, 'j.db'));
+    const first = journal.begin({ target, name: 'x', actor: 'user', change: nice(-5), before: nice(0), why: 'a' });
+    journal.markApplied(first.id, nice(-5));
+    journal.setStatus(first.id, 'restore-failed', 'needs root');
+    // What an actuator does for the next change: the original comes from the change in force.
+    const original = journal.inForceFor(target, 'priority')?.before;
+    expect(original).toEqual(nice(0));
+    const second = journal.begin({ target, name: 'x', actor: 'user', change: nice(3), before: original!, why: 'b' });
+    journal.markApplied(second.id, nice(3));
+    expect(journal.get(first.id)?.status).toBe('superseded');
+    expect(journal.inForce().map((r) => [r.id, r.before])).toEqual([[second.id, nice(0)]]);
     journal.close();
   });
 
