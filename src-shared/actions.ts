@@ -26,9 +26,22 @@ export type Operation = z.infer<typeof OperationSchema>;
  * processes by session (sched_autogroup_enabled=1) and the adapter also changed the session's
  * autogroup because the target was alone in it; see adapter.linux.ts.
  */
+/** Most per-thread values a reading keeps (threads beyond it are restored to the process's value). */
+export const MAX_THREAD_VALUES = 8192;
 export const PriorityValueSchema = z.strictObject({
+  /** The process's nice (its main thread's). */
   nice: int().min(-20).max(19),
   autogroupNice: int().min(-20).max(19).optional(),
+  /**
+   * Threads whose nice differs from `nice`, as [tid, nice] (Linux nice is per thread; programs such
+   * as browsers and audio servers rank their own threads). In a reading: what to put back. In a
+   * change without it, every thread moves by the same step as the main thread, so their ranking
+   * stays.
+   */
+  threadNice: z
+    .array(z.tuple([int().positive(), int().min(-20).max(19)]))
+    .max(MAX_THREAD_VALUES)
+    .optional(),
 });
 export const AffinityValueSchema = z.strictObject({
   /** Logical CPU numbers the process may run on; never empty. */

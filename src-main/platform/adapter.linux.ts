@@ -1,5 +1,6 @@
-// Linux adapter. OS APIs: setpriority/getpriority (node:os, applied to every thread in /proc/PID/task,
-// since Linux nice is per thread), /proc/PID/autogroup, sched_setaffinity/sched_getaffinity,
+// Linux adapter. OS APIs: setpriority/getpriority (node:os, on every thread in /proc/PID/task, each
+// thread moved by the same step and put back to its own value, since Linux nice is per thread),
+// /proc/PID/autogroup, sched_setaffinity/sched_getaffinity,
 // ioprio_set/ioprio_get, sched_setattr (uclamp) and pidfd_open/pidfd_send_signal through koffi
 // (native.linux.ts), cgroup v2 or v1 files (cgroup.linux.ts), /proc/PID/stat for identity and state.
 //
@@ -21,7 +22,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus as osCpus, getPriority, setPriority } from 'node:os';
 import type { ProcessIdentity } from '../../src-shared/domain';
-import type { ActionResult, Capabilities, Capability, Change, Operation, Reading, ReadableOperation, ReadResult, Refusal } from '../../src-shared/actions';
+import { MAX_THREAD_VALUES, type ActionResult, type Capabilities, type Capability, type Change, type Operation, type Reading, type ReadableOperation, type ReadResult, type Refusal, type ValueOf } from '../../src-shared/actions';
 import { namedOperations, type PlatformAdapter } from './types';
 import { errnoName, refused, refusalFromCode, refusalFromError } from './errors';
 import { identityMatches, readStat, threadIds, withProcess, type ProcessHandle } from './identity.linux';
@@ -151,7 +152,8 @@ function readOp(handle: ProcessHandle, op: ReadableOperation): Reading | Refusal
         return refusalFromError(error, 'priority');
       }
       const group = autogroupEnabled() ? readAutogroup(pid) : null;
-      return { op, value: group ? { nice, autogroupNice: group.nice } : { nice } };
+      const threads = threadNiceOf(pid, nice);
+      return { op, value: { nice, ...(group ? { autogroupNice: group.nice } : {}), ...(threads.length > 0 ? { threadNice: threads } : {}) } };
     }
     case 'affinity': {
       const cpus = getAffinity(pid);
@@ -199,6 +201,39 @@ function unsupportedEfficiency(): Refusal {
 // ---- acts ----
 
 /** Apply fn to every thread; the main thread's error decides; threads that exited meanwhile are skipped. */
+/** The threads of `pid` whose nice is not `mainNice`, as [tid, nice] (threads that exit meanwhile are skipped). */
+function threadNiceOf(pid: number, mainNice: number): [number, number][] {
+  const differing: [number, number][] = [];
+  for (const tid of threadIds(pid)) {
+    if (tid === pid) continue;
+    try {
+      const nice = getPriority(tid);
+      if (nice !== mainNice) differing.push([tid, nice]);
+    } catch {
+      continue;
+    }
+    if (differing.length >= MAX_THREAD_VALUES) break;
+  }
+  return differing;
+}
+
+/**
+ * The nice each thread gets for `change`, given the reading `before`. With per-thread values in the
+ * change (a restore), exactly those, and the process's value for the rest. Without them, every
+ * thread moves by the main thread's step, clamped to -20..19, so a program's own ranking of its
+ * threads (a browser's compositor above its workers) survives the change.
+ */
+export function threadNiceFor(change: ValueOf<'priority'>, before: ValueOf<'priority'> | undefined, pid: number): (tid: number) => number {
+  if (change.threadNice) {
+    const exact = new Map(change.threadNice);
+    return (tid) => exact.get(tid) ?? change.nice;
+  }
+  if (!before?.threadNice) return () => change.nice;
+  const current = new Map(before.threadNice);
+  const step = change.nice - before.nice;
+  return (tid) => (tid === pid ? change.nice : Math.max(-20, Math.min(19, (current.get(tid) ?? before.nice) + step)));
+}
+
 function eachThread(pid: number, fn: (tid: number) => void | Errno): Errno | { thrown: unknown } | null {
   for (const tid of [pid, ...threadIds(pid).filter((t) => t !== pid)]) {
     try {
@@ -221,7 +256,8 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
     case 'priority': {
       const previous = before.op === 'priority' ? before.value : undefined;
       const raising = previous !== undefined && change.value.nice < previous.nice;
-      const failure = eachThread(pid, (tid) => setPriority(tid, change.value.nice));
+      const niceOf = threadNiceFor(change.value, previous, pid);
+      const failure = eachThread(pid, (tid) => setPriority(tid, niceOf(tid)));
       if (failure) return threadFailure(failure, 'priority', raising);
       let note: string | undefined;
       const group = autogroupEnabled() ? readAutogroup(pid) : null;

@@ -19,7 +19,9 @@ export function describeValue(change: Change | null | undefined): string {
   if (!change) return '–';
   switch (change.op) {
     case 'priority':
-      return `nice ${change.value.nice}${change.value.autogroupNice !== undefined ? ` (autogroup ${change.value.autogroupNice})` : ''}`;
+      return `nice ${change.value.nice}${change.value.autogroupNice !== undefined ? ` (autogroup ${change.value.autogroupNice})` : ''}${
+        change.value.threadNice?.length ? `, ${change.value.threadNice.length} thread${change.value.threadNice.length === 1 ? '' : 's'} with their own` : ''
+      }`;
     case 'affinity':
       return `CPUs ${formatCpuList(change.value.cpus)}`;
     case 'ioPriority':

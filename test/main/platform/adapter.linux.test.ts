@@ -1,11 +1,12 @@
 // The Linux adapter against real processes, every value verified from /proc or the cgroup files.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { getPriority, setPriority as osSetPriority } from 'node:os';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { autogroupEnabled, createLinuxAdapter, readAutogroup } from '../../../src-main/platform/adapter.linux';
 import { readStat } from '../../../src-main/platform/identity.linux';
 import type { ActionResult } from '../../../src-shared/actions';
-import { cgroupLine, killChildren, listAllotCgroups, measureCpuPercent, procStatus, removeAllotCgroups, spawnBusy, spawnTarget } from './helpers';
+import { cgroupLine, killChildren, listAllotCgroups, measureCpuPercent, procStatus, removeAllotCgroups, spawnBusy, spawnTarget, waitFor } from './helpers';
 
 const adapter = createLinuxAdapter({ selfPids: [], exclusions: [] });
 
@@ -106,6 +107,31 @@ describe('linux adapter', () => {
     applied(await adapter.apply(identity, weight.before!));
     expect(cgroupLine(identity.pid, 'cpu')).not.toMatch(/allot-/);
     expect(listAllotCgroups()).toEqual([]);
+  });
+
+  it("keeps a program's own ranking of its threads: moves them by the same step and puts each back", async () => {
+    const { identity } = await spawnTarget(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], 'node');
+    const others = () => readdirSync(`/proc/${identity.pid}/task`).map(Number).filter((tid) => tid !== identity.pid);
+    // Node starts its platform and libuv threads right after exec.
+    await waitFor(() => others().length >= 2);
+    const tids = others();
+    // The program ranks one of its threads lower on its own (as browsers and audio servers do).
+    const [low, other] = tids as [number, number];
+    osSetPriority(low, 5);
+    const niceOfThread = (tid: number) => getPriority(tid);
+    const result = applied(await adapter.setPriority(identity, { nice: 10 }));
+    expect(result.before).toMatchObject({ op: 'priority', value: { nice: 0, threadNice: [[low, 5]] } });
+    expect(niceOfThread(identity.pid)).toBe(10);
+    expect(niceOfThread(other)).toBe(10);
+    expect(niceOfThread(low)).toBe(15);
+    // A step past the end clamps at 19.
+    applied(await adapter.setPriority(identity, { nice: 19 }));
+    expect(niceOfThread(low)).toBe(19);
+    // Putting the reading from before back restores each thread to its own value.
+    applied(await adapter.apply(identity, result.before!));
+    expect(niceOfThread(identity.pid)).toBe(0);
+    expect(niceOfThread(other)).toBe(0);
+    expect(niceOfThread(low)).toBe(5);
   });
 
   it('sets the autogroup nice too when the target is alone in its session', async () => {
