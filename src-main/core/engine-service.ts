@@ -62,9 +62,11 @@ export interface EngineServiceOptions {
   recentSystemCpu?: () => number[];
 }
 
-/** The GRU trains once this much full-rate history exists, and again after this long. */
+/** The GRU trains once this much full-rate history exists; a failed run is tried again after GRU_RETRY_MS. */
 const GRU_MIN_POINTS = 300;
 const GRU_RETRY_MS = 10 * 60_000;
+/** A trained GRU (also one loaded from the store) is trained again on the recent history after this long. */
+export const GRU_RETRAIN_MS = 6 * 3_600_000;
 
 /** How often the prefetch planner looks, how much it may read per look, and how soon it repeats. */
 const PREFETCH_EVERY_MS = 60_000;
@@ -169,9 +171,12 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   const gruKey = (): string => `system.cpu@${forecasts.options.stepMs}ms`;
   let gruState: 'none' | 'training' | 'ready' = 'none';
   let gruLastAttemptMs = 0;
+  /** When the model in use was trained (from the store when loaded). */
+  let gruTrainedAtMs = 0;
   /** Bumped when the step changes: a training run from an older generation is stale. */
   let gruGeneration = 0;
-  const addGru = (weights: Parameters<typeof saveModel>[2]): void => {
+  const addGru = (weights: Parameters<typeof saveModel>[2], trainedAtMs: number): void => {
+    gruTrainedAtMs = trainedAtMs;
     const model = new GruForecaster(weights);
     // Warm its state on the recent series so its first forecasts are not from a cold start.
     for (const value of options.recentSystemCpu?.() ?? []) model.update(value);
@@ -179,11 +184,18 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     gruState = 'ready';
   };
   const stored = options.gruWorkerUrl ? loadModel(db, gruKey()) : undefined;
-  if (stored) addGru(stored.weights);
+  if (stored) addGru(stored.weights, stored.trainedAtMs);
+  /**
+   * Train when there is no model yet, and again when the one in use is GRU_RETRAIN_MS old (programs
+   * and habits change; a model from last week's first ten minutes forecasts last week). The model in
+   * use keeps forecasting while its successor trains in the worker.
+   */
   const maybeTrainGru = (): void => {
-    if (!options.gruWorkerUrl || gruState !== 'none' || now() - gruLastAttemptMs < GRU_RETRY_MS) return;
+    if (!options.gruWorkerUrl || gruState === 'training' || now() - gruLastAttemptMs < GRU_RETRY_MS) return;
+    if (gruState === 'ready' && now() - gruTrainedAtMs < GRU_RETRAIN_MS) return;
     const series = options.recentSystemCpu?.() ?? [];
     if (series.length < GRU_MIN_POINTS) return;
+    const previousState = gruState;
     gruState = 'training';
     gruLastAttemptMs = now();
     const key = gruKey();
@@ -192,12 +204,14 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       .then((weights) => {
         // Trained for another step (the interval changed meanwhile) or after close: not ours to add.
         if (closed || generation !== gruGeneration) return;
-        saveModel(db, key, weights, series.length, now());
-        addGru(weights);
-        log(`GRU forecaster trained on ${series.length} points of system CPU; it now competes in model selection`);
+        const trainedAtMs = now();
+        saveModel(db, key, weights, series.length, trainedAtMs);
+        addGru(weights, trainedAtMs);
+        log(`GRU forecaster ${previousState === 'ready' ? 'retrained' : 'trained'} on ${series.length} points of system CPU; it competes in model selection`);
       })
       .catch((error: Error) => {
-        if (generation === gruGeneration) gruState = 'none';
+        // A failed retraining leaves the model in use in place.
+        if (generation === gruGeneration) gruState = previousState;
         log(`GRU training failed: ${error.message}`);
       });
   };
@@ -386,7 +400,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
         gruState = 'none';
         gruLastAttemptMs = 0;
         const restored = options.gruWorkerUrl ? loadModel(db, gruKey()) : undefined;
-        if (restored) addGru(restored.weights);
+        if (restored) addGru(restored.weights, restored.trainedAtMs);
       }).catch((error: Error) => log(`applying the new interval to the forecasts failed: ${error.message}`));
     }
     if (next.engine.mode !== previous.engine.mode && !closed) {

@@ -38,6 +38,8 @@ export interface SeriesModel {
   errors(): HorizonErrors[];
   /** One more model competing in the short horizons' selection (e.g. a GRU trained in a worker). */
   addModel(model: Forecaster): void;
+  /** The same, in place of the model with that name if there is one (a retrained GRU). */
+  replaceModel(model: Forecaster): boolean;
 }
 
 /** The one place that knows how the forecast module builds a series (selector over every model). */
@@ -129,8 +131,9 @@ export class ForecastBank {
   }
 
   /** Add a model to the system CPU series (its selection decides whether it is used). */
+  /** Add a model to the system CPU series, or put it in place of the one with the same name (retrained). */
   addSystemCpuModel(model: Forecaster): void {
-    this.systemCpu.addModel(model);
+    this.systemCpu.replaceModel(model);
   }
 
   /** Feed one sample. `keep` names programs that get a series whatever their CPU (programs with rules). */

@@ -218,6 +218,23 @@ export class SeriesForecaster {
     for (const level of this.levels) level.recent = new Float64Array(Math.max(...level.trackers.map((t) => t.steps)) + 1);
   }
 
+  /**
+   * Put `model` in place of the model with the same name (a retrained GRU), keeping that slot's
+   * accuracy record, which goes on from there; adds it when there is none. Returns true when it replaced.
+   */
+  replaceModel(model: Forecaster, horizonMs?: number): boolean {
+    const level = horizonMs === undefined ? this.levels[0] : this.levels.find((l) => l.trackers.some((t) => t.horizonMs === horizonMs));
+    const index = level ? level.models.findIndex((m) => m.name === model.name) : -1;
+    if (!level || index < 0) {
+      this.addModel(model, horizonMs);
+      return false;
+    }
+    level.models[index] = model;
+    // Its last one-step forecast was the old model's.
+    level.prevOneStep[index] = NaN;
+    return true;
+  }
+
   /** Add a model (e.g. a freshly trained GRU) to the level that serves `horizonMs` (default: the shortest). */
   addModel(model: Forecaster, horizonMs?: number): void {
     const level = horizonMs === undefined ? this.levels[0] : this.levels.find((l) => l.trackers.some((t) => t.horizonMs === horizonMs));

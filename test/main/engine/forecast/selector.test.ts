@@ -70,6 +70,29 @@ describe('SeriesForecaster', () => {
     expect(e!.models[1]!.n).toBe(95);
   });
 
+  it('puts a retrained model in place of the one with its name, which then forecasts', () => {
+    /** A model that always forecasts `level` (so which one is in place shows in the forecasts it makes). */
+    const constant = (level: number) => ({
+      name: 'fixed',
+      update: () => undefined,
+      forecast: (horizonSteps: number) => ({ horizonSteps, p50: level, p90: level }),
+      toJSON: () => ({ level }),
+    });
+    const sf = new SeriesForecaster({ stepMs: 1000, horizonsMs: [5000], models: () => [new NaiveForecaster()] });
+    expect(sf.replaceModel(constant(10))).toBe(false);
+    for (let i = 0; i < 60; i++) sf.update(50);
+    expect(sf.replaceModel(constant(50))).toBe(true);
+    for (let i = 0; i < 60; i++) sf.update(50);
+    const [e] = sf.errors(true);
+    // One slot for the name; its record goes on, and the new model's forecasts are exact.
+    expect(e!.models.map((m) => m.model)).toEqual(['naive', 'fixed']);
+    const before = e!.models[1]!;
+    for (let i = 0; i < 200; i++) sf.update(50);
+    const after = sf.errors(true)[0]!.models[1]!;
+    expect(after.n).toBeGreaterThan(before.n);
+    expect(after.mae).toBeLessThan(before.mae);
+  });
+
   it('keeps the incumbent under hysteresis unless the challenger is better by the margin', () => {
     const run = (switchMargin: number) => {
       const rng = createPrng(6);
