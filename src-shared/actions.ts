@@ -43,14 +43,19 @@ export const PriorityValueSchema = z.strictObject({
     .max(MAX_THREAD_VALUES)
     .optional(),
 });
+const cpuList = () => z.array(int().nonnegative().max(LIMITS.maxCores - 1)).min(1).max(LIMITS.maxCores);
 export const AffinityValueSchema = z.strictObject({
   /** Logical CPU numbers the process may run on; never empty. */
-  cpus: z.array(int().nonnegative().max(LIMITS.maxCores - 1)).min(1).max(LIMITS.maxCores),
+  cpus: cpuList(),
+  /** In a reading: threads pinned apart from the main thread, as [tid, cpus]; a restore puts each back. */
+  threadCpus: z.array(z.tuple([int().positive(), cpuList()])).max(MAX_THREAD_VALUES).optional(),
 });
 export const IoPriorityValueSchema = z.strictObject({
   ioClass: IoClassSchema,
   /** 0 (highest) .. 7 (lowest); meaningful for realtime and best-effort. */
   level: int().min(0).max(7),
+  /** In a reading: threads with their own I/O priority, as [tid, class, level]; a restore puts each back. */
+  threadIo: z.array(z.tuple([int().positive(), IoClassSchema, int().min(0).max(7)])).max(MAX_THREAD_VALUES).optional(),
 });
 /** Where the process sat in a cgroup hierarchy when the value was read (restore moves it back). */
 const cgroupPath = () => str().optional();

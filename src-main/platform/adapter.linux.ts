@@ -21,7 +21,7 @@
 // - Suspend/resume and terminate signal through the pidfd, never a bare pid.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus as osCpus, getPriority, setPriority } from 'node:os';
-import type { ProcessIdentity } from '../../src-shared/domain';
+import type { IoClass, ProcessIdentity } from '../../src-shared/domain';
 import { MAX_THREAD_VALUES, type ActionResult, type Capabilities, type Capability, type Change, type Operation, type Reading, type ReadableOperation, type ReadResult, type Refusal, type ValueOf } from '../../src-shared/actions';
 import { namedOperations, type PlatformAdapter } from './types';
 import { errnoName, refused, refusalFromCode, refusalFromError } from './errors';
@@ -152,16 +152,20 @@ function readOp(handle: ProcessHandle, op: ReadableOperation): Reading | Refusal
         return refusalFromError(error, 'priority');
       }
       const group = autogroupEnabled() ? readAutogroup(pid) : null;
-      const threads = threadNiceOf(pid, nice);
+      const threads = threadsApart(pid, getPriority, (other) => other === nice);
       return { op, value: { nice, ...(group ? { autogroupNice: group.nice } : {}), ...(threads.length > 0 ? { threadNice: threads } : {}) } };
     }
     case 'affinity': {
       const cpus = getAffinity(pid);
-      return isErrno(cpus) ? errnoRefusal(cpus, op) : { op, value: { cpus } };
+      if (isErrno(cpus)) return errnoRefusal(cpus, op);
+      const threads = threadsApart(pid, getAffinity, (other) => sameCpus(other, cpus));
+      return { op, value: { cpus, ...(threads.length > 0 ? { threadCpus: threads } : {}) } };
     }
     case 'ioPriority': {
       const io = ioprioGet(pid);
-      return isErrno(io) ? errnoRefusal(io, op) : { op, value: io };
+      if (isErrno(io)) return errnoRefusal(io, op);
+      const threads = threadsApart(pid, ioprioGet, (other) => other.ioClass === io.ioClass && other.level === io.level);
+      return { op, value: { ...io, ...(threads.length > 0 ? { threadIo: threads.map(([tid, t]): [number, IoClass, number] => [tid, t.ioClass, t.level]) } : {}) } };
     }
     case 'cpuWeight':
     case 'cpuCap':
@@ -201,21 +205,27 @@ function unsupportedEfficiency(): Refusal {
 // ---- acts ----
 
 /** Apply fn to every thread; the main thread's error decides; threads that exited meanwhile are skipped. */
-/** The threads of `pid` whose nice is not `mainNice`, as [tid, nice] (threads that exit meanwhile are skipped). */
-function threadNiceOf(pid: number, mainNice: number): [number, number][] {
-  const differing: [number, number][] = [];
+/**
+ * The threads of `pid` whose value (read by `read`) is not the main thread's, as [tid, value], at
+ * most MAX_THREAD_VALUES; threads that exit or refuse meanwhile are skipped.
+ */
+function threadsApart<T>(pid: number, read: (tid: number) => T | Errno, same: (value: T) => boolean): [number, T][] {
+  const differing: [number, T][] = [];
   for (const tid of threadIds(pid)) {
     if (tid === pid) continue;
+    let value: T | Errno;
     try {
-      const nice = getPriority(tid);
-      if (nice !== mainNice) differing.push([tid, nice]);
+      value = read(tid);
     } catch {
       continue;
     }
+    if (!isErrno(value) && !same(value)) differing.push([tid, value]);
     if (differing.length >= MAX_THREAD_VALUES) break;
   }
   return differing;
 }
+
+const sameCpus = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((cpu, i) => cpu === b[i]);
 
 /**
  * The nice each thread gets for `change`, given the reading `before`. With per-thread values in the
@@ -279,8 +289,10 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
       const online = onlineCpus();
       const offline = change.value.cpus.filter((cpu) => !online.has(cpu));
       if (offline.length > 0) return refused('invalid', `CPU ${offline.join(', ')} is not online (online: ${[...online].join(', ')})`);
+      // A restore puts threads pinned apart back to their own sets; a change sets every thread.
+      const own = new Map(change.value.threadCpus ?? []);
       const failure = eachThread(pid, (tid) => {
-        const r = setAffinity(tid, change.value.cpus);
+        const r = setAffinity(tid, own.get(tid) ?? change.value.cpus);
         return isErrno(r) ? r : undefined;
       });
       return failure ? threadFailure(failure, 'affinity', false) : {};
@@ -288,8 +300,10 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
     case 'ioPriority': {
       const previous = before.op === 'ioPriority' ? before.value : undefined;
       const raising = change.value.ioClass === 'realtime' || (previous !== undefined && previous.ioClass === change.value.ioClass && change.value.level < previous.level);
+      const own = new Map((change.value.threadIo ?? []).map(([tid, ioClass, level]) => [tid, { ioClass, level }]));
       const failure = eachThread(pid, (tid) => {
-        const r = ioprioSet(tid, change.value.ioClass, change.value.level);
+        const wanted = own.get(tid) ?? change.value;
+        const r = ioprioSet(tid, wanted.ioClass, wanted.level);
         return isErrno(r) ? r : undefined;
       });
       if (!failure) return {};

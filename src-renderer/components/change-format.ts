@@ -15,17 +15,20 @@ export const OPERATION_LABELS: Record<Operation, string> = {
   terminate: 'End task',
 };
 
+/** ", 3 threads with their own" when a reading kept threads whose value differs from the process's. */
+function threadsApart(threads: readonly unknown[] | undefined): string {
+  return threads?.length ? `, ${threads.length} thread${threads.length === 1 ? '' : 's'} with their own` : '';
+}
+
 export function describeValue(change: Change | null | undefined): string {
   if (!change) return '–';
   switch (change.op) {
     case 'priority':
-      return `nice ${change.value.nice}${change.value.autogroupNice !== undefined ? ` (autogroup ${change.value.autogroupNice})` : ''}${
-        change.value.threadNice?.length ? `, ${change.value.threadNice.length} thread${change.value.threadNice.length === 1 ? '' : 's'} with their own` : ''
-      }`;
+      return `nice ${change.value.nice}${change.value.autogroupNice !== undefined ? ` (autogroup ${change.value.autogroupNice})` : ''}${threadsApart(change.value.threadNice)}`;
     case 'affinity':
-      return `CPUs ${formatCpuList(change.value.cpus)}`;
+      return `CPUs ${formatCpuList(change.value.cpus)}${threadsApart(change.value.threadCpus)}`;
     case 'ioPriority':
-      return change.value.ioClass === 'none' || change.value.ioClass === 'idle' ? change.value.ioClass : `${change.value.ioClass} ${change.value.level}`;
+      return `${change.value.ioClass === 'none' || change.value.ioClass === 'idle' ? change.value.ioClass : `${change.value.ioClass} ${change.value.level}`}${threadsApart(change.value.threadIo)}`;
     case 'cpuWeight':
       return change.value.weight === null ? 'default weight' : `weight ${change.value.weight}`;
     case 'cpuCap':

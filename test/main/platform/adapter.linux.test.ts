@@ -5,6 +5,7 @@ import { getPriority, setPriority as osSetPriority } from 'node:os';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { autogroupEnabled, createLinuxAdapter, readAutogroup } from '../../../src-main/platform/adapter.linux';
 import { readStat } from '../../../src-main/platform/identity.linux';
+import { getAffinity, ioprioGet, ioprioSet, setAffinity } from '../../../src-main/platform/native.linux';
 import type { ActionResult } from '../../../src-shared/actions';
 import { cgroupLine, killChildren, listAllotCgroups, measureCpuPercent, procStatus, removeAllotCgroups, spawnBusy, spawnTarget, waitFor } from './helpers';
 
@@ -132,6 +133,31 @@ describe('linux adapter', () => {
     expect(niceOfThread(identity.pid)).toBe(0);
     expect(niceOfThread(other)).toBe(0);
     expect(niceOfThread(low)).toBe(5);
+  });
+
+  it('puts threads pinned apart or with their own I/O priority back to their own values', async () => {
+    const { identity } = await spawnTarget(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], 'node');
+    const others = () => readdirSync(`/proc/${identity.pid}/task`).map(Number).filter((tid) => tid !== identity.pid);
+    await waitFor(() => others().length >= 2);
+    const [pinned, plain] = others() as [number, number];
+    const online = getAffinity(identity.pid) as number[];
+    // The program pins one thread to the first CPU and gives it the idle I/O class.
+    expect(setAffinity(pinned, [online[0]!])).toBe(0);
+    expect(ioprioSet(pinned, 'idle', 0)).toBe(0);
+    const affinity = applied(await adapter.apply(identity, { op: 'affinity', value: { cpus: [online[online.length - 1]!] } }));
+    expect(affinity.before).toMatchObject({ value: { cpus: online, threadCpus: [[pinned, [online[0]]]] } });
+    expect(getAffinity(pinned)).toEqual([online[online.length - 1]]);
+    const io = applied(await adapter.apply(identity, { op: 'ioPriority', value: { ioClass: 'best-effort', level: 7 } }));
+    expect(io.before).toMatchObject({ value: { threadIo: [[pinned, 'idle', 0]] } });
+    expect(ioprioGet(pinned)).toMatchObject({ ioClass: 'best-effort', level: 7 });
+    // Restores: each thread gets its own value back.
+    applied(await adapter.apply(identity, affinity.before!));
+    applied(await adapter.apply(identity, io.before!));
+    expect(getAffinity(identity.pid)).toEqual(online);
+    expect(getAffinity(plain)).toEqual(online);
+    expect(getAffinity(pinned)).toEqual([online[0]]);
+    expect(ioprioGet(pinned)).toMatchObject({ ioClass: 'idle' });
+    expect(ioprioGet(plain)).toEqual(ioprioGet(identity.pid));
   });
 
   it('sets the autogroup nice too when the target is alone in its session', async () => {
