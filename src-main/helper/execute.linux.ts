@@ -64,11 +64,11 @@ export function selfAndCaller(): number[] {
 function toChange(original: Exclude<RestoreOriginal, { verb: 'cgroupWrite' }>): Change {
   switch (original.verb) {
     case 'renice':
-      return { op: 'priority', value: { nice: original.nice } };
+      return { op: 'priority', value: { nice: original.nice, ...('threadNice' in original && original.threadNice ? { threadNice: original.threadNice } : {}) } };
     case 'setAffinity':
-      return { op: 'affinity', value: { cpus: original.cpus } };
+      return { op: 'affinity', value: { cpus: original.cpus, ...('threadCpus' in original && original.threadCpus ? { threadCpus: original.threadCpus } : {}) } };
     case 'setIoPriority':
-      return { op: 'ioPriority', value: { ioClass: original.ioClass, level: original.level } };
+      return { op: 'ioPriority', value: { ioClass: original.ioClass, level: original.level, ...('threadIo' in original && original.threadIo ? { threadIo: original.threadIo } : {}) } };
   }
 }
 

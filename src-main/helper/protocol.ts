@@ -6,7 +6,7 @@
 // derives the directory from the target's current cgroup and refuses anything but Allot's own group.
 // Pure: zod only, no node:* imports, so the Windows launcher and tests share it.
 import { z } from 'zod';
-import { ActionResultSchema, type ActionResult } from '../../src-shared/actions';
+import { ActionResultSchema, AffinityValueSchema, IoPriorityValueSchema, PriorityValueSchema, type ActionResult } from '../../src-shared/actions';
 
 /** Longest request line accepted, in bytes (a full 4096-CPU affinity list fits). */
 export const MAX_REQUEST_BYTES = 32 * 1024;
@@ -87,11 +87,15 @@ function checkCgroup(body: { controller: CgroupController; file: CgroupFile; val
 
 const CgroupWriteSchema = z.strictObject({ verb: z.literal('cgroupWrite'), ...target, ...cgroupBody }).superRefine(checkCgroup);
 
-/** What `restore` puts back: the original value of one earlier change, without the target. */
+/**
+ * What `restore` puts back: the original value of one earlier change, without the target, with the
+ * threads that had their own value (bounded as in the journal; tids outside the target are ignored,
+ * since the adapter only walks the target's own threads).
+ */
 export const RestoreOriginalSchema = z.discriminatedUnion('verb', [
-  z.strictObject({ verb: z.literal('renice'), ...reniceBody }),
-  z.strictObject({ verb: z.literal('setAffinity'), ...affinityBody }),
-  z.strictObject({ verb: z.literal('setIoPriority'), ...ioBody }),
+  z.strictObject({ verb: z.literal('renice'), ...reniceBody, threadNice: PriorityValueSchema.shape.threadNice }),
+  z.strictObject({ verb: z.literal('setAffinity'), ...affinityBody, threadCpus: AffinityValueSchema.shape.threadCpus }),
+  z.strictObject({ verb: z.literal('setIoPriority'), ...ioBody, threadIo: IoPriorityValueSchema.shape.threadIo }),
   z.strictObject({ verb: z.literal('cgroupWrite'), ...cgroupBody }).superRefine(checkCgroup),
 ]);
 

@@ -217,6 +217,9 @@ export class Actuator {
           return;
         }
         if (matches(current.after, read.value)) return;
+        // A refused restore that got partly done (the main thread is back at the original, a thread
+        // refused): not someone else's change; the next restore tries the rest.
+        if (current.status === 'restore-failed' && current.before && matches(current.before, read.value)) return;
         const detail = `${current.change.op} changed to ${JSON.stringify(read.value.value)} by someone else`;
         this.journal.setStatus(current.id, 'external', detail);
         this.journal.markExternal(current.target, current.change.op, detail);

@@ -71,22 +71,29 @@ function elevatable(change: Change): change is Elevatable {
   return change.op === 'priority' || change.op === 'affinity' || change.op === 'ioPriority';
 }
 
-/** The helper's form of a value. `autogroupNice` has no field there: the helper decides it itself. */
-function toOriginal(change: Elevatable): Exclude<RestoreOriginal, { verb: 'cgroupWrite' }> {
+/**
+ * The helper's form of a value. `autogroupNice` has no field there: the helper decides it itself.
+ * A restore carries the threads that had their own value; a change does not (the helper reads them
+ * itself, as any change does).
+ */
+function toOriginal(change: Elevatable, restoring: boolean): Exclude<RestoreOriginal, { verb: 'cgroupWrite' }> {
   switch (change.op) {
     case 'priority':
-      return { verb: 'renice', nice: change.value.nice };
+      return { verb: 'renice', nice: change.value.nice, ...(restoring && change.value.threadNice ? { threadNice: change.value.threadNice } : {}) };
     case 'affinity':
-      return { verb: 'setAffinity', cpus: [...new Set(change.value.cpus)] };
+      return { verb: 'setAffinity', cpus: [...new Set(change.value.cpus)], ...(restoring && change.value.threadCpus ? { threadCpus: change.value.threadCpus } : {}) };
     case 'ioPriority':
-      return { verb: 'setIoPriority', ioClass: change.value.ioClass, level: change.value.level };
+      return { verb: 'setIoPriority', ioClass: change.value.ioClass, level: change.value.level, ...(restoring && change.value.threadIo ? { threadIo: change.value.threadIo } : {}) };
   }
 }
 
 export function helperRequestFor(target: ProcessIdentity, change: Elevatable, restoring: boolean): HelperRequest {
-  const original = toOriginal(change);
+  const original = toOriginal(change, restoring);
   if (restoring) return { verb: 'restore', pid: target.pid, startTime: target.startTime, original };
-  return { ...original, pid: target.pid, startTime: target.startTime };
+  const { verb } = original;
+  if (verb === 'renice') return { verb, nice: original.nice, pid: target.pid, startTime: target.startTime };
+  if (verb === 'setAffinity') return { verb, cpus: original.cpus, pid: target.pid, startTime: target.startTime };
+  return { verb, ioClass: original.ioClass, level: original.level, pid: target.pid, startTime: target.startTime };
 }
 
 function joinNotes(...notes: Array<string | undefined>): string {

@@ -19,7 +19,10 @@ import {
   type ChangeRecord,
   type ChangeStatus,
   type Operation,
+  type ReadableOperation,
+  type ReadResult,
 } from '../../src-shared/actions';
+import { matches } from '../platform/values';
 import { migrate, openDb, type Db, type Migration } from './db';
 
 export const journalMigrations: readonly Migration[] = [
@@ -128,6 +131,8 @@ export interface ListFilter {
 export interface RestoringAdapter {
   restore(target: ProcessIdentity, original: Change): Promise<ActionResult>;
   cleanup(): Promise<string[]>;
+  /** The value now (used before retrying a refused restore); without it the retry goes ahead. */
+  read?(target: ProcessIdentity, op: ReadableOperation): Promise<ReadResult>;
 }
 
 export interface RestoreOutcome {
@@ -135,7 +140,7 @@ export interface RestoreOutcome {
   target: ProcessIdentity;
   name: string;
   op: Operation;
-  /** 'restored' | 'gone' | 'restore-failed' */
+  /** 'restored' | 'gone' | 'restore-failed' | 'external' */
   status: ChangeStatus;
   result: ActionResult;
 }
@@ -313,6 +318,26 @@ export class Journal {
     if (record.before === null) {
       this.setStatus(record.id, 'restored', 'nothing to put back');
       return { ...base, status: 'restored', result: { kind: 'applied' } };
+    }
+    // A retry of a refused restore: only while the process still has Allot's value (or, partly put
+    // back, the original). Someone else's value since then is theirs: mark it external, leave it.
+    if (record.status === 'restore-failed' && record.after && adapter.read && record.change.op !== 'terminate') {
+      let now: ReadResult | undefined;
+      try {
+        now = await adapter.read(record.target, record.change.op as ReadableOperation);
+      } catch {
+        now = undefined;
+      }
+      if (now?.kind === 'refused' && now.reason === 'gone') {
+        this.setStatus(record.id, 'gone', 'the process exited');
+        return { ...base, status: 'gone', result: now };
+      }
+      if (now?.kind === 'value' && !matches(record.after, now.value) && !matches(record.before, now.value)) {
+        const detail = `${record.change.op} changed to ${JSON.stringify(now.value.value)} by someone else after the restore was refused`;
+        this.setStatus(record.id, 'external', detail);
+        this.markExternal(record.target, record.change.op, detail);
+        return { ...base, status: 'external', result: { kind: 'refused', reason: 'external', message: detail } };
+      }
     }
     let result: ActionResult;
     try {

@@ -2,8 +2,8 @@
 // acts on a spawned process; run as an unprivileged user (runuser -u allottest) it cannot raise
 // priority and says why; hostile requests change nothing (the target's nice is read from /proc).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handleLine, platformExecutor } from '../../../src-main/helper/main';
@@ -11,6 +11,9 @@ import { executeLinux } from '../../../src-main/helper/execute.linux';
 import { defaultHelperPath, linuxHelperLaunch, runHelper } from '../../../src-main/helper/client';
 import { parseResponse, type HelperResponse } from '../../../src-main/helper/protocol';
 import { readStat } from '../../../src-main/platform/identity.linux';
+import { getAffinity, ioprioGet } from '../../../src-main/platform/native.linux';
+import { helperRequestFor } from '../../../src-main/platform/elevated';
+import type { Change } from '../../../src-shared/actions';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 const isLinuxRoot = process.platform === 'linux' && process.getuid?.() === 0;
@@ -82,6 +85,34 @@ describe.skipIf(!isLinuxRoot)('privileged helper on Linux', () => {
     const restored = runBundled(JSON.stringify({ verb: 'restore', ...target, original: { verb: 'renice', nice: 0 } }));
     expect(restored.response.result.kind).toBe('applied');
     expect(niceOf(target.pid)).toBe(0);
+  });
+
+  it('a restore through the helper puts each thread back to its own nice, pin and I/O class', async () => {
+    // A node (several threads) that is not this test's child.
+    const out = execFileSync('sh', ['-c', `${JSON.stringify(process.execPath)} -e 'setInterval(() => {}, 1000)' >/dev/null 2>&1 & echo $!`], { encoding: 'utf8' });
+    const pid = Number(out.trim());
+    targets.push(pid);
+    const others = () => readdirSync(`/proc/${pid}/task`).map(Number).filter((tid) => tid !== pid);
+    for (let i = 0; i < 200 && others().length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    const target = { pid, startTime: readStat(pid)!.startTime };
+    const [own] = others() as [number];
+    // As Allot's change left it: every thread at nice 10 on CPU 0 with best-effort 7.
+    expect(runBundled(JSON.stringify({ verb: 'renice', ...target, nice: 10 })).response.result.kind).toBe('applied');
+    const online = getAffinity(pid) as number[];
+    const originals: Change[] = [
+      { op: 'priority', value: { nice: 0, threadNice: [[own, 5]] } },
+      { op: 'affinity', value: { cpus: online, threadCpus: [[own, [online[0]!]]] } },
+      { op: 'ioPriority', value: { ioClass: 'best-effort', level: 4, threadIo: [[own, 'idle', 0]] } },
+    ];
+    for (const original of originals) {
+      const request = helperRequestFor(target, original as Extract<Change, { op: 'priority' | 'affinity' | 'ioPriority' }>, true);
+      expect(runBundled(JSON.stringify(request)).response.result.kind).toBe('applied');
+    }
+    expect(niceOf(pid)).toBe(0);
+    expect(getPriority(own)).toBe(5);
+    expect(getAffinity(own)).toEqual([online[0]]);
+    expect(getAffinity(pid)).toEqual(online);
+    expect(ioprioGet(own)).toMatchObject({ ioClass: 'idle' });
   });
 
   it('as an unprivileged user: raising priority is refused with a clear error, nothing changed', () => {

@@ -71,6 +71,30 @@ describe('Actuator', () => {
     expect(journal.get(applied.changeId!)?.status).toBe('restored');
   });
 
+  it('does not take a partly done restore (the original is back, a thread refused) for an outside change', async () => {
+    let partial = true;
+    const flaky: typeof adapter = {
+      ...adapter,
+      restore: async (target, before) => {
+        const result = await adapter.restore(target, before);
+        if (!partial) return result;
+        partial = false;
+        return { kind: 'refused', reason: 'permission', message: 'one thread refused' };
+      },
+    };
+    const own = new Actuator({ adapter: flaky, journal, audit: actuator.audit });
+    const { identity } = await spawnTarget();
+    const applied = await own.apply({ target: identity, name: 'sleep', actor: 'engine', why: 'test', change: { op: 'priority', value: { nice: 9 } } });
+    await own.undo(applied.changeId!, 'system');
+    expect(readStat(identity.pid)?.nice).toBe(0);
+    expect(journal.get(applied.changeId!)?.status).toBe('restore-failed');
+    const report = await own.checkExternal();
+    expect(report.external).toEqual([]);
+    expect(journal.get(applied.changeId!)?.status).toBe('restore-failed');
+    expect(journal.externalFor(identity)).toBeNull();
+    expect((await own.undo(applied.changeId!, 'system')).kind).toBe('applied');
+  });
+
   it('keeps the first original across later changes of the same operation', async () => {
     const { identity } = await spawnTarget();
     // The original carries the session's autogroup nice only where the kernel has autogroups on

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ProcessIdentity } from '../../../src-shared/domain';
-import type { ActionResult, Change } from '../../../src-shared/actions';
+import type { ActionResult, Change, ReadResult } from '../../../src-shared/actions';
 import { Journal, type RestoringAdapter } from '../../../src-main/store/journal';
 
 let dir: string;
@@ -95,6 +95,33 @@ describe('Journal', () => {
     expect(again.calls).toEqual([[{ pid: 88, startTime: 1 }, nice(-3)]]);
     expect(journal.get(refusedOne.id)?.status).toBe('restored');
     expect(journal.inForce()).toEqual([]);
+    journal.close();
+  });
+
+  it("retries a refused restore only while the process has Allot's value: someone else's value since is left alone", async () => {
+    const journal = Journal.open(join(dir, 'j.db'));
+    const make = (pid: number) => {
+      const record = journal.begin({ target: { pid, startTime: 1 }, name: 'x', actor: 'engine', change: nice(10), before: nice(0), why: 'a' });
+      journal.markApplied(record.id, nice(10));
+      journal.setStatus(record.id, 'restore-failed', 'needs root');
+      return record.id;
+    };
+    const stillOurs = make(1);
+    const renicedSince = make(2);
+    const exited = make(3);
+    const values: Record<number, ReadResult> = {
+      1: { kind: 'value', value: { op: 'priority', value: { nice: 10 } } },
+      2: { kind: 'value', value: { op: 'priority', value: { nice: 5 } } },
+      3: { kind: 'refused', reason: 'gone', message: 'gone' },
+    };
+    const adapter = { ...recorder(() => ({ kind: 'applied' })), read: async (t: ProcessIdentity) => values[t.pid]! };
+    const report = await journal.restoreAll(adapter);
+    expect(adapter.calls.map(([t]) => t.pid)).toEqual([1]);
+    expect(journal.get(stillOurs)?.status).toBe('restored');
+    expect(journal.get(renicedSince)?.status).toBe('external');
+    expect(journal.externalFor({ pid: 2, startTime: 1 })?.detail).toMatch(/changed to .*5.* by someone else/);
+    expect(journal.get(exited)?.status).toBe('gone');
+    expect(report.outcomes.map((o) => o.status).sort()).toEqual(['external', 'gone', 'restored']);
     journal.close();
   });
 
