@@ -408,5 +408,17 @@ export type WsServerMessage =
    */
   | { type: 'tick'; payload: Tick; processes: ProcessDelta };
 
+/**
+ * The tick event over Electron IPC: the processes as a delta against the previous tick sent to that
+ * renderer, `complete` when the delta starts from nothing (a new or reloaded page, and every
+ * TICK_KEYFRAME_EVERY ticks, so a renderer that missed one is whole again soon).
+ */
+export interface IpcTickMessage {
+  tick: Tick;
+  processes: ProcessDelta;
+  complete: boolean;
+}
+export const TICK_KEYFRAME_EVERY = 30;
+
 /** Largest message a peer may send us; larger frames are refused before parsing. */
 export const MAX_CLIENT_MESSAGE_BYTES = 1_048_576;

@@ -1,4 +1,4 @@
-// Ticks over the WebSocket as deltas. A tick carries every process (1,000 or more), but from one
+// Ticks over the WebSocket (and Electron IPC) as deltas. A tick carries every process (1,000 or more), but from one
 // second to the next most of them have not changed at all: an idle daemon's row is the same text
 // every time. Parsing that text again was the largest single cost of a tick in the page (JSON.parse
 // of ~0.5 MB every second). So per connection the agent remembers what it last sent of each process
@@ -16,45 +16,54 @@ export function processKey(process: Pick<ProcessSample, 'pid' | 'startTime'>): s
   return `${process.pid}:${process.startTime}`;
 }
 
-/** One process serialized once per tick, shared by every connection's encoder. */
-export interface SerializedProcess {
-  key: string;
-  json: string;
-}
-
-export function serializeProcesses(processes: readonly ProcessSample[]): SerializedProcess[] {
-  return processes.map((process) => ({ key: processKey(process), json: JSON.stringify(process) }));
+/** Same value: primitives by identity, arrays and plain objects field by field (what JSON would show). */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((item, i) => sameValue(item, b[i]));
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object' || Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
 }
 
 export interface EncodedDelta {
-  /** JSON texts of the processes that are new or changed since the last delta sent. */
-  changedJson: string[];
+  /** Where the processes that are new or changed since the last delta sent are in the list given to encode. */
+  changedIndexes: number[];
   /** Keys of the processes sent before that are gone now. */
   removed: string[];
   /** How many processes the full list has. */
   count: number;
 }
 
-/** The agent's side, one per connection. */
+/**
+ * The sender's side, one per connection or renderer. Compares field by field with what it sent
+ * last (cheaper than serializing every process to compare texts); only the changed are serialized.
+ */
 export class ProcessDeltaEncoder {
-  private sent = new Map<string, string>();
+  private sent = new Map<string, ProcessSample>();
 
   /**
-   * The delta from what this connection has to `processes`. Call `commit` with the result once the
+   * The delta from what this peer has to `processes`. Call `commit` with the result once the
    * message is really sent; a delta that is dropped (slow client) must leave the memory as it was.
    */
-  encode(processes: readonly SerializedProcess[]): EncodedDelta & { next: Map<string, string> } {
+  encode(processes: readonly ProcessSample[]): EncodedDelta & { next: Map<string, ProcessSample> } {
     // A racy sample can list one process twice: the last entry counts, on both sides.
-    const next = new Map<string, string>();
-    for (const { key, json } of processes) next.set(key, json);
-    const changedJson: string[] = [];
-    for (const [key, json] of next) if (this.sent.get(key) !== json) changedJson.push(json);
+    const last = new Map<string, number>();
+    processes.forEach((process, index) => last.set(processKey(process), index));
+    const next = new Map<string, ProcessSample>();
+    const changedIndexes: number[] = [];
+    for (const [key, index] of last) {
+      const process = processes[index]!;
+      next.set(key, process);
+      const before = this.sent.get(key);
+      if (before === undefined || !sameValue(before, process)) changedIndexes.push(index);
+    }
     const removed: string[] = [];
     for (const key of this.sent.keys()) if (!next.has(key)) removed.push(key);
-    return { changedJson, removed, count: next.size, next };
+    return { changedIndexes, removed, count: next.size, next };
   }
 
-  commit(delta: { next: Map<string, string> }): void {
+  commit(delta: { next: Map<string, ProcessSample> }): void {
     this.sent = delta.next;
   }
 }

@@ -21,7 +21,7 @@ import {
   type WsServerMessage,
 } from '../../src-shared/contract';
 import { ACT_CHANNELS } from '../../src-shared/channels';
-import { ProcessDeltaEncoder, serializeProcesses, type SerializedProcess } from '../../src-shared/process-delta';
+import { ProcessDeltaEncoder } from '../../src-shared/process-delta';
 import type { Sample } from '../../src-shared/domain';
 import type { Settings } from '../../src-shared/settings';
 import type { CoreLike } from '../core/service';
@@ -313,11 +313,12 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req, who));
   });
 
-  // Each process of a tick is serialized once, whatever the number of connections.
-  let serialized: { tick: Tick; processes: SerializedProcess[] } | undefined;
-  const serializedProcesses = (tick: Tick): SerializedProcess[] => {
-    if (serialized?.tick !== tick) serialized = { tick, processes: serializeProcesses(tick.sample.processes) };
-    return serialized.processes;
+  // A changed process is serialized once, whatever the number of connections.
+  const processJson = new WeakMap<object, string>();
+  const jsonOf = (process: object): string => {
+    let text = processJson.get(process);
+    if (text === undefined) processJson.set(process, (text = JSON.stringify(process)));
+    return text;
   };
 
   wss.on('connection', (ws: WebSocket, _req: IncomingMessage, who: AgentToken) => {
@@ -327,9 +328,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     const deltas = new ProcessDeltaEncoder();
     const sendTick = (tick: Tick): void => {
       if (ws.readyState !== ws.OPEN) return;
-      const delta = deltas.encode(serializedProcesses(tick));
+      const processes = tick.sample.processes;
+      const delta = deltas.encode(processes);
       const payload: Tick = { ...tick, sample: { ...tick.sample, processes: [] } };
-      ws.send(`{"type":"tick","payload":${JSON.stringify(payload)},"processes":{"changed":[${delta.changedJson.join(',')}],"removed":${JSON.stringify(delta.removed)},"count":${delta.count}}}`);
+      const changed = delta.changedIndexes.map((index) => jsonOf(processes[index]!)).join(',');
+      ws.send(`{"type":"tick","payload":${JSON.stringify(payload)},"processes":{"changed":[${changed}],"removed":${JSON.stringify(delta.removed)},"count":${delta.count}}}`);
       deltas.commit(delta);
     };
     const unsubscribers = eventChannels.map((event) =>

@@ -1,7 +1,8 @@
 // IPC bridge: one ipcMain handler per contract request channel. Each checks the sender frame is
 // our own renderer, then hands the untrusted payload to core.handle (which validates it).
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
-import { eventChannels, requestChannels, type Result } from '../../src-shared/contract';
+import { TICK_KEYFRAME_EVERY, eventChannels, requestChannels, type IpcTickMessage, type Result, type Tick } from '../../src-shared/contract';
+import { ProcessDeltaEncoder } from '../../src-shared/process-delta';
 import { ipcEventChannel, ipcRequestChannel } from '../../src-shared/channels';
 import type { CoreLike } from '../core/service';
 
@@ -20,12 +21,51 @@ export function registerIpc(core: CoreLike, isTrustedUrl: (url: string) => boole
   };
 }
 
-/** Forward every contract event to a renderer. */
+/**
+ * Forward every contract event to a renderer. Ticks go as process deltas (IpcTickMessage): most of
+ * 1,000 processes do not change from one second to the next, and every tick is otherwise cloned
+ * twice, to the preload and through the context bridge. The delta starts complete for a new
+ * WebContents, after each page load, and every TICK_KEYFRAME_EVERY ticks.
+ */
 export function forwardEvents(core: CoreLike, target: () => WebContents | undefined): () => void {
+  let encoder: ProcessDeltaEncoder | undefined;
+  let encoderFor: WebContents | undefined;
+  let sinceComplete = 0;
+  const watched = new WeakSet<WebContents>();
+  const sendTick = (contents: WebContents, tick: Tick): void => {
+    if (encoderFor !== contents) {
+      encoderFor = contents;
+      encoder = undefined;
+    }
+    if (!watched.has(contents)) {
+      watched.add(contents);
+      // A reloaded page starts with nothing: the next tick is complete.
+      contents.on('did-finish-load', () => {
+        if (encoderFor === contents) encoder = undefined;
+      });
+    }
+    const complete = encoder === undefined || sinceComplete >= TICK_KEYFRAME_EVERY;
+    if (complete || !encoder) {
+      encoder = new ProcessDeltaEncoder();
+      sinceComplete = 0;
+    }
+    sinceComplete++;
+    const processes = tick.sample.processes;
+    const delta = encoder.encode(processes);
+    encoder.commit(delta);
+    const message: IpcTickMessage = {
+      tick: { ...tick, sample: { ...tick.sample, processes: [] } },
+      processes: { changed: delta.changedIndexes.map((index) => processes[index]!), removed: delta.removed, count: delta.count },
+      complete,
+    };
+    contents.send(ipcEventChannel('tick'), message);
+  };
   const unsubscribers = eventChannels.map((event) =>
     core.on(event, (payload) => {
       const contents = target();
-      if (contents && !contents.isDestroyed()) contents.send(ipcEventChannel(event), payload);
+      if (!contents || contents.isDestroyed()) return;
+      if (event === 'tick') sendTick(contents, payload as Tick);
+      else contents.send(ipcEventChannel(event), payload);
     }),
   );
   return () => unsubscribers.forEach((unsubscribe) => unsubscribe());

@@ -10,7 +10,9 @@ import {
   type RequestChannel,
   type RequestInput,
   type RequestOutput,
+  type IpcTickMessage,
   type Result,
+  type Tick,
   type WsServerMessage,
 } from '../../src-shared/contract';
 import { ProcessDeltaDecoder } from '../../src-shared/process-delta';
@@ -34,12 +36,43 @@ function unwrap<T>(result: Result<unknown>): T {
 }
 
 export function createBridgeTransport(bridge: AllotBridge): Transport {
+  // Ticks come as process deltas (IpcTickMessage): one subscription decodes them for every listener.
+  // Until a complete one arrives (and again after a delta that does not add up) ticks are skipped.
+  const tickListeners = new Set<(tick: Tick) => void>();
+  const deltas = new ProcessDeltaDecoder();
+  let inStep = false;
+  const onTick = (payload: unknown): void => {
+    const message = payload as IpcTickMessage;
+    if (message.complete) {
+      deltas.reset();
+      inStep = true;
+    }
+    if (!inStep) return;
+    const processes = deltas.apply(message.processes);
+    if (!processes) {
+      inStep = false;
+      console.error('[allot] tick stream out of step; waiting for a complete tick');
+      return;
+    }
+    const tick: Tick = { ...message.tick, sample: { ...message.tick.sample, processes } };
+    tickListeners.forEach((listener) => listener(tick));
+  };
+  // At once, not on the first listener: main starts each page with a complete tick right after the
+  // page has loaded, and this transport is created while the page's scripts run (main.tsx).
+  bridge.subscribe('tick', onTick);
   return {
     kind: 'electron',
     async invoke<C extends RequestChannel>(channel: C, input: RequestInput<C>): Promise<RequestOutput<C>> {
       return unwrap<RequestOutput<C>>(await bridge.invoke(channel, input));
     },
     subscribe<E extends EventChannel>(event: E, listener: (payload: EventPayload<E>) => void) {
+      if (event === 'tick') {
+        const entry = listener as (tick: Tick) => void;
+        tickListeners.add(entry);
+        return () => {
+          tickListeners.delete(entry);
+        };
+      }
       return bridge.subscribe(event, (payload) => listener(payload as EventPayload<E>));
     },
     onConnection(listener) {

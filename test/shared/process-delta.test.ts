@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ProcessSample } from '../../src-shared/domain';
-import { ProcessDeltaDecoder, ProcessDeltaEncoder, processKey, serializeProcesses } from '../../src-shared/process-delta';
+import { ProcessDeltaDecoder, ProcessDeltaEncoder, processKey, sameValue } from '../../src-shared/process-delta';
 
 const proc = (pid: number, startTime: number, cpuPercent: number): ProcessSample => ({
   pid,
@@ -22,10 +22,11 @@ const proc = (pid: number, startTime: number, cpuPercent: number): ProcessSample
 
 /** Send `list` through the wire the way the agent does (JSON text) and decode it. */
 function roundTrip(encoder: ProcessDeltaEncoder, decoder: ProcessDeltaDecoder, list: ProcessSample[], sent = true) {
-  const delta = encoder.encode(serializeProcesses(list));
+  const delta = encoder.encode(list);
   if (!sent) return { delta, decoded: undefined };
   encoder.commit(delta);
-  const wire = JSON.parse(`{"changed":[${delta.changedJson.join(',')}],"removed":${JSON.stringify(delta.removed)},"count":${delta.count}}`) as { changed: ProcessSample[]; removed: string[]; count: number };
+  const changed = delta.changedIndexes.map((index) => JSON.stringify(list[index]));
+  const wire = JSON.parse(`{"changed":[${changed.join(',')}],"removed":${JSON.stringify(delta.removed)},"count":${delta.count}}`) as { changed: ProcessSample[]; removed: string[]; count: number };
   return { delta, decoded: decoder.apply(wire) };
 }
 
@@ -40,12 +41,12 @@ describe('process deltas', () => {
     // pid 2 changes, pid 3 exits, pid 3 is reused by a new process (other start time).
     const second = [proc(1, 10, 0), proc(2, 20, 7), proc(3, 31, 1)];
     const { delta, decoded } = roundTrip(encoder, decoder, second);
-    expect(delta.changedJson.map((json) => (JSON.parse(json) as ProcessSample).pid)).toEqual([2, 3]);
+    expect(delta.changedIndexes.map((index) => second[index]!.pid)).toEqual([2, 3]);
     expect(delta.removed).toEqual(['3:30']);
     expect(decoded).toEqual(second);
     // Nothing changed: nothing but the count is sent.
     const idle = roundTrip(encoder, decoder, second);
-    expect(idle.delta.changedJson).toEqual([]);
+    expect(idle.delta.changedIndexes).toEqual([]);
     expect(idle.delta.removed).toEqual([]);
     expect(idle.decoded).toEqual(second);
   });
@@ -56,6 +57,17 @@ describe('process deltas', () => {
     roundTrip(encoder, decoder, [proc(1, 1, 1), proc(1, 1, 2)]);
     roundTrip(encoder, decoder, [proc(1, 1, 3), proc(1, 1, 2)]);
     expect(roundTrip(encoder, decoder, [proc(1, 1, 2)]).decoded).toEqual([proc(1, 1, 2)]);
+  });
+
+  it('compares values field by field: arrays and nested objects by content, a changed or added field is a change', () => {
+    const base = { ...proc(1, 1, 0), affinity: [0, 1], unavailable: ['io:permission'] };
+    expect(sameValue(base, { ...base, affinity: [0, 1], unavailable: ['io:permission'] })).toBe(true);
+    expect(sameValue(base, { ...base, affinity: [0] })).toBe(false);
+    expect(sameValue(base, { ...base, rssBytes: 8192 })).toBe(false);
+    expect(sameValue(base, { ...base, readBytesPerSec: 0 })).toBe(false);
+    expect(sameValue({ a: { b: [1, { c: 2 }] } }, { a: { b: [1, { c: 2 }] } })).toBe(true);
+    expect(sameValue({ a: { b: [1, { c: 2 }] } }, { a: { b: [1, { c: 3 }] } })).toBe(false);
+    expect(sameValue([1], { 0: 1 })).toBe(false);
   });
 
   it('reports a stream that does not add up (count mismatch) instead of showing a wrong list', () => {

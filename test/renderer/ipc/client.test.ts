@@ -2,8 +2,8 @@
 // get whole ticks; a delta that does not add up drops the connection, and the next connection
 // starts from an empty set (so its first, complete tick is all that counts).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createWebSocketTransport } from '../../../src-renderer/ipc/client';
-import type { Tick } from '../../../src-shared/contract';
+import { createBridgeTransport, createWebSocketTransport } from '../../../src-renderer/ipc/client';
+import type { AllotBridge, IpcTickMessage, Tick } from '../../../src-shared/contract';
 import type { ProcessSample } from '../../../src-shared/domain';
 import { fixtureProcess, fixtureSample } from '../../helpers/sample-fixture';
 
@@ -77,5 +77,48 @@ describe('WebSocket transport', () => {
     // Late messages from the old socket are ignored.
     first.onmessage?.({ data: JSON.stringify({ type: 'tick', payload: { seq: 9, sample: fixtureSample([]) }, processes: { changed: [], removed: [], count: 0 } }) });
     expect(ticks).toHaveLength(3);
+  });
+});
+
+describe('Electron bridge transport', () => {
+  it('decodes tick deltas once for every listener, from the first complete tick, and waits for the next after a gap', () => {
+    let deliver: ((payload: unknown) => void) | undefined;
+    const bridge: AllotBridge = {
+      invoke: async () => ({ ok: true, value: null }),
+      subscribe: (event, listener) => {
+        if (event === 'tick') deliver = listener;
+        return () => undefined;
+      },
+    };
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    errors.mockClear();
+    const transport = createBridgeTransport(bridge);
+    // Subscribed at once, before any listener, so the first complete tick after page load is seen.
+    expect(deliver).toBeDefined();
+    const send = (seq: number, complete: boolean, changed: ProcessSample[], removed: string[], count: number) => {
+      const message: IpcTickMessage = { tick: { seq, sample: fixtureSample([]) }, processes: { changed, removed, count }, complete };
+      deliver!(message);
+    };
+    const a: Tick[] = [];
+    const b: Tick[] = [];
+    transport.subscribe('tick', (tick) => a.push(tick));
+    transport.subscribe('tick', (tick) => b.push(tick));
+    // A delta from before this page: nothing to build it on, skipped.
+    send(1, false, [fixtureProcess({ pid: 9 })], [], 5);
+    expect(a).toEqual([]);
+    send(2, true, [fixtureProcess({ pid: 1 }), fixtureProcess({ pid: 2 })], [], 2);
+    send(3, false, [fixtureProcess({ pid: 3 })], ['1:123456'], 2);
+    expect(a.map(pids)).toEqual([
+      [1, 2],
+      [2, 3],
+    ]);
+    expect(b).toEqual(a);
+    // A delta that does not add up: skipped, and so is everything until the next complete tick.
+    send(4, false, [], [], 7);
+    send(5, false, [fixtureProcess({ pid: 4 })], [], 3);
+    expect(a).toHaveLength(2);
+    expect(errors).toHaveBeenCalledTimes(1);
+    send(6, true, [fixtureProcess({ pid: 8 })], [], 1);
+    expect(pids(a.at(-1))).toEqual([8]);
   });
 });
