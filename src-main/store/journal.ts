@@ -85,9 +85,16 @@ interface Row {
   updated_at_ms: number;
 }
 
+/** The stored change, or null when there is none or it cannot be read (corrupt, or from a newer build). */
 function parseChange(json: string | null): Change | null {
   if (json === null) return null;
-  const parsed = ChangeSchema.safeParse(JSON.parse(json));
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  const parsed = ChangeSchema.safeParse(value);
   return parsed.success ? parsed.data : null;
 }
 
@@ -316,6 +323,13 @@ export class Journal {
   async restoreOne(adapter: RestoringAdapter, record: ChangeRecord): Promise<RestoreOutcome> {
     const base = { changeId: record.id, target: record.target, name: record.name, op: record.change.op };
     if (record.before === null) {
+      // No original, or one this build cannot read (a newer build wrote it): only the first is done.
+      const stored = this.db.prepare('SELECT before_json FROM journal_changes WHERE id = ?').raw().get(record.id) as [string | null] | undefined;
+      if (stored?.[0] != null) {
+        const message = 'the original value in the journal cannot be read by this version of Allot; nothing was changed';
+        this.setStatus(record.id, 'restore-failed', message);
+        return { ...base, status: 'restore-failed', result: { kind: 'refused', reason: 'failed', message } };
+      }
       this.setStatus(record.id, 'restored', 'nothing to put back');
       return { ...base, status: 'restored', result: { kind: 'applied' } };
     }

@@ -125,6 +125,22 @@ describe('Journal', () => {
     journal.close();
   });
 
+  it('does not call a change restored when its original cannot be read (a newer build wrote it)', async () => {
+    const journal = Journal.open(join(dir, 'j.db'));
+    const record = journal.begin({ target, name: 'x', actor: 'engine', change: nice(10), before: nice(0), why: 'a' });
+    journal.markApplied(record.id, nice(10));
+    journal.db.prepare('UPDATE journal_changes SET before_json = ? WHERE id = ?').run('{"op":"priority","value":{"nice":0,"fieldFromTheFuture":1}}', record.id);
+    const adapter = recorder(() => ({ kind: 'applied' }));
+    const report = await journal.restoreAll(adapter);
+    expect(adapter.calls).toEqual([]);
+    expect(report.outcomes[0]).toMatchObject({ status: 'restore-failed', result: { kind: 'refused', reason: 'failed' } });
+    expect(journal.get(record.id)?.note).toMatch(/cannot be read/);
+    // Not valid JSON at all: read as no value, never a crash.
+    journal.db.prepare('UPDATE journal_changes SET before_json = ? WHERE id = ?').run('{broken', record.id);
+    expect(journal.get(record.id)?.before).toBeNull();
+    journal.close();
+  });
+
   it('a later change of the same op supersedes a failed restore and keeps its original', () => {
     const journal = Journal.open(join(dir, 'j.db'));
     const first = journal.begin({ target, name: 'x', actor: 'user', change: nice(-5), before: nice(0), why: 'a' });
