@@ -183,6 +183,19 @@ function holtFactor(alpha: number, beta: number, phi: number, h: number): number
   return Math.sqrt(sum);
 }
 
+/** holtFactor for one model's constants, remembered per horizon (a model is asked the same few horizons every step). */
+function holtFactorCache(alpha: number, beta: number, phi: number): (h: number) => number {
+  const cache = new Map<number, number>();
+  return (h) => {
+    let f = cache.get(h);
+    if (f === undefined) {
+      f = holtFactor(alpha, beta, phi, h);
+      if (cache.size < 64) cache.set(h, f);
+    }
+    return f;
+  };
+}
+
 export interface HoltOptions {
   alpha?: number;
   beta?: number;
@@ -198,7 +211,7 @@ export class HoltForecaster extends ResidualModel {
   readonly phi: number;
   private level: number | undefined;
   private trend = 0;
-  private readonly factorCache = new Map<number, number>();
+  private readonly factor: (h: number) => number;
 
   constructor(options: HoltOptions = {}) {
     super();
@@ -209,6 +222,7 @@ export class HoltForecaster extends ResidualModel {
     checkParam(this.beta >= 0 && this.beta <= 1, 'holt', `beta must be in [0, 1], got ${this.beta}`);
     checkParam(this.phi > 0 && this.phi <= 1, 'holt', `phi must be in (0, 1], got ${this.phi}`);
     this.name = `holt(${this.alpha},${this.beta},${this.phi})`;
+    this.factor = holtFactorCache(this.alpha, this.beta, this.phi);
   }
   protected oneStep() {
     return this.level === undefined ? undefined : this.level + this.phi * this.trend;
@@ -231,12 +245,7 @@ export class HoltForecaster extends ResidualModel {
     return (this.level ?? 0) + dampedSum(this.phi, h) * this.trend;
   }
   protected horizonFactor(h: number) {
-    let f = this.factorCache.get(h);
-    if (f === undefined) {
-      f = holtFactor(this.alpha, this.beta, this.phi, h);
-      if (this.factorCache.size < 64) this.factorCache.set(h, f);
-    }
-    return f;
+    return this.factor(h);
   }
   toJSON() {
     return { kind: 'holt', ...this.baseJSON(), alpha: this.alpha, beta: this.beta, phi: this.phi, level: this.level ?? null, trend: this.trend };
@@ -274,7 +283,7 @@ export class HoltWintersForecaster extends ResidualModel {
   private trend = 0;
   /** Seasonal index for absolute step i lives at seasonal[i % seasonSteps]. */
   private readonly seasonal: Float64Array;
-  private readonly factorCache = new Map<number, number>();
+  private readonly factor: (h: number) => number;
 
   constructor(options: HoltWintersOptions) {
     super();
@@ -290,6 +299,7 @@ export class HoltWintersForecaster extends ResidualModel {
     checkParam(this.phi > 0 && this.phi <= 1, 'holt-winters', `phi must be in (0, 1], got ${this.phi}`);
     this.seasonal = new Float64Array(this.seasonSteps);
     this.name = `holt-winters(${this.seasonSteps})`;
+    this.factor = holtFactorCache(this.alpha, this.beta, this.phi);
   }
 
   protected oneStep() {
@@ -321,12 +331,7 @@ export class HoltWintersForecaster extends ResidualModel {
     return this.level + dampedSum(this.phi, h) * this.trend + this.seasonal[target % this.seasonSteps]!;
   }
   protected horizonFactor(h: number) {
-    let f = this.factorCache.get(h);
-    if (f === undefined) {
-      f = holtFactor(this.alpha, this.beta, this.phi, h);
-      if (this.factorCache.size < 64) this.factorCache.set(h, f);
-    }
-    return f;
+    return this.factor(h);
   }
   toJSON() {
     return {
