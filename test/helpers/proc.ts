@@ -27,12 +27,14 @@ export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefi
 }
 
 /**
- * Start `command` as an orphan (its parent shell exits, so it is reparented away from us). Allot
+ * Start `command` as an orphan (as `options.user` when given) (its parent shell exits, so it is reparented away from us). Allot
  * never touches its own descendants, so targets of app-level tests must not be our children.
  */
-export function spawnOrphan(command: string, args: string[] = []): { pid: number; kill(): void } {
+export function spawnOrphan(command: string, args: string[] = [], options: { user?: string } = {}): { pid: number; kill(): void } {
   const quoted = [command, ...args].map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ');
-  const out = execFileSync('sh', ['-c', `${quoted} </dev/null >/dev/null 2>&1 & echo $!`], { encoding: 'utf8' });
+  const script = `${quoted} </dev/null >/dev/null 2>&1 & echo $!`;
+  // As another user: runuser runs the shell as that user, so the orphan is theirs.
+  const out = options.user ? execFileSync('runuser', ['-u', options.user, '--', 'sh', '-c', script], { encoding: 'utf8' }) : execFileSync('sh', ['-c', script], { encoding: 'utf8' });
   const pid = Number(out.trim());
   if (!Number.isInteger(pid) || pid <= 0) throw new Error(`could not start ${command}: ${out}`);
   return {

@@ -11,6 +11,7 @@ import { executeLinux } from '../../../src-main/helper/execute.linux';
 import { defaultHelperPath, linuxHelperLaunch, runHelper } from '../../../src-main/helper/client';
 import { parseResponse, type HelperResponse } from '../../../src-main/helper/protocol';
 import { readStat } from '../../../src-main/platform/identity.linux';
+import { niceOf, spawnOrphan } from '../../helpers/proc';
 import { getAffinity, ioprioGet } from '../../../src-main/platform/native.linux';
 import { helperRequestFor } from '../../../src-main/platform/elevated';
 import type { Change } from '../../../src-shared/actions';
@@ -27,15 +28,12 @@ const targets: number[] = [];
 
 /** A sleep whose parent is not this test (so it is not "Allot's own child" to the helper). */
 function spawnTarget(asUser?: string): Target {
-  const script = 'sleep 300 >/dev/null 2>&1 & echo $!';
-  const out = asUser ? execFileSync('runuser', ['-u', asUser, '--', 'sh', '-c', script], { encoding: 'utf8' }) : execFileSync('sh', ['-c', script], { encoding: 'utf8' });
-  const pid = Number(out.trim());
+  const { pid } = spawnOrphan('sleep', ['300'], asUser ? { user: asUser } : {});
   targets.push(pid);
   const stat = readStat(pid);
   if (!stat) throw new Error('target did not start');
   return { pid, startTime: stat.startTime };
 }
-const niceOf = (pid: number) => readStat(pid)!.nice;
 
 let helperPath = '';
 function runBundled(line: string, asUser?: string): { status: number | null; response: HelperResponse; stderr: string } {
@@ -89,8 +87,7 @@ describe.skipIf(!isLinuxRoot)('privileged helper on Linux', () => {
 
   it('a restore through the helper puts each thread back to its own nice, pin and I/O class', async () => {
     // A node (several threads) that is not this test's child.
-    const out = execFileSync('sh', ['-c', `${JSON.stringify(process.execPath)} -e 'setInterval(() => {}, 1000)' >/dev/null 2>&1 & echo $!`], { encoding: 'utf8' });
-    const pid = Number(out.trim());
+    const { pid } = spawnOrphan(process.execPath, ['-e', 'setInterval(() => {}, 1000)']);
     targets.push(pid);
     const others = () => readdirSync(`/proc/${pid}/task`).map(Number).filter((tid) => tid !== pid);
     for (let i = 0; i < 200 && others().length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 10));

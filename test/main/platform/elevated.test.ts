@@ -29,6 +29,7 @@ import { Actuator } from '../../../src-main/platform/actuator';
 import { Journal } from '../../../src-main/store/journal';
 import { AuditLog } from '../../../src-main/store/audit';
 import { readStat } from '../../../src-main/platform/identity.linux';
+import { niceOf, spawnOrphan } from '../../helpers/proc';
 import type { HelperRequest, HelperResponse } from '../../../src-main/helper/protocol';
 
 // ---- fakes ----
@@ -398,15 +399,12 @@ describe.skipIf(!isLinuxRoot)('elevatingAdapter for real: unprivileged app, help
 
   /** A sleep owned by `user` whose parent exits, so it is nobody's child here (not "Allot's own child"). */
   function spawnTarget(user?: string): ProcessIdentity {
-    const script = 'sleep 300 </dev/null >/dev/null 2>&1 & echo $!';
-    const out = user ? execFileSync('runuser', ['-u', user, '--', 'sh', '-c', script], { encoding: 'utf8' }) : execFileSync('sh', ['-c', script], { encoding: 'utf8' });
-    const pid = Number(out.trim());
+    const { pid } = spawnOrphan('sleep', ['300'], user ? { user } : {});
     targets.push(pid);
     const stat = readStat(pid);
     if (!stat) throw new Error('target did not start');
     return { pid, startTime: stat.startTime };
   }
-  const niceOf = (pid: number) => readStat(pid)!.nice;
   const cpusOf = (pid: number) => /Cpus_allowed_list:\s*(\S+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
 
   // Asynchronous on purpose: the broker runs on this process's event loop.
