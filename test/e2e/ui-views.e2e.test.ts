@@ -98,13 +98,18 @@ describe('UI views in Chromium against allot serve', () => {
     await page.screenshot({ path: `${ARTIFACTS_DIR}/ui-settings-invalid.png` });
   });
 
-  it('override dialog: an invalid value is refused with a message', async () => {
+  /** The probe's row, found by search, and its override dialog opened from the context menu. */
+  async function openPriorityDialog(): Promise<void> {
     await openView('processes');
     await page.getByLabel('Search processes').fill(probeName);
     const row = page.locator(`[role="row"][data-pid="${probe.pid}"]`);
     await expect.poll(async () => row.count(), { timeout: 15_000 }).toBe(1);
     await row.click({ button: 'right' });
     await page.getByRole('menuitem', { name: 'Set priority…' }).click();
+  }
+
+  it('override dialog: an invalid value is refused with a message', async () => {
+    await openPriorityDialog();
     await page.getByLabel(/^Nice/).fill('40');
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(async () => page.locator('[data-error="priority"]').textContent()).toMatch(/-20/);
@@ -114,12 +119,7 @@ describe('UI views in Chromium against allot serve', () => {
   });
 
   it('override dialog lowers the priority of a spawned process (checked in /proc) and undo restores it', async () => {
-    await openView('processes');
-    await page.getByLabel('Search processes').fill(probeName);
-    const row = page.locator(`[role="row"][data-pid="${probe.pid}"]`);
-    await expect.poll(async () => row.count(), { timeout: 15_000 }).toBe(1);
-    await row.click({ button: 'right' });
-    await page.getByRole('menuitem', { name: 'Set priority…' }).click();
+    await openPriorityDialog();
     await page.getByLabel(/^Nice/).fill('12');
     await page.getByRole('button', { name: 'Apply' }).click();
     await expect.poll(async () => page.getByRole('list', { name: 'Results' }).textContent(), { timeout: 10_000 }).toMatch(/Applied/);
