@@ -16,6 +16,11 @@ export function processKey(process: Pick<ProcessSample, 'pid' | 'startTime'>): s
   return `${process.pid}:${process.startTime}`;
 }
 
+/** `tick` with its sample's process list replaced: emptied to send a delta, rebuilt on arrival. */
+export function withProcesses<T extends { sample: { processes: readonly ProcessSample[] } }>(tick: T, processes: ProcessSample[]): T {
+  return { ...tick, sample: { ...tick.sample, processes } };
+}
+
 /** Same value: primitives by identity, arrays and plain objects field by field (what JSON would show). */
 export function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;

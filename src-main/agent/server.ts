@@ -21,7 +21,7 @@ import {
   type WsServerMessage,
 } from '../../src-shared/contract';
 import { ACT_CHANNELS } from '../../src-shared/channels';
-import { ProcessDeltaEncoder } from '../../src-shared/process-delta';
+import { ProcessDeltaEncoder, withProcesses } from '../../src-shared/process-delta';
 import type { Sample } from '../../src-shared/domain';
 import type { Settings } from '../../src-shared/settings';
 import type { CoreLike } from '../core/service';
@@ -330,7 +330,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       if (ws.readyState !== ws.OPEN) return;
       const processes = tick.sample.processes;
       const delta = deltas.encode(processes);
-      const payload: Tick = { ...tick, sample: { ...tick.sample, processes: [] } };
+      const payload = withProcesses(tick, []);
       const changed = delta.changedIndexes.map((index) => jsonOf(processes[index]!)).join(',');
       ws.send(`{"type":"tick","payload":${JSON.stringify(payload)},"processes":{"changed":[${changed}],"removed":${JSON.stringify(delta.removed)},"count":${delta.count}}}`);
       deltas.commit(delta);

@@ -2,7 +2,7 @@
 // our own renderer, then hands the untrusted payload to core.handle (which validates it).
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { TICK_KEYFRAME_EVERY, eventChannels, requestChannels, type IpcTickMessage, type Result, type Tick } from '../../src-shared/contract';
-import { ProcessDeltaEncoder } from '../../src-shared/process-delta';
+import { ProcessDeltaEncoder, withProcesses } from '../../src-shared/process-delta';
 import { ipcEventChannel, ipcRequestChannel } from '../../src-shared/channels';
 import type { CoreLike } from '../core/service';
 
@@ -54,7 +54,7 @@ export function forwardEvents(core: CoreLike, target: () => WebContents | undefi
     const delta = encoder.encode(processes);
     encoder.commit(delta);
     const message: IpcTickMessage = {
-      tick: { ...tick, sample: { ...tick.sample, processes: [] } },
+      tick: withProcesses(tick, []),
       processes: { changed: delta.changedIndexes.map((index) => processes[index]!), removed: delta.removed, count: delta.count },
       complete,
     };

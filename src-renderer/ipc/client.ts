@@ -15,7 +15,7 @@ import {
   type Tick,
   type WsServerMessage,
 } from '../../src-shared/contract';
-import { ProcessDeltaDecoder } from '../../src-shared/process-delta';
+import { ProcessDeltaDecoder, withProcesses } from '../../src-shared/process-delta';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -54,7 +54,7 @@ export function createBridgeTransport(bridge: AllotBridge): Transport {
       console.error('[allot] tick stream out of step; waiting for a complete tick');
       return;
     }
-    const tick: Tick = { ...message.tick, sample: { ...message.tick.sample, processes } };
+    const tick = withProcesses(message.tick, processes);
     tickListeners.forEach((listener) => listener(tick));
   };
   // At once, not on the first listener: main starts each page with a complete tick right after the
@@ -137,7 +137,7 @@ export function createWebSocketTransport(url: string): Transport {
           ws.close();
           return;
         }
-        const tick = { ...message.payload, sample: { ...message.payload.sample, processes } };
+        const tick = withProcesses(message.payload, processes);
         eventListeners.get('tick')?.forEach((listener) => listener(tick));
       }
     };
