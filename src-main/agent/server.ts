@@ -151,8 +151,14 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   ];
   const operator = tokens.find((entry) => entry.role === 'operator');
   const viewer = tokens.find((entry) => entry.role === 'viewer');
-  let latest: Sample | undefined;
-  const offTick = options.core.on('tick', (tick) => (latest = tick.sample));
+  // No standing 'tick' subscription: with no browser connected the core sends no tick here at all;
+  // /metrics asks for the latest sample when it is scraped.
+  const latestSample = async (): Promise<Sample | undefined> => {
+    const [summary, list] = await Promise.all([options.core.handle('system.summary', {}), options.core.handle('processes.snapshot', {})]);
+    if (!summary.ok || !list.ok) return undefined;
+    const { at, system } = summary.value as Pick<Sample, 'at' | 'system'>;
+    return { at, intervalMs: 0, system, processes: (list.value as { processes: Sample['processes'] }).processes };
+  };
   const engineMetrics = createEngineMetrics();
   const offEngine = options.core.on('engine', (report) => engineMetrics.onReport(report));
   const findToken = (given: string | undefined): AgentToken | undefined =>
@@ -238,6 +244,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       res.writeHead(401, { 'Content-Type': 'text/plain' }).end('a viewer token is needed for /metrics');
       return;
     }
+    const latest = await latestSample();
     const families = [...(latest ? sampleFamilies(latest) : []), ...engineMetrics.families(), ...(options.extraMetrics?.() ?? [])];
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(renderFamilies(families));
@@ -399,7 +406,6 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     token: (operator ?? tokens[0]!).token,
     tokens,
     async close() {
-      offTick();
       offEngine();
       for (const client of wss.clients) client.terminate();
       wss.close();

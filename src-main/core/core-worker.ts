@@ -2,7 +2,7 @@
 // UI-facing thread. The main thread (Electron main or the `allot serve` HTTP loop) only relays
 // requests in and events out through host.ts. The admin socket is served from here too.
 import { parentPort, workerData } from 'node:worker_threads';
-import { eventChannels } from '../../src-shared/contract';
+import { eventChannels, type EventChannel } from '../../src-shared/contract';
 import { createAppCore } from './app';
 import { startAdminSocket, type AdminSocket } from '../agent/admin-socket';
 import type { FromCoreWorker, ToCoreWorker, CoreWorkerData } from './host';
@@ -11,6 +11,12 @@ const port = parentPort;
 if (!port) throw new Error('core-worker must run in a worker thread');
 const data = workerData as CoreWorkerData;
 const send = (message: FromCoreWorker): void => port.postMessage(message);
+
+// One listener from the start: messages that arrive while the core is still being built (requests,
+// the event demand, stop) wait in `early` and are handled, in order, once it exists.
+let early: ToCoreWorker[] | undefined = [];
+let dispatch: (message: ToCoreWorker) => void = (message) => early?.push(message);
+port.on('message', (message: ToCoreWorker) => dispatch(message));
 
 async function main(): Promise<void> {
   const app = await createAppCore({
@@ -22,7 +28,20 @@ async function main(): Promise<void> {
     ...(data.helperPath ? { helperPath: data.helperPath } : {}),
     gruWorkerUrl: new URL(import.meta.url.endsWith('.ts') ? './gru-worker.ts' : './gru-worker.js', import.meta.url),
   });
-  for (const event of eventChannels) app.core.on(event, (payload) => send({ type: 'event', event, payload }));
+  // Events cross to the UI-facing thread only while something there listens (a window, a browser):
+  // with nobody watching, nothing is cloned per tick.
+  const relays = new Map<EventChannel, () => void>();
+  const setDemand = (events: readonly EventChannel[]): void => {
+    const wanted = new Set(events.filter((event) => eventChannels.includes(event)));
+    for (const [event, off] of relays) {
+      if (wanted.has(event)) continue;
+      off();
+      relays.delete(event);
+    }
+    for (const event of wanted) {
+      if (!relays.has(event)) relays.set(event, app.core.on(event, (payload) => send({ type: 'event', event, payload })));
+    }
+  };
   let admin: AdminSocket | undefined;
   if (data.adminSocketPath) {
     try {
@@ -31,8 +50,10 @@ async function main(): Promise<void> {
       send({ type: 'log', message: `admin socket not started: ${(error as Error).message}` });
     }
   }
-  port!.on('message', (message: ToCoreWorker) => {
-    if (message.type === 'request') {
+  dispatch = (message: ToCoreWorker) => {
+    if (message.type === 'demand') {
+      setDemand(message.events);
+    } else if (message.type === 'request') {
       void app.core.handle(message.channel, message.payload, message.context).then((result) => send({ type: 'response', id: message.id, result }));
     } else if (message.type === 'stop') {
       void (async () => {
@@ -43,7 +64,10 @@ async function main(): Promise<void> {
         }
       })();
     }
-  });
+  };
+  const queued = early ?? [];
+  early = undefined;
+  for (const message of queued) dispatch(message);
   await app.core.start();
   send({ type: 'ready', adminSocketPath: admin?.path ?? null });
 }

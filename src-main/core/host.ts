@@ -18,6 +18,8 @@ export interface CoreWorkerData {
 
 export type ToCoreWorker =
   | { type: 'request'; id: number; channel: unknown; payload: unknown; context?: CallContext }
+  /** Which events the UI-facing side has listeners for: the core sends (and clones) only those. */
+  | { type: 'demand'; events: EventChannel[] }
   | { type: 'stop' };
 export type FromCoreWorker =
   | { type: 'ready'; adminSocketPath: string | null }
@@ -108,6 +110,13 @@ export function startCoreHost(
     onStopped?.();
   });
 
+  /** Tell the core which events have listeners here: no listener, no message (and no clone) per tick. */
+  function sendDemand(): void {
+    if (exited) return;
+    const events = [...listeners].filter(([, set]) => set.size > 0).map(([event]) => event);
+    worker.postMessage({ type: 'demand', events } satisfies ToCoreWorker);
+  }
+
   return {
     ready,
     async handle(channel, payload, context) {
@@ -129,7 +138,10 @@ export function startCoreHost(
       if (!set) listeners.set(event, (set = new Set()));
       const entry = listener as (payload: unknown) => void;
       set.add(entry);
-      return () => set.delete(entry);
+      if (set.size === 1) sendDemand();
+      return () => {
+        if (set.delete(entry) && set.size === 0) sendDemand();
+      };
     },
     async stop() {
       if (exited) return;

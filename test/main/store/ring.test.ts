@@ -79,8 +79,23 @@ describe('SampleRing', () => {
     // a process without programId is grouped under its name
     expect(ring.programSeries('noprog', 'cpuPercent').values).toEqual([2, 2, 2]);
     expect(ring.programSeries('absent', 'cpuPercent').values).toEqual([0, 0, 0]);
-    expect(ring.processSeries({ pid: 1, startTime: 10 }, 'cpuPercent', 2000).values).toEqual([2, 3]);
     expect(ring.systemSeries((s) => s.memory.usedBytes, 3000).values).toEqual([2e9]);
+  });
+
+  it('keeps numbers per program, not processes, and drops a program absent for a whole window', () => {
+    const ring = new SampleRing({ intervalMs: 1000, windowMs: 3000 });
+    ring.append(sampleAt(1000));
+    expect(ring.programCount).toBe(2);
+    const onlyB = (at: number) => makeSample(at, [makeProcess({ pid: 9, name: 'b', programId: 'B', cpuPercent: 5, rssBytes: 1 })]);
+    ring.append(onlyB(2000));
+    ring.append(onlyB(3000));
+    expect(ring.programSeries('A', 'cpuPercent').values).toEqual([2, 0, 0]);
+    ring.append(onlyB(4000));
+    // A was last seen three appends ago: its columns are gone, the series is zeros.
+    expect(ring.programCount).toBe(1);
+    expect(ring.programSeries('A', 'cpuPercent').values).toEqual([0, 0, 0]);
+    expect(ring.programSeries('B', 'cpuPercent').values).toEqual([5, 5, 5]);
+    expect(ring.latest()?.system.cpuPercent).toBeDefined();
   });
 
   it('resizes for a new interval, keeping the newest samples', () => {
