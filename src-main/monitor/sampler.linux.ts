@@ -28,8 +28,9 @@
 // Fields that cannot be read are absent and named in `unavailable` as "<part>:<reason>"
 // (e.g. "io:permission" for another user's process when not root, "exe:permission").
 import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, readSync } from 'node:fs';
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Sample, SystemInfo, Battery } from '../../src-shared/domain';
+import type { ProcessSample, Sample, SystemInfo, Battery } from '../../src-shared/domain';
 import type { Sampler } from './types';
 import {
   isKernelThread,
@@ -73,6 +74,15 @@ export interface LinuxSamplerOptions {
   maxHeldFds?: number;
   /** Read I/O priority with ioprio_get (koffi). Default true (only meaningful on the real /proc). */
   readIoprio?: boolean;
+  /**
+   * A process seen idle this many ticks in a row is cold: it is looked at only every
+   * `coldEveryTicks` ticks (staggered by pid), unless the machine's CPU time is not accounted for
+   * by the processes read (then every cold process is read that tick). Default 5; 0 turns it off.
+   * Default off on a fixture procfs (its /proc/stat does not add up).
+   */
+  coldAfterTicks?: number;
+  /** Default 5 (also the slow refresh divides by it, so a cold process gets its slow refresh). */
+  coldEveryTicks?: number;
 }
 
 /** fd states: >= 0 held open, NOT_HELD = open per read, UNAVAILABLE = cannot be read (reason kept). */
@@ -91,6 +101,8 @@ interface Tracked {
   ioReason?: string;
   /** Last raw record (carried values come from here). */
   last?: RawProcess;
+  /** Consecutive ticks this process was seen not to run (the idle fast path). */
+  idleTicks: number;
   argv: string[];
   cmdline: string;
   exe?: string;
@@ -120,6 +132,8 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
   const slowRefreshTicks = Math.max(1, Math.floor(options.slowRefreshTicks ?? 10));
   const realProc = procRoot === '/proc';
   const readIoprio = options.readIoprio ?? realProc;
+  const coldAfterTicks = Math.max(0, Math.floor(options.coldAfterTicks ?? (realProc ? 5 : 0)));
+  const coldEveryTicks = Math.max(1, Math.floor(options.coldEveryTicks ?? 5));
   const limit = openFileLimit();
   const maxHeldFds = Math.max(0, Math.floor(options.maxHeldFds ?? Math.min(16384, limit !== undefined ? limit / 2 : 512)));
 
@@ -130,8 +144,16 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
   const tracked = new Map<number, Tracked>();
   let heldFds = 0;
   let tick = 0;
+  /** CPU clock ticks of the processes read this tick (for the cold-process check in collect()). */
+  let accountedTicks = 0;
+  /** The pid list of the last /proc listing, and what /proc/loadavg said then. */
+  let listed: { key: string; pids: number[] } | undefined;
+  /** /proc/stat busy clock ticks (user + nice + system) at the last tick. */
+  let lastBusyTicks: number | undefined;
   let prev: RawSnapshot | undefined;
   let closed = false;
+  /** ProcessSamples of processes that did not change, by their (reused) raw record. */
+  const unchanged = new WeakMap<RawProcess, ProcessSample>();
 
   // ---- users -------------------------------------------------------------------------------
   let users = new Map<number, string>();
@@ -316,6 +338,7 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
             sched.timeslices === last.schedstat.timeslices &&
             alive.has(last.ppid)
           ) {
+            t.idleTicks++;
             return last; // the same object: every rate against it is 0
           }
         } else if (sn === DENIED) schedDenied = true;
@@ -329,6 +352,9 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
         forget(t);
         t = undefined;
         sched = undefined;
+      } else {
+        t.idleTicks = 0;
+        if (t.last) accountedTicks += stat.utimeTicks + stat.stimeTicks - (t.last.utimeTicks + t.last.stimeTicks);
       }
     }
     let isNew = false;
@@ -358,10 +384,13 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
         argv: [],
         cmdline: '',
         programId: '',
+        idleTicks: 0,
       };
       readIdentity(t, stat);
       tracked.set(pid, t);
       isNew = true;
+      // A process first seen after start-up started within the last tick or so: its CPU is this tick's.
+      if (tick > 1) accountedTicks += stat.utimeTicks + stat.stimeTicks;
     }
     if (!stat) return undefined;
     if (stat.comm !== t.comm) readIdentity(t, stat); // exec(): new program in the same process
@@ -680,19 +709,24 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
   }
 
   // ---- the tick -----------------------------------------------------------------------------
-  function collect(): RawSnapshot {
-    const monoMs = performance.now();
-    const atMs = Date.now();
-    const errors: RawSnapshot['errors'] = [];
-    const processes: RawProcess[] = [];
+  /**
+   * The pids in /proc. The listing (getdents over every pid) is skipped when /proc/loadavg shows
+   * that no task was created (same last pid) and none ended (same number of tasks) since the last
+   * one: then the set of processes is the same. Only on the real /proc (a fixture's loadavg is static).
+   */
+  function listPids(errors: RawSnapshot['errors']): number[] {
+    let key: string | undefined;
+    if (realProc) {
+      const load = readSystemFile(`${procRoot}/loadavg`)?.trim().split(/\s+/);
+      if (load && load.length >= 5) key = `${load[3]!.slice(load[3]!.indexOf('/') + 1)} ${load[4]}`;
+    }
+    if (key !== undefined && listed?.key === key) return listed.pids;
     let names: string[] = [];
     try {
       names = readdirSync(procRoot);
     } catch (err) {
       errors.push({ source: 'proc', message: `cannot list ${procRoot}: ${errCode(err) || String(err)}`.slice(0, 1000) });
     }
-    const seen = new Set<number>();
-    const alive = new Set<number>();
     const pids: number[] = [];
     for (const name of names) {
       const c = name.charCodeAt(0);
@@ -700,16 +734,36 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
       const pid = Number(name);
       if (!Number.isInteger(pid) || pid <= 0) continue;
       pids.push(pid);
-      alive.add(pid);
     }
+    listed = key !== undefined && names.length > 0 ? { key, pids } : undefined;
+    return pids;
+  }
+
+  /** Busy CPU clock ticks of the whole machine (user + nice + system), from /proc/stat. */
+  function busyTicks(): number | undefined {
+    const text = readSystemFile(`${procRoot}/stat`);
+    if (text === undefined || !text.startsWith('cpu ')) return undefined;
+    const f = text.slice(4, text.indexOf('\n')).trim().split(/\s+/);
+    const v = Number(f[0]) + Number(f[1]) + Number(f[2]);
+    return Number.isFinite(v) ? v : undefined;
+  }
+
+  function collect(): RawSnapshot {
+    const monoMs = performance.now();
+    const atMs = Date.now();
+    const errors: RawSnapshot['errors'] = [];
+    const processes: RawProcess[] = [];
+    const pids = listPids(errors);
+    const alive = new Set<number>(pids);
     alive.add(0); // the parent of pid 1 and 2
-    for (const pid of pids) {
+    const busy = coldAfterTicks > 0 ? busyTicks() : undefined;
+    accountedTicks = 0;
+    /** Cold processes not looked at in the first pass. */
+    const deferred: Tracked[] = [];
+    const visit = (pid: number): void => {
       try {
         const raw = sampleProcess(pid, alive);
-        if (raw) {
-          processes.push(raw);
-          seen.add(pid);
-        }
+        if (raw) processes.push(raw);
       } catch (err) {
         // A process vanishing mid-read lands in the silent paths above; anything else is reported
         // once per tick and never breaks the tick.
@@ -717,7 +771,37 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
           errors.push({ source: `process:${pid}`, message: (err instanceof Error ? err.message : String(err)).slice(0, 1000) });
         }
       }
+    };
+    for (const pid of pids) {
+      const t = tracked.get(pid);
+      if (
+        busy !== undefined &&
+        t?.last !== undefined &&
+        t.idleTicks >= coldAfterTicks &&
+        (pid + tick) % coldEveryTicks !== 0 &&
+        alive.has(t.last.ppid)
+      ) {
+        deferred.push(t);
+        continue;
+      }
+      visit(pid);
     }
+    if (deferred.length > 0) {
+      // Cold processes may be skipped only when the CPU time the machine spent since the last tick
+      // is accounted for by the processes read (within a few clock ticks: accounting granularity,
+      // processes that ended). Otherwise something cold woke up: read them all.
+      const spent = busy !== undefined && lastBusyTicks !== undefined ? busy - lastBusyTicks : Infinity;
+      const slack = 3 + (clk * Math.max(1, os.availableParallelism()) * (prev ? Math.max(0, monoMs - prev.monoMs) : 1000)) / 100_000;
+      if (spent - accountedTicks > slack) {
+        for (const t of deferred) visit(t.pid);
+      } else {
+        for (const t of deferred) processes.push(t.last!);
+      }
+    }
+    lastBusyTicks = busy;
+    if (deferred.length > 0) processes.sort((a, b) => a.pid - b.pid);
+    const seen = new Set<number>();
+    for (const raw of processes) seen.add(raw.pid);
     for (const t of [...tracked.values()]) if (!seen.has(t.pid)) forget(t);
     const system = sampleSystem(errors);
     tick++;
@@ -758,7 +842,7 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
       const thread0 = threadCpuNs();
       const cpu0 = process.cpuUsage();
       const cur = collect();
-      const sample = buildSample(prev, cur, ctx);
+      const sample = buildSample(prev, cur, ctx, unchanged);
       prev = cur;
       const thread1 = thread0 !== undefined ? threadCpuNs() : undefined;
       if (thread0 !== undefined && thread1 !== undefined && thread1 >= thread0) {

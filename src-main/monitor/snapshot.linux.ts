@@ -310,15 +310,28 @@ export function buildProcessSample(
   return out;
 }
 
-/** The processing step: previous + current raw snapshot -> Sample. */
-export function buildSample(prev: RawSnapshot | undefined, cur: RawSnapshot, ctx: ProcessingContext): Sample {
+/**
+ * The processing step: previous + current raw snapshot -> Sample.
+ *
+ * `unchanged` (optional, kept by the caller between ticks) makes an idle process cost nothing
+ * downstream: when the collector hands over the very same raw record as last tick (it proved the
+ * process did not run), the process's sample depends on nothing else (every rate is 0), so the
+ * ProcessSample built for it the first time is handed out again, the identical object. Consumers
+ * may then treat `p === previous p` as "nothing about this process changed".
+ */
+export function buildSample(prev: RawSnapshot | undefined, cur: RawSnapshot, ctx: ProcessingContext, unchanged?: WeakMap<RawProcess, ProcessSample>): Sample {
   const intervalMs = prev ? Math.max(0, cur.monoMs - prev.monoMs) : 0;
   const prevByPid = new Map<number, RawProcess>();
   if (prev) for (const p of prev.processes) prevByPid.set(p.pid, p);
   const processes: ProcessSample[] = new Array(cur.processes.length);
   for (let i = 0; i < cur.processes.length; i++) {
     const p = cur.processes[i]!;
-    processes[i] = buildProcessSample(prevByPid.get(p.pid), p, intervalMs, ctx);
+    const before = prevByPid.get(p.pid);
+    if (unchanged && before === p) {
+      let same = unchanged.get(p);
+      if (!same) unchanged.set(p, (same = buildProcessSample(p, p, intervalMs, ctx)));
+      processes[i] = same;
+    } else processes[i] = buildProcessSample(before, p, intervalMs, ctx);
   }
   const sample: Sample = {
     at: cur.atMs,

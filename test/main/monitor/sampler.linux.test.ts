@@ -346,3 +346,103 @@ describe.runIf(onLinux)('live /proc', () => {
     expect(readdirSync('/proc/self/fd').length).toBe(fdsBefore);
   });
 });
+
+describe.runIf(onLinux)('live /proc: work in proportion to change', () => {
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const c of children) c.kill('SIGKILL');
+  });
+
+  /** utime + stime of a pid in ms, read straight from /proc (what the sampler should report). */
+  const cpuMsOf = (pid: number): number => {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  };
+
+  it('hands out the identical ProcessSample for a process that did not run', async () => {
+    const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+    children.push(child);
+    const s = createLinuxSampler();
+    try {
+      const find = (sample: Sample) => sample.processes.find((p) => p.pid === child.pid);
+      await s.sample();
+      await s.sample();
+      const a = find(await s.sample());
+      const b = find(await s.sample());
+      expect(a).toBeDefined();
+      expect(b).toBe(a);
+      expect(a!.cpuPercent).toBe(0);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('a cold process that wakes up is read in the same tick (the machine CPU time is not accounted for otherwise)', async () => {
+    // Idle until SIGUSR1, then burns 300 ms of CPU time and sleeps again.
+    const script = `process.on('SIGUSR1', () => { const t = process.cpuUsage(); while ((process.cpuUsage(t).user + process.cpuUsage(t).system) < 300000); }); setInterval(() => {}, 1 << 30); process.send?.('ready'); console.log('ready');`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(child);
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    const s = createLinuxSampler({ coldAfterTicks: 2, coldEveryTicks: 1000 });
+    try {
+      // Node has helper threads: make it look single-threaded-idle or multi-threaded, either way it
+      // must be reported exactly after it ran.
+      for (let i = 0; i < 6; i++) await s.sample();
+      const before = cpuMsOf(child.pid!);
+      child.kill('SIGUSR1');
+      let after = before;
+      for (let i = 0; i < 200 && after - before < 250; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        after = cpuMsOf(child.pid!);
+      }
+      expect(after - before).toBeGreaterThanOrEqual(250);
+      const sample = await s.sample();
+      const seen = sample.processes.find((p) => p.pid === child.pid);
+      expect(seen).toBeDefined();
+      expect(Math.abs(seen!.cpuTimeMs - cpuMsOf(child.pid!))).toBeLessThanOrEqual(20);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('a single-threaded cold process that wakes up is not missed', async () => {
+    // sh is single-threaded: it takes the cold path once idle.
+    const child = spawn('sh', ['-c', 'read x; i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; sleep 60'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    children.push(child);
+    const s = createLinuxSampler({ coldAfterTicks: 2, coldEveryTicks: 1000 });
+    try {
+      for (let i = 0; i < 6; i++) await s.sample();
+      const before = cpuMsOf(child.pid!);
+      child.stdin!.write('go\n');
+      let after = before;
+      for (let i = 0; i < 500 && after - before < 100; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        after = cpuMsOf(child.pid!);
+      }
+      expect(after - before).toBeGreaterThanOrEqual(100);
+      const sample = await s.sample();
+      const seen = sample.processes.find((p) => p.pid === child.pid);
+      expect(Math.abs(seen!.cpuTimeMs - cpuMsOf(child.pid!))).toBeLessThanOrEqual(20);
+    } finally {
+      s.close();
+    }
+  });
+
+  it('sees a process that started and one that ended since the last tick', async () => {
+    const s = createLinuxSampler();
+    try {
+      await s.sample();
+      await s.sample();
+      const child = spawn('sleep', ['60'], { stdio: 'ignore' });
+      children.push(child);
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await s.sample()).processes.some((p) => p.pid === child.pid)).toBe(true);
+      child.kill('SIGKILL');
+      await new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      expect((await s.sample()).processes.some((p) => p.pid === child.pid)).toBe(false);
+    } finally {
+      s.close();
+    }
+  });
+});
