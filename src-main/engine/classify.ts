@@ -70,6 +70,8 @@ interface Behaviour {
 
 export interface Classifier {
   classify(sample: Sample, inputs: ClassifyInputs, policy: Policy, profiles?: ProfileStore): Map<string, Classification>;
+  /** Processes it keeps state for (released when a process is gone). */
+  size(): number;
 }
 
 function classTier(cls: ProcessClass): Tier {
@@ -103,9 +105,22 @@ export function behaviourClass(b: { n: number; cpuMean: number; cpuVar: number; 
   return 'background';
 }
 
+/** An unchanged process keeps its classification this many ticks at most before it is worked out again. */
+const RECLASSIFY_EVERY_TICKS = 10;
+
 export function createClassifier(options: Partial<ClassifierOptions> = {}): Classifier {
   const opts = { ...DEFAULT_CLASSIFIER_OPTIONS, ...options };
   const behaviour = new Map<string, Behaviour>();
+  /**
+   * Work in proportion to change: the collector hands over the identical ProcessSample object for a
+   * process that did not run. Its behaviour figures are still updated every tick (a few flops), but
+   * its classification (rule matching, the never-touch globs, the reason text) is reused while the
+   * inputs it depends on are the same (policy, focus, idle, its parent's name), and worked out again
+   * at least every RECLASSIFY_EVERY_TICKS ticks (staggered by pid) so decaying behaviour and a
+   * learning profile still move it.
+   */
+  const cached = new Map<string, { p: ProcessSample; context: string; policy: Policy; parentName: string | undefined; classification: Classification }>();
+  let ticks = 0;
 
   function observe(p: ProcessSample, at: number, intervalMs: number): Behaviour {
     const key = processKey(p);
@@ -130,6 +145,7 @@ export function createClassifier(options: Partial<ClassifierOptions> = {}): Clas
   }
 
   return {
+    size: () => Math.max(behaviour.size, cached.size),
     classify(sample, inputs, policy, profiles) {
       const out = new Map<string, Classification>();
       const byPid = new Map<number, ProcessSample>();
@@ -152,11 +168,35 @@ export function createClassifier(options: Partial<ClassifierOptions> = {}): Clas
       };
 
       const live = new Set<string>();
+      ticks++;
+      const context = `${inputs.foregroundPid ?? ''}|${fgProgram ?? ''}|${idle}|${inputs.selfPid ?? ''}|${profiles ? 1 : 0}`;
       for (const p of sample.processes) {
         const key = processKey(p);
         live.add(key);
         const b = observe(p, sample.at, sample.intervalMs);
         const parentName = byPid.get(p.ppid)?.name;
+        const prior = cached.get(key);
+        if (
+          prior !== undefined &&
+          prior.p === p &&
+          prior.policy === policy &&
+          prior.context === context &&
+          prior.parentName === parentName &&
+          (p.pid + ticks) % RECLASSIFY_EVERY_TICKS !== 0
+        ) {
+          out.set(key, prior.classification);
+          continue;
+        }
+        const classification = classifyOne(p, b, parentName);
+        cached.set(key, { p, context, policy, parentName, classification });
+        out.set(key, classification);
+      }
+      for (const key of behaviour.keys()) if (!live.has(key)) behaviour.delete(key);
+      for (const key of cached.keys()) if (!live.has(key)) cached.delete(key);
+      policy.prune(live);
+      return out;
+
+      function classifyOne(p: ProcessSample, b: Behaviour, parentName: string | undefined): Classification {
         const match = policy.match(p, parentName);
         const cpuCv = b.cpuMean > 0.5 ? Math.sqrt(Math.max(0, b.cpuVar)) / b.cpuMean : 0;
         const base = { policy: match, cpuMeanPercent: b.cpuMean, cpuCv, ...(b.volShare !== undefined ? { voluntaryShare: b.volShare } : {}) };
@@ -174,14 +214,12 @@ export function createClassifier(options: Partial<ClassifierOptions> = {}): Clas
                     ? 'session-critical program'
                     : undefined;
         if (systemReason) {
-          out.set(key, { ...base, class: 'system', tier: match.tier ?? 'normal', reason: systemReason, untouchable: true, protected: false });
-          continue;
+          return { ...base, class: 'system', tier: match.tier ?? 'normal', reason: systemReason, untouchable: true, protected: false };
         }
         if (isForeground(p)) {
           if (!idle) {
             const tier: Tier = match.tier === 'realtime' ? 'realtime' : 'foreground';
-            out.set(key, { ...base, class: 'foreground', tier, reason: 'owns the focused window', untouchable: true, protected: true });
-            continue;
+            return { ...base, class: 'foreground', tier, reason: 'owns the focused window', untouchable: true, protected: true };
           }
         }
         const own = behaviourClass(b, opts.minOwnSamples);
@@ -205,18 +243,15 @@ export function createClassifier(options: Partial<ClassifierOptions> = {}): Clas
         const tier = match.tier ?? classTier(cls);
         const untouchable = match.exclude || tier === 'realtime' || tier === 'foreground';
         const isProtected = tier === 'realtime' || tier === 'foreground' || tier === 'interactive' || cls === 'interactive';
-        out.set(key, {
+        return {
           ...base,
           class: cls,
           tier,
           reason: match.exclude ? `excluded by rule; ${reason}` : reason,
           untouchable,
           protected: isProtected,
-        });
+        };
       }
-      for (const key of behaviour.keys()) if (!live.has(key)) behaviour.delete(key);
-      policy.prune(live);
-      return out;
     },
   };
 }
