@@ -3,8 +3,13 @@ import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { DecisionTarget } from '../../src-shared/engine';
 
 /** A process is (pid, startTime): a reused pid never maps to an old entry. */
+/** Keys of objects seen before: an unchanged process is the same object tick after tick, so its key is built once. */
+const keys = new WeakMap<object, string>();
+
 export function processKey(p: { pid: number; startTime: number }): string {
-  return `${p.pid}:${p.startTime}`;
+  let key = keys.get(p);
+  if (key === undefined) keys.set(p, (key = `${p.pid}:${p.startTime}`));
+  return key;
 }
 
 /** Program identity: the processing step's programId, else the process name. */

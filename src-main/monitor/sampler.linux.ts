@@ -471,8 +471,9 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
     }
     raw.user = userOf(raw.uid);
 
-    // cgroup, autogroup, oom_score_adj
-    if (slowDue || !last) readSlowParts(t, raw);
+    // cgroup, autogroup, oom_score_adj: rarely changed, and each needs an open + read + close, so on
+    // every third slow refresh (Allot reads back what it changes itself through the adapter).
+    if (isNew || !last || (pid + tick) % (slowRefreshTicks * 3) === 0) readSlowParts(t, raw);
     else {
       raw.cgroup = last.cgroup;
       raw.autogroup = last.autogroup;

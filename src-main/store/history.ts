@@ -455,7 +455,7 @@ interface OpenBucket {
   coreSums: number[];
   coreCounts: number[];
   programs: Map<string, BucketAcc>;
-  processes: Map<string, { acc: BucketAcc; process: ProcessSample; programId: string; active: boolean }>;
+  processes: Map<string, { acc: BucketAcc; process: ProcessSample; programId: string; active: boolean; idleRepeats: number; idleCoveredMs: number }>;
 }
 
 interface PendingGroup {
@@ -704,7 +704,21 @@ export function createHistory(options: HistoryOptions): History {
         const programId = programKeyOf(p);
         const key = `${p.pid}:${p.startTime}:${programId}`;
         let entry = bucket.processes.get(key);
-        if (!entry) bucket.processes.set(key, (entry = { acc: newBucketAcc(PROCESS_METRICS.length), process: p, programId, active: false }));
+        if (!entry) bucket.processes.set(key, (entry = { acc: newBucketAcc(PROCESS_METRICS.length), process: p, programId, active: false, idleRepeats: 0, idleCoveredMs: 0 }));
+        // Work in proportion to change: an idle process that is the identical object as last tick adds
+        // the same values again. While its row would not be written ('active' rows only), count the
+        // repeats instead of adding them; should it become active within the bucket, they are added then.
+        if (p === entry.process && !entry.active && processRows === 'active' && entry.acc.samples > 0) {
+          entry.idleRepeats += 1;
+          entry.idleCoveredMs += intervalMs;
+          continue;
+        }
+        if (entry.idleRepeats > 0) {
+          const perRepeatMs = entry.idleCoveredMs / entry.idleRepeats;
+          for (let i = 0; i < entry.idleRepeats; i++) accumulate(entry.acc, PROCESS_METRICS as unknown as MetricSpec<ProcessSample>[], entry.process, perRepeatMs);
+          entry.idleRepeats = 0;
+          entry.idleCoveredMs = 0;
+        }
         entry.process = p;
         if (p.cpuPercent > 0 || (p.readBytesPerSec ?? 0) > 0 || (p.writeBytesPerSec ?? 0) > 0) entry.active = true;
         accumulate(entry.acc, PROCESS_METRICS as unknown as MetricSpec<ProcessSample>[], p, intervalMs);
@@ -730,6 +744,7 @@ export function createHistory(options: HistoryOptions): History {
     const processes: ProcessBucket[] = [];
     for (const entry of bucket.processes.values()) {
       if (processRows === 'active' && !entry.active) continue;
+      for (let i = 0; i < entry.idleRepeats; i++) accumulate(entry.acc, PROCESS_METRICS as unknown as MetricSpec<ProcessSample>[], entry.process, entry.idleCoveredMs / entry.idleRepeats);
       const p = entry.process;
       processes.push({
         bucketMs: bucket.startMs,

@@ -86,6 +86,23 @@ describe('history aggregation', () => {
     expect(b[0]).toMatchObject({ samples: 5, runningMs: 10_000, cpuPercentMean: 0, ctxSwitchesPerSecMean: 5, readBytesPerSecMean: null, processCountMean: 1 });
   });
 
+  it('an idle process handed over as the identical object is counted, not re-added, and still averages right when it wakes up', () => {
+    const db = memDb();
+    const history = createHistory({ db, intervalMs: 2000, tiers: TIERS, flushEveryMs: Infinity, maintenanceEveryMs: Infinity });
+    const idle = makeProcess({ pid: 9, name: 'C', cpuPercent: 0, rssBytes: 100 });
+    const tick = (at: number, p: typeof idle) => makeSample(at, [p], { cpuPercent: 1, cores: [{ core: 0, cpuPercent: 1 }] }, 2000);
+    history.append(tick(T0, idle));
+    history.append(tick(T0 + 2000, idle));
+    history.append(tick(T0 + 4000, idle));
+    history.append(tick(T0 + 6000, makeProcess({ pid: 9, name: 'C', cpuPercent: 40, rssBytes: 500 })));
+    history.append(tick(T0 + 8000, idle));
+    history.append(tick(T0 + 10_000, idle)); // opens the next bucket
+    history.flush();
+    const rows = history.queryProcesses(T0, T0 + 10_000, { pid: 9 });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ samples: 5, cpuPercentMean: 8, rssBytesMean: (100 * 4 + 500) / 5, rssBytesMax: 500 });
+  });
+
   it('rolls finer buckets up into coarser tiers with sample-weighted means', () => {
     const db = memDb();
     const history = createHistory({ db, intervalMs: 1000, tiers: TIERS, flushEveryMs: 30_000, maintenanceEveryMs: Infinity });
