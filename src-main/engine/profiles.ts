@@ -51,7 +51,12 @@ interface LiveProcess {
   programId: string;
   startedAtMs: number;
   lastSeenAt: number;
+  /** The sample object seen last tick (an identical object next tick means it did not change). */
+  last?: ProcessSample;
 }
+
+/** An unchanged process's repeated values enter the quantile sketches once every this many ticks. */
+export const QUIET_EVERY_TICKS = 5;
 
 export interface ProfileStore {
   options: ProfileOptions;
@@ -61,6 +66,8 @@ export interface ProfileStore {
   recentLaunches: { programId: string; at: number }[];
   live: Map<string, LiveProcess>;
   lastAt?: number;
+  /** updateProfiles calls so far (staggers the quiet processes' slower clock). */
+  ticks?: number;
 }
 
 export interface Launch {
@@ -140,6 +147,7 @@ export function updateProfiles(store: ProfileStore, sample: Sample, classes?: Re
   for (const live of store.live.values()) programsBefore.add(live.programId);
   const seenKeys = new Set<string>();
   const runningPrograms = new Set<string>();
+  store.ticks = (store.ticks ?? 0) + 1;
 
   for (const p of sample.processes) {
     if (p.kernelThread) continue;
@@ -152,18 +160,30 @@ export function updateProfiles(store: ProfileStore, sample: Sample, classes?: Re
       profile = newProfile(programId, p.name, at);
       store.programs.set(programId, profile);
     }
-    const isNew = !store.live.has(key);
-    store.live.set(key, { programId, startedAtMs: p.startedAtMs, lastSeenAt: at });
+    const liveEntry = store.live.get(key);
+    const isNew = liveEntry === undefined;
+    // An unchanged process (the identical object as last tick: it did not run) adds the same values
+    // again; its repeats go into the quantile sketches on a slower clock (every QUIET_EVERY_TICKS
+    // ticks, staggered by pid). Counts, class shares and running time still move every tick.
+    const quiet = liveEntry !== undefined && liveEntry.last === p && (p.pid + store.ticks!) % QUIET_EVERY_TICKS !== 0;
+    if (liveEntry) {
+      liveEntry.programId = programId;
+      liveEntry.startedAtMs = p.startedAtMs;
+      liveEntry.lastSeenAt = at;
+      liveEntry.last = p;
+    } else store.live.set(key, { programId, startedAtMs: p.startedAtMs, lastSeenAt: at, last: p });
     profile.samples++;
     profile.lastSeenAt = at;
-    const values = metricValues(p);
-    for (const m of PROFILE_METRICS) {
-      const v = values[m];
-      if (v !== undefined) qsAdd(profile.metrics[m], v);
+    if (!quiet) {
+      const values = metricValues(p);
+      for (const m of PROFILE_METRICS) {
+        const v = values[m];
+        if (v !== undefined) qsAdd(profile.metrics[m], v);
+      }
+      const vol = p.voluntaryCtxSwitchesPerSec;
+      const inv = p.involuntaryCtxSwitchesPerSec;
+      if (vol !== undefined && inv !== undefined && vol + inv > 0) qsAdd(profile.voluntaryShare, vol / (vol + inv));
     }
-    const vol = p.voluntaryCtxSwitchesPerSec;
-    const inv = p.involuntaryCtxSwitchesPerSec;
-    if (vol !== undefined && inv !== undefined && vol + inv > 0) qsAdd(profile.voluntaryShare, vol / (vol + inv));
     const cls = classes?.get(key);
     if (cls) profile.classCounts[cls]++;
     if (!runningPrograms.has(programId)) {

@@ -47,8 +47,11 @@ export function p2Add(s: P2State, x: number): void {
     while (k < 3 && x >= q[k + 1]!) k++;
   }
   for (let i = k + 1; i < 5; i++) n[i]!++;
-  const dn = [0, p / 2, p, (1 + p) / 2, 1];
-  for (let i = 0; i < 5; i++) s.np[i]! += dn[i]!;
+  const np = s.np;
+  np[1]! += p / 2;
+  np[2]! += p;
+  np[3]! += (1 + p) / 2;
+  np[4]! += 1;
   for (let i = 1; i <= 3; i++) {
     const d = s.np[i]! - n[i]!;
     if ((d >= 1 && n[i + 1]! - n[i]! > 1) || (d <= -1 && n[i - 1]! - n[i]! < -1)) {
