@@ -23,8 +23,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus as osCpus, getPriority, setPriority } from 'node:os';
 import type { IoClass, ProcessIdentity } from '../../src-shared/domain';
 import { MAX_THREAD_VALUES, type ActionResult, type Capabilities, type Capability, type Change, type Operation, type Reading, type ReadableOperation, type ReadResult, type Refusal, type ValueOf } from '../../src-shared/actions';
-import { namedOperations, type PlatformAdapter } from './types';
-import { errnoName, refused, refusalFromCode, refusalFromError } from './errors';
+import { namedOperations, type ApplyOptions, type PlatformAdapter } from './types';
+import { codeOf, errnoName, refused, refusalFromCode, refusalFromError } from './errors';
 import { identityMatches, readStat, threadIds, withProcess, type ProcessHandle } from './identity.linux';
 import {
   getAffinity,
@@ -43,12 +43,22 @@ import {
 import {
   applyCgroupSetting,
   cgroupCapability,
+  cgroupMoveIrreversible,
   detectCgroups,
   readCgroupSetting,
   sweepEmptyGroups,
   type CgroupSetting,
 } from './cgroup.linux';
 import { describeLinux } from './protect.linux';
+import {
+  currentRights,
+  efficiencyIrreversible,
+  effectiveCaps,
+  ioPriorityIrreversible,
+  mayChange,
+  priorityIrreversible,
+  priorityReversibility,
+} from './reversible.linux';
 import { matches } from './values';
 import { guardAdapter, type GuardedAdapter } from './guard';
 import type { ProtectionPolicy } from './protect';
@@ -95,6 +105,20 @@ export function aloneInAutogroup(pid: number, autogroupId: number): boolean {
   return true;
 }
 
+/**
+ * Write a session's autogroup nice. Without CAP_SYS_ADMIN the kernel accepts one write per 100 ms
+ * (EAGAIN otherwise), so a restore right after another one waits that long once.
+ */
+export function writeAutogroup(pid: number, nice: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+  } catch (error) {
+    if (codeOf(error) !== 'EAGAIN') throw error;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 110);
+    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+  }
+}
+
 function onlineCpus(): Set<number> {
   try {
     const text = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
@@ -114,18 +138,7 @@ function uclampSupported(): boolean {
   return existsSync('/proc/sys/kernel/sched_util_clamp_max');
 }
 
-/** Effective capability bits of this process (/proc/self/status CapEff). */
-function effectiveCaps(): bigint {
-  try {
-    const match = /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'));
-    return match?.[1] ? BigInt(`0x${match[1]}`) : 0n;
-  } catch {
-    return 0n;
-  }
-}
 const CAP_KILL = 5n;
-const CAP_SYS_ADMIN = 21n;
-const CAP_SYS_NICE = 23n;
 function hasCap(bit: bigint): boolean {
   return ((effectiveCaps() >> bit) & 1n) === 1n;
 }
@@ -277,7 +290,7 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
           note = 'nice ranks it only inside its session (autogroup shared with other processes); use a CPU weight to rank it against other sessions';
         } else if (wanted !== group.nice) {
           try {
-            writeFileSync(`/proc/${pid}/autogroup`, String(wanted));
+            writeAutogroup(pid, wanted);
           } catch (error) {
             return refusalFromError(error, 'priority', wanted < group.nice, 'session autogroup');
           }
@@ -369,11 +382,45 @@ async function terminate(handle: ProcessHandle, graceMs: number): Promise<Action
   return refused('ineffective', 'still running 5 s after SIGKILL (probably stuck in uninterruptible I/O)');
 }
 
-async function applyLinux(target: ProcessIdentity, change: Change): Promise<ActionResult> {
+/**
+ * Why Allot could not put `before` back after making `change` with the rights it has now, or null
+ * (see reversible.linux.ts). Terminate is an end, not a change: a person's explicit request.
+ */
+export function irreversibleReason(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' }>, before: Reading): string | null {
+  const pid = handle.target.pid;
+  if (change.op !== 'cpuWeight' && change.op !== 'cpuCap' && change.op !== 'memoryLimit' && !mayChange(pid)) return null;
+  switch (change.op) {
+    case 'priority': {
+      if (before.op !== 'priority') return null;
+      const autogroupBelowZero = before.value.autogroupNice !== undefined && before.value.autogroupNice < 0;
+      const wanted = autogroupBelowZero ? { ...change.value, autogroupNice: change.value.autogroupNice ?? change.value.nice } : change.value;
+      return priorityIrreversible(pid, before.value, wanted, threadNiceFor(change.value, before.value, pid), threadIds(pid));
+    }
+    case 'ioPriority':
+      return before.op === 'ioPriority' ? ioPriorityIrreversible(before.value) : null;
+    case 'efficiencyMode':
+      return before.op === 'efficiencyMode' ? efficiencyIrreversible(before.value, change.value) : null;
+    case 'cpuWeight':
+    case 'cpuCap':
+    case 'memoryLimit': {
+      const backend = detectCgroups().backends[change.op === 'memoryLimit' ? 'memory' : 'cpu'];
+      return backend ? cgroupMoveIrreversible(backend, pid, handle.target.startTime) : null;
+    }
+    case 'affinity':
+    case 'suspend':
+      return null;
+  }
+}
+
+async function applyLinux(target: ProcessIdentity, change: Change, options: ApplyOptions = {}): Promise<ActionResult> {
   return withProcess<ActionResult>(target, async (handle) => {
     if (change.op === 'terminate') return terminate(handle, change.value.graceMs);
     const before = readOp(handle, change.op);
     if ('kind' in before) return before;
+    if (options.irreversible !== 'allow') {
+      const why = irreversibleReason(handle, change, before);
+      if (why !== null) return refused('irreversible', why, { before });
+    }
     if (change.op === 'suspend') {
       const wanted = change.value.suspended;
       const r = await signalAndWait(handle, wanted ? SIGSTOP : SIGCONT, () => (readStat(target.pid)?.state === 'T') === wanted || exited(handle), 1000);
@@ -402,9 +449,10 @@ function capability(supported: boolean, detail: string, limits?: string[]): Capa
 }
 
 export function linuxCapabilities(): Capabilities {
-  const root = process.getuid?.() === 0;
-  const nice = root || hasCap(CAP_SYS_NICE);
-  const admin = root || hasCap(CAP_SYS_ADMIN);
+  const rights = currentRights();
+  const root = rights.root;
+  const nice = rights.capSysNice;
+  const admin = rights.capSysAdmin;
   const kill = root || hasCap(CAP_KILL);
   const native = nativeAvailable();
   const detection = detectCgroups();
@@ -429,7 +477,26 @@ export function linuxCapabilities(): Capabilities {
     suspend: capability(true, `SIGSTOP/SIGCONT through ${native ? 'pidfd_send_signal' : 'kill(2)'}`, others),
     terminate: capability(true, `SIGTERM, then SIGKILL after the grace period, through ${native ? 'pidfd_send_signal' : 'kill(2)'}`, others),
   };
-  return { platform: 'linux', privileged: root, operations, notes };
+  const reversible = (detail: string): Pick<Capability, 'reversibility' | 'reversibilityDetail'> => ({ reversibility: 'reversible', reversibilityDetail: detail });
+  Object.assign(operations.priority, priorityReversibility(rights));
+  Object.assign(operations.affinity, operations.affinity.supported ? reversible('an owner may always set the CPU set back') : {});
+  Object.assign(operations.ioPriority, operations.ioPriority.supported ? { ...reversible('best-effort, idle and none can be set back without privileges (only a realtime original needs root)'), withService: 'as the system service (root): every I/O class, realtime included' } : {});
+  for (const op of ['cpuWeight', 'cpuCap', 'memoryLimit'] as const) {
+    const c = operations[op];
+    Object.assign(c, c.supported
+      ? { reversibility: 'reversible', reversibilityDetail: 'a group Allot creates in a writable (delegated) subtree can be set back and removed', withService: 'as the system service (root): every process, not only those in your delegated subtree' }
+      : { reversibility: 'unavailable', reversibilityDetail: c.detail, withService: 'as the system service (root) where the kernel offers this controller' });
+  }
+  Object.assign(operations.efficiencyMode, operations.efficiencyMode.supported
+    ? nice ? reversible('root/CAP_SYS_NICE: the clamp can be lifted again') : { reversibility: 'needs-helper', reversibilityDetail: 'an ordinary user cannot lift the utilization clamp again', withService: 'as the system service (root): reversible' }
+    : { reversibility: 'unavailable', reversibilityDetail: operations.efficiencyMode.detail });
+  Object.assign(operations.suspend, reversible('SIGCONT resumes what SIGSTOP suspended'));
+  Object.assign(operations.terminate, { reversibility: 'unavailable', reversibilityDetail: 'ending a process cannot be undone; only a person does it' });
+  const engineLevers = (['priority', 'ioPriority', 'cpuWeight'] as const).filter((op) => operations[op].reversibility === 'reversible');
+  const engineScope = engineLevers.length > 0
+    ? `The engine acts with reversible levers only: ${engineLevers.join(', ')}.${engineLevers.includes('priority') ? '' : ` Not priority: ${operations.priority.reversibilityDetail ?? ''}`}`
+    : `The engine only advises: no lever it uses can be put back with these rights (${operations.priority.reversibilityDetail ?? ''}; CPU weight: ${operations.cpuWeight.detail}). Running Allot as the system service would let it act.`;
+  return { platform: 'linux', privileged: root, operations, notes, engineScope: engineScope.slice(0, 1024) };
 }
 
 /**
@@ -449,7 +516,7 @@ export function unguardedLinuxAdapter(): PlatformAdapter {
         const value = readOp(handle, op);
         return 'kind' in value ? value : { kind: 'value' as const, value };
       }),
-    apply: (target: ProcessIdentity, change: Change) => applyLinux(target, change),
+    apply: (target: ProcessIdentity, change: Change, options?: ApplyOptions) => applyLinux(target, change, options),
   };
   return {
     platform: 'linux',

@@ -21,6 +21,7 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync
 import { dirname, join } from 'node:path';
 import type { Capability, Refusal } from '../../src-shared/actions';
 import { codeOf, refused, refusalFromError } from './errors';
+import { cgroupIrreversible } from './reversible.linux';
 
 export type Controller = 'cpu' | 'memory';
 export type CgroupSetting = 'cpuWeight' | 'cpuCap' | 'memoryLimit';
@@ -304,6 +305,16 @@ export function applyCgroupSetting(
     if (!result.removed) return refused('failed', `could not remove the cgroup Allot created at ${dir}: ${result.error ?? ''}`);
   }
   return null;
+}
+
+/**
+ * Why moving this process into its Allot group could not be undone (null when it could, or when it
+ * is in its group already): Allot must be able to write its current cgroup's cgroup.procs.
+ */
+export function cgroupMoveIrreversible(backend: CgroupBackend, pid: number, startTime: number): string | null {
+  const current = cgroupPathOf(pid, backend);
+  if (current === null || current.split('/').pop() === groupName(pid, startTime)) return null;
+  return cgroupIrreversible(abs(backend, current));
 }
 
 /** v2: the `allot` parent must exist and pass cpu and memory down (subtree_control). */
