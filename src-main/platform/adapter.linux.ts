@@ -19,7 +19,7 @@
 //   not efficiency, and the engine already has priority. Kernels without CONFIG_UCLAMP_TASK report
 //   `unsupported` with that reason.
 // - Suspend/resume and terminate signal through the pidfd, never a bare pid.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { cpus as osCpus, getPriority, setPriority } from 'node:os';
 import type { IoClass, ProcessIdentity } from '../../src-shared/domain';
 import { MAX_THREAD_VALUES, type ActionResult, type Capabilities, type Capability, type Change, type Operation, type Reading, type ReadableOperation, type ReadResult, type Refusal, type ValueOf } from '../../src-shared/actions';
@@ -44,7 +44,9 @@ import {
   applyCgroupSetting,
   cgroupCapability,
   cgroupMoveIrreversible,
+  cgroupPathOf,
   detectCgroups,
+  groupName,
   readCgroupSetting,
   sweepEmptyGroups,
   type CgroupSetting,
@@ -106,16 +108,24 @@ export function aloneInAutogroup(pid: number, autogroupId: number): boolean {
 }
 
 /**
- * Write a session's autogroup nice. Without CAP_SYS_ADMIN the kernel accepts one write per 100 ms
- * (EAGAIN otherwise), so a restore right after another one waits that long once.
+ * Write a session's autogroup nice. The file is opened first and `stillOurs` checked after: an open
+ * /proc/PID file stays bound to the process it was opened on (a write after it exits fails with
+ * ESRCH), so a pid reused meanwhile never receives the write. Without CAP_SYS_ADMIN the kernel
+ * accepts one write per 100 ms (EAGAIN otherwise), so a write right after another waits that long once.
  */
-export function writeAutogroup(pid: number, nice: number): void {
+export function writeAutogroup(pid: number, nice: number, stillOurs: () => boolean = () => true): void {
+  const fd = openSync(`/proc/${pid}/autogroup`, 'r+');
   try {
-    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
-  } catch (error) {
-    if (codeOf(error) !== 'EAGAIN') throw error;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 110);
-    writeFileSync(`/proc/${pid}/autogroup`, String(nice));
+    if (!stillOurs()) throw Object.assign(new Error('the process exited'), { code: 'ESRCH' });
+    try {
+      writeSync(fd, String(nice));
+    } catch (error) {
+      if (codeOf(error) !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 110);
+      writeSync(fd, String(nice));
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -257,8 +267,37 @@ export function threadNiceFor(change: ValueOf<'priority'>, before: ValueOf<'prio
   return (tid) => (tid === pid ? change.nice : Math.max(-20, Math.min(19, (current.get(tid) ?? before.nice) + step)));
 }
 
-function eachThread(pid: number, fn: (tid: number) => void | Errno): Errno | { thrown: unknown } | null {
+/**
+ * PID reuse (issue 11 §3). setpriority, sched_setaffinity, ioprio_set, sched_setattr and a
+ * cgroup.procs write take a pid number; Linux has no pidfd form of them. A process that exits and
+ * is reaped between Allot's identity check and such a call could hand its pid to a newcomer, which
+ * would receive Allot's value. Narrowed as far as the kernel allows: the pidfd (held since before
+ * the check) is polled right before EVERY pid-addressed call (a process that has not exited cannot
+ * have been reaped, so its pid is still its own at that instant), each thread is checked to still be
+ * in /proc/PID/task right before its call, the autogroup is written through a file opened while the
+ * process was verified, and after acting the identity is verified again: if a newcomer took the pid
+ * and has Allot's value, it is put back to what it inherited (undoOnNewcomer). What remains open:
+ * the few microseconds between the poll and the syscall; and, for the newcomer, its "original" is
+ * taken from its parent (what fork gave it), which is wrong only if it changed its own value in
+ * that same instant.
+ */
+function stillOurs(handle: ProcessHandle): boolean {
+  return handle.pidfd !== null ? !pidfdExited(handle.pidfd) : identityMatches(handle.target);
+}
+
+/** Test-only fault injection: runs inside the window between the last check and the main thread's pid-addressed call. */
+let pidWindowHook: ((target: ProcessIdentity) => void) | null = null;
+export function setPidWindowHookForTests(hook: ((target: ProcessIdentity) => void) | null): void {
+  pidWindowHook = hook;
+}
+
+/** Apply fn to every thread, main thread first, each right after checking it is still ours. */
+function eachThread(handle: ProcessHandle, fn: (tid: number) => void | Errno): Errno | { thrown: unknown } | null {
+  const pid = handle.target.pid;
   for (const tid of [pid, ...threadIds(pid).filter((t) => t !== pid)]) {
+    if (!stillOurs(handle)) return { errno: 3 };
+    if (tid !== pid && !existsSync(`/proc/${pid}/task/${tid}`)) continue;
+    if (tid === pid) pidWindowHook?.(handle.target);
     try {
       const result = fn(tid);
       if (isErrno(result) && (tid === pid || result.errno !== 3)) return result;
@@ -267,6 +306,70 @@ function eachThread(pid: number, fn: (tid: number) => void | Errno): Errno | { t
     }
   }
   return null;
+}
+
+/**
+ * After a change found the process gone: if a newcomer now has its pid and got Allot's value inside
+ * the window, give it back what it inherited from its parent (see the comment above stillOurs).
+ * Returns a sentence for the result, or null when no newcomer was touched.
+ */
+function undoOnNewcomer(target: ProcessIdentity, change: Exclude<Change, { op: 'terminate' | 'suspend' }>): string | null {
+  const stat = readStat(target.pid);
+  if (!stat || stat.startTime === target.startTime) return null;
+  const pid = target.pid;
+  const ppid = stat.ppid;
+  const put = (what: string, fn: () => unknown): string => {
+    try {
+      const r = fn();
+      return isErrno(r) ? `a new process took pid ${pid} while Allot acted and received its ${what}; putting it back failed (errno ${r.errno})` : `a new process took pid ${pid} while Allot acted and received its ${what}; it was put back to what it inherited`;
+    } catch (error) {
+      return `a new process took pid ${pid} while Allot acted and received its ${what}; putting it back failed: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  };
+  switch (change.op) {
+    case 'priority': {
+      let inherited = 0;
+      try {
+        inherited = getPriority(ppid);
+      } catch {
+        inherited = 0;
+      }
+      const hit = threadIds(pid).filter((tid) => {
+        try {
+          return getPriority(tid) === change.value.nice && inherited !== change.value.nice;
+        } catch {
+          return false;
+        }
+      });
+      return hit.length === 0 ? null : put('nice', () => hit.forEach((tid) => setPriority(tid, inherited)));
+    }
+    case 'affinity': {
+      const now = getAffinity(pid);
+      const inherited = getAffinity(ppid);
+      if (isErrno(now) || isErrno(inherited) || !sameCpus(now, [...new Set(change.value.cpus)].sort((a, b) => a - b)) || sameCpus(now, inherited)) return null;
+      return put('CPU affinity', () => threadIds(pid).forEach((tid) => setAffinity(tid, inherited)));
+    }
+    case 'ioPriority': {
+      const now = ioprioGet(pid);
+      const inherited = ioprioGet(ppid);
+      if (isErrno(now) || isErrno(inherited) || now.ioClass !== change.value.ioClass || (now.ioClass === inherited.ioClass && now.level === inherited.level)) return null;
+      return put('I/O priority', () => threadIds(pid).forEach((tid) => ioprioSet(tid, inherited.ioClass, inherited.level)));
+    }
+    case 'efficiencyMode': {
+      const now = getUtilClampMax(pid);
+      if (!change.value.enabled || isErrno(now) || now !== EFFICIENCY_UTIL_MAX) return null;
+      return put('efficiency mode', () => threadIds(pid).forEach((tid) => setUtilClampMax(tid, UCLAMP_MAX_NONE)));
+    }
+    case 'cpuWeight':
+    case 'cpuCap':
+    case 'memoryLimit': {
+      const backend = detectCgroups().backends[change.op === 'memoryLimit' ? 'memory' : 'cpu'];
+      const where = backend ? cgroupPathOf(pid, backend) : null;
+      if (!backend || where === null || where.split('/').pop() !== groupName(target.pid, target.startTime)) return null;
+      const home = cgroupPathOf(ppid, backend) ?? undefined;
+      return put(`cgroup (${where})`, () => applyCgroupSetting(backend, pid, target.startTime, change.op, null, home));
+    }
+  }
 }
 
 function threadFailure(failure: Errno | { thrown: unknown }, op: Operation, raising: boolean): Refusal {
@@ -280,7 +383,7 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
       const previous = before.op === 'priority' ? before.value : undefined;
       const raising = previous !== undefined && change.value.nice < previous.nice;
       const niceOf = threadNiceFor(change.value, previous, pid);
-      const failure = eachThread(pid, (tid) => setPriority(tid, niceOf(tid)));
+      const failure = eachThread(handle, (tid) => setPriority(tid, niceOf(tid)));
       if (failure) return threadFailure(failure, 'priority', raising);
       let note: string | undefined;
       const group = autogroupEnabled() ? readAutogroup(pid) : null;
@@ -290,7 +393,7 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
           note = 'nice ranks it only inside its session (autogroup shared with other processes); use a CPU weight to rank it against other sessions';
         } else if (wanted !== group.nice) {
           try {
-            writeAutogroup(pid, wanted);
+            writeAutogroup(pid, wanted, () => stillOurs(handle));
           } catch (error) {
             return refusalFromError(error, 'priority', wanted < group.nice, 'session autogroup');
           }
@@ -304,7 +407,7 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
       if (offline.length > 0) return refused('invalid', `CPU ${offline.join(', ')} is not online (online: ${[...online].join(', ')})`);
       // A restore puts threads pinned apart back to their own sets; a change sets every thread.
       const own = new Map(change.value.threadCpus ?? []);
-      const failure = eachThread(pid, (tid) => {
+      const failure = eachThread(handle, (tid) => {
         const r = setAffinity(tid, own.get(tid) ?? change.value.cpus);
         return isErrno(r) ? r : undefined;
       });
@@ -314,7 +417,7 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
       const previous = before.op === 'ioPriority' ? before.value : undefined;
       const raising = change.value.ioClass === 'realtime' || (previous !== undefined && previous.ioClass === change.value.ioClass && change.value.level < previous.level);
       const own = new Map((change.value.threadIo ?? []).map(([tid, ioClass, level]) => [tid, { ioClass, level }]));
-      const failure = eachThread(pid, (tid) => {
+      const failure = eachThread(handle, (tid) => {
         const wanted = own.get(tid) ?? change.value;
         const r = ioprioSet(tid, wanted.ioClass, wanted.level);
         return isErrno(r) ? r : undefined;
@@ -332,12 +435,16 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
       const backend = detection.backends[change.op === 'memoryLimit' ? 'memory' : 'cpu'];
       if (!backend) return refused('unsupported', detection.detail[change.op === 'memoryLimit' ? 'memory' : 'cpu']);
       const value = change.op === 'cpuWeight' ? change.value.weight : change.op === 'cpuCap' ? change.value.percentOfOneCore : change.value.softLimitBytes;
-      const failure = applyCgroupSetting(backend, pid, handle.target.startTime, change.op, value, change.value.cgroupPath);
+      const failure = applyCgroupSetting(backend, pid, handle.target.startTime, change.op, value, change.value.cgroupPath, () => {
+        const ours = stillOurs(handle);
+        if (ours) pidWindowHook?.(handle.target);
+        return ours;
+      });
       return failure ?? {};
     }
     case 'efficiencyMode': {
       if (!uclampSupported()) return unsupportedEfficiency();
-      const failure = eachThread(pid, (tid) => {
+      const failure = eachThread(handle, (tid) => {
         const r = setUtilClampMax(tid, change.value.enabled ? EFFICIENCY_UTIL_MAX : UCLAMP_MAX_NONE);
         return isErrno(r) ? r : undefined;
       });
@@ -427,8 +534,14 @@ async function applyLinux(target: ProcessIdentity, change: Change, options: Appl
       if (typeof r === 'object') return { ...r, before };
     } else {
       const outcome = act(handle, change, before);
-      if ('kind' in outcome) return { ...outcome, before };
-      if (!handle.alive()) return refused('gone', 'the process exited while the change was made', { before });
+      if ('kind' in outcome) {
+        const newcomer = outcome.reason === 'gone' || !handle.alive() ? undoOnNewcomer(target, change) : null;
+        return newcomer ? refused('gone', `the process exited while the change was made; ${newcomer}`, { before }) : { ...outcome, before };
+      }
+      if (!handle.alive()) {
+        const newcomer = undoOnNewcomer(target, change);
+        return refused('gone', `the process exited while the change was made${newcomer ? `; ${newcomer}` : ''}`, { before });
+      }
       const after = readOp(handle, change.op);
       if ('kind' in after) return { ...after, before };
       if (!matches(change, after)) {

@@ -232,6 +232,14 @@ function procsOf(dir: string): number[] {
     .filter((n) => Number.isInteger(n) && n > 0);
 }
 
+function rmdirIfEmpty(dir: string): void {
+  try {
+    if (procsOf(dir).length === 0) rmdirSync(dir);
+  } catch {
+    /* left for sweepEmptyGroups */
+  }
+}
+
 /** Move every process out of an Allot group into `toDir`, then remove the group. Never throws. */
 export function dissolveGroup(dir: string, toDir: string): { removed: boolean; error?: string } {
   try {
@@ -274,6 +282,8 @@ export function applyCgroupSetting(
   setting: CgroupSetting,
   value: number | null,
   originalPath: string | undefined,
+  /** Checked right before the process is moved by pid (identity still holds; see adapter.linux.ts). */
+  stillOurs: () => boolean = () => true,
 ): Refusal | null {
   const op = setting;
   const current = cgroupPathOf(pid, backend);
@@ -287,6 +297,10 @@ export function applyCgroupSetting(
     if (!inOurGroup) {
       if (backend.version === 2) prepareV2Parent(backend, dirname(target));
       if (!existsSync(dir)) mkdirSync(dir);
+      if (!stillOurs()) {
+        rmdirIfEmpty(dir);
+        return refused('gone', 'the process has exited; nothing was changed');
+      }
       writeFileSync(join(dir, 'cgroup.procs'), String(pid));
     }
     writeSetting(backend, dir, setting, value);
