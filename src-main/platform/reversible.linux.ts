@@ -11,11 +11,12 @@
 // - I/O priority: best-effort at any level, idle and none need no privilege (own processes); only
 //   the realtime class needs CAP_SYS_NICE or CAP_SYS_ADMIN.
 // - The utilization clamp (efficiency mode) cannot be changed back by an unprivileged caller.
-// - cgroups: moving the process back needs write access to its original cgroup's cgroup.procs.
+// - cgroups: moving the process back needs write access to its original cgroup's cgroup.procs
+//   (checked in cgroup.linux.ts, cgroupMoveIrreversible).
 // - Affinity, suspend/resume: an owner may always undo what it may do.
 // A change whose undo needs more than Allot has is refused `irreversible` by the adapter, before
 // anything is changed (adapter.linux.ts), unless a person confirmed it.
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Capability, ValueOf } from '../../src-shared/actions';
 
 export interface LinuxRights {
@@ -134,14 +135,9 @@ export function efficiencyIrreversible(before: ValueOf<'efficiencyMode'>, change
   return null;
 }
 
-/** Moving a process out of `originalDir` is reversible only when its cgroup.procs is writable. */
-export function cgroupIrreversible(originalDir: string): string | null {
-  try {
-    accessSync(`${originalDir}/cgroup.procs`, constants.W_OK);
-    return null;
-  } catch {
-    return `Allot could move it into its own cgroup but not back into ${originalDir} (cgroup.procs not writable by this user)`;
-  }
+/** The reason a process moved out of `originalDir` (whose cgroup.procs Allot cannot write) could not go back. */
+export function cgroupIrreversible(originalDir: string): string {
+  return `Allot could move it into its own cgroup but not back into ${originalDir} (cgroup.procs not writable by this user)`;
 }
 
 /** The reversibility part of a capability, for the capability report. */
