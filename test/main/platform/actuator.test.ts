@@ -260,3 +260,32 @@ describe('restorePlan', () => {
     expect(restorePlan(w(null), w(50), w(70))).toEqual({ change: null, external: ['cpuWeight'] });
   });
 });
+
+describe('irreversible changes (issue 18)', () => {
+  /** An adapter that, like an ordinary user's, cannot undo a lowered priority unless told to go ahead. */
+  const oneWay = (): typeof adapter => ({
+    ...adapter,
+    apply: async (target, change, options) =>
+      options?.irreversible === 'allow' ? adapter.apply(target, change) : { kind: 'refused', reason: 'irreversible', message: 'Allot cannot raise it back without administrator rights' },
+  });
+
+  it('the engine is refused even when the request claims a confirmation; a person is asked, and the answer is audited', async () => {
+    actuator = new Actuator({ adapter: oneWay(), journal, audit: new AuditLog(journal.db) });
+    const { identity } = await spawnTarget();
+    const change = { op: 'priority' as const, value: { nice: 9 } };
+    expect(await actuator.apply({ target: identity, name: 'sleep', actor: 'engine', why: 'x', change, confirmIrreversible: true })).toMatchObject({ kind: 'refused', reason: 'irreversible' });
+    expect(await actuator.apply({ target: identity, name: 'sleep', actor: 'user', why: 'x', change })).toMatchObject({ kind: 'refused', reason: 'irreversible' });
+    expect(readStat(identity.pid)?.nice).toBe(0);
+    const yes = await actuator.apply({ target: identity, name: 'sleep', actor: 'user', why: 'x', change, confirmIrreversible: true });
+    expect(yes.kind).toBe('applied');
+    expect(readStat(identity.pid)?.nice).toBe(9);
+    const audit = actuator.audit.query({ pid: identity.pid }).entries;
+    expect(audit.map((e) => [e.actor, e.result, e.reason])).toEqual([
+      ['user', 'applied', null],
+      ['user', 'refused', 'irreversible'],
+      ['engine', 'refused', 'irreversible'],
+    ]);
+    expect(audit[0]!.message).toMatch(/confirmed by a person/);
+    expect(audit[2]!.message).not.toMatch(/confirmed/);
+  });
+});
