@@ -1,4 +1,4 @@
-// Issue 18: never make a change Allot cannot undo. The real engine path (sampler, engine, pipeline,
+// Issue 18: never make a change Allot cannot undo. The real engine path (engine, pipeline,
 // actuator, guarded Linux adapter, journal) against three CPU hogs of the same user: Auto, then Off,
 // then stop; every thread's nice and CPU set, the autogroup, the cgroups and the I/O priority are read
 // back from /proc and must be exactly as found. As root, and as an ordinary user (RLIMIT_NICE 0, no
