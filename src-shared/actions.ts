@@ -118,6 +118,12 @@ export const RefusalReasonSchema = z.enum([
   'external',
   /** Anything else the OS reported. */
   'failed',
+  /**
+   * Allot could not put the original value back with the rights it has now (an ordinary Linux user
+   * may raise a nice value but not lower it again). Nothing was changed; a person may confirm and go
+   * ahead (ApplyInput.confirmIrreversible), the engine never does.
+   */
+  'irreversible',
 ]);
 export type RefusalReason = z.infer<typeof RefusalReasonSchema>;
 
@@ -245,6 +251,16 @@ export const CapabilitySchema = z.strictObject({
   detail: str(1024),
   /** Lowering works but raising does not, and similar partial support. */
   limits: z.array(str(1024)).max(16).optional(),
+  /**
+   * Whether Allot can put a change of this lever back with the rights it has now: `reversible`
+   * (the engine may use it), `needs-helper` (only a person, through the privileged helper, can undo
+   * it: the engine does not use it and a person is asked first), `unavailable` (cannot be done here).
+   */
+  reversibility: z.enum(['reversible', 'needs-helper', 'unavailable']).optional(),
+  /** Why, in a person's words (e.g. "RLIMIT_NICE is 0: an ordinary user cannot lower a nice value again"). */
+  reversibilityDetail: str(1024).optional(),
+  /** What running Allot as the system service (root) would add for this lever. */
+  withService: str(1024).optional(),
 });
 export type Capability = z.infer<typeof CapabilitySchema>;
 export const CapabilitiesSchema = z.strictObject({
@@ -252,6 +268,11 @@ export const CapabilitiesSchema = z.strictObject({
   privileged: z.boolean(),
   operations: z.record(OperationSchema, CapabilitySchema),
   notes: z.array(str(1024)).max(32),
+  /**
+   * What the engine may do on its own with these rights: it uses only reversible levers; with none it
+   * only advises. A sentence for the Engine view and the capability report.
+   */
+  engineScope: str(1024).optional(),
 });
 export type Capabilities = z.infer<typeof CapabilitiesSchema>;
 

@@ -66,6 +66,11 @@ export const ApplyInputSchema = z.strictObject({
   why: z.string().max(1024).optional(),
   /** Undo automatically after this long; absent: until the process exits or someone undoes it. */
   durationMs: z.number().int().min(1000).max(7 * 86_400_000).optional(),
+  /**
+   * The person was told that Allot cannot put this change back with its rights (a refusal with
+   * reason `irreversible`) and chose to go ahead. Without it such a change is refused.
+   */
+  confirmIrreversible: z.boolean().optional(),
 });
 export type ApplyInput = z.infer<typeof ApplyInputSchema>;
 

@@ -74,6 +74,9 @@ export function statusOfRefusal(reason: RefusalReason): Exclude<EngineResult['st
     case 'protected':
     case 'external':
       return 'skipped';
+    case 'irreversible':
+      // Allot could not put it back with its rights: the engine backs off and reports why.
+      return 'unsupported';
     default:
       return 'failed';
   }

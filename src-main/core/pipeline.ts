@@ -347,13 +347,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   const applied = new Map<string, AppliedRecord>();
   /** Advise-mode decisions a person may still apply. */
   const advice = new Map<string, Decision>();
-  /** Processes with changes made through this pipeline (checked for external changes). */
-  const touched = new Map<string, ProcessIdentity>();
 
   function remember(id: string, record: AppliedRecord) {
     applied.set(id, record);
     while (applied.size > 5000) applied.delete(applied.keys().next().value!);
-    touched.set(`${record.target.pid}:${record.target.startTime}`, record.target);
   }
 
   /** Carry out one decision; never throws. */
@@ -434,12 +431,13 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     return done;
   }
 
-  async function checkExternal(sample: Sample) {
-    if (!actuator || touched.size === 0) return [];
-    const live = new Set(sample.processes.map((p) => `${p.pid}:${p.startTime}`));
-    for (const key of [...touched.keys()]) if (!live.has(key)) touched.delete(key);
-    if (touched.size === 0) return [];
-    const report = await actuator.checkExternal([...touched.values()]);
+  /**
+   * Every change in force is checked, whoever made it (engine, rule, a person through the UI, CLI,
+   * API or tray), on every tick in every mode; exited processes are marked gone on the way.
+   */
+  async function checkExternal(_sample: Sample) {
+    if (!actuator) return [];
+    const report = await actuator.checkExternal();
     return report.external.map((e) => ({
       changeId: e.changeId,
       target: e.target,
@@ -509,7 +507,6 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         for (const o of report.outcomes) if (o.status === 'restored') restoredChangeIds.push(o.changeId);
       }
       applied.clear();
-      touched.clear();
       return { mode, decisions: reported, events, restoredChangeIds };
     },
   };

@@ -173,6 +173,7 @@ export function createCore(options: CoreOptions): Core {
         change: input.change,
         actor: context.actor,
         why: input.why ?? 'manual override',
+        ...(input.confirmIrreversible ? { confirmIrreversible: true } : {}),
       });
       const { changeId, ...actionResult } = result;
       if (changeId !== null && result.kind === 'applied' && input.durationMs !== undefined) {

@@ -22,6 +22,11 @@ export interface ApplyRequest {
   actor: Actor;
   /** A sentence a person can read: why this change. */
   why: string;
+  /**
+   * A person was told Allot cannot put this change back with its rights and chose to go ahead.
+   * Ignored for the engine and the system: they never make a change Allot cannot undo.
+   */
+  confirmIrreversible?: boolean;
 }
 
 /** An ActionResult plus the journal record it created (null when nothing was journaled). */
@@ -118,7 +123,8 @@ export class Actuator {
     const original = previous?.before ?? read.value;
     const record = this.journal.begin({ target, name, actor, change, before: original, why });
 
-    const result = await this.adapter.apply(target, change);
+    const confirmed = request.confirmIrreversible === true && isPersonActor(actor);
+    const result = await this.adapter.apply(target, change, { irreversible: confirmed ? 'allow' : 'refuse' });
     if (result.kind === 'applied') {
       this.journal.markApplied(record.id, result.after ?? null, result.note);
       if (isPersonActor(actor)) this.journal.clearExternal(target);
@@ -220,8 +226,15 @@ export class Actuator {
         // A refused restore that got partly done (the main thread is back at the original, a thread
         // refused): not someone else's change; the next restore tries the rest.
         if (current.status === 'restore-failed' && current.before && matches(current.before, read.value)) return;
-        const detail = `${current.change.op} changed to ${JSON.stringify(read.value.value)} by someone else`;
-        this.journal.setStatus(current.id, 'external', detail);
+        // Someone else's value wins; what is still Allot's (the session's autogroup nice when an
+        // outsider reniced the threads) goes back now, or it would stay Allot's for good.
+        const outcome = await this.journal.restoreOne(this.adapter, current, { current: read.value, outsider: true });
+        if (outcome.status === 'gone') {
+          report.gone.push(current.id);
+          return;
+        }
+        const detail = `${current.change.op} changed to ${JSON.stringify(read.value.value)} by someone else${outcome.result.kind === 'applied' && outcome.result.after ? '; the part still Allot\'s was put back' : ''}`.slice(0, 1024);
+        if (outcome.status !== 'external') this.journal.setStatus(current.id, 'external', detail);
         this.journal.markExternal(current.target, current.change.op, detail);
         this.audit.append({
           actor: 'system',
@@ -244,6 +257,9 @@ export class Actuator {
   }
 
   private record(request: ApplyRequest, action: string, result: ActionResult, changeId: number | null, original: Change | null): void {
+    // A person's answer to "Allot cannot raise it back without administrator rights: continue?" is audited.
+    const confirmation = request.confirmIrreversible === true && isPersonActor(request.actor) ? 'confirmed by a person although Allot may not be able to undo it with its rights' : null;
+    const message = result.kind === 'refused' ? result.message : (result.note ?? null);
     this.audit.append({
       actor: request.actor,
       action,
@@ -255,7 +271,7 @@ export class Actuator {
       why: request.why,
       result: result.kind,
       reason: result.kind === 'refused' ? result.reason : null,
-      message: result.kind === 'refused' ? result.message : (result.note ?? null),
+      message: confirmation ? [confirmation, message].filter(Boolean).join('; ').slice(0, 1024) : message,
       changeId,
     });
   }

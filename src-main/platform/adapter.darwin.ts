@@ -16,7 +16,7 @@
 //   per-process cgroups or other enforceable CPU/memory limits for another process.
 import type { ProcessIdentity } from '../../src-shared/domain';
 import type { ActionResult, Capabilities, Capability, Change, Operation, Reading, ReadableOperation, ReadResult, Refusal } from '../../src-shared/actions';
-import { namedOperations, type PlatformAdapter, type ProcessFacts } from './types';
+import { namedOperations, type ApplyOptions, type PlatformAdapter, type ProcessFacts } from './types';
 import { errnoName, GONE_MESSAGE, refused, refusalFromCode } from './errors';
 import { matches } from './values';
 import { guardAdapter, type GuardedAdapter } from './guard';
@@ -127,11 +127,15 @@ export function unguardedDarwinAdapter(api: DarwinActuationApi, options: DarwinA
     return refused('ineffective', 'still running 5 s after SIGKILL');
   }
 
-  async function apply(target: ProcessIdentity, change: Change): Promise<ActionResult> {
+  async function apply(target: ProcessIdentity, change: Change, options: ApplyOptions = {}): Promise<ActionResult> {
     if (DARWIN_UNSUPPORTED[change.op]) return unsupported(change.op);
     if (change.op === 'terminate') return terminate(target, change.value.graceMs);
     const before = readOp(target, change.op);
     if ('kind' in before) return before;
+    // Like Linux, macOS lets a non-root user raise a nice value but never lower it again.
+    if (options.irreversible !== 'allow' && change.op === 'priority' && before.op === 'priority' && change.value.nice > before.value.nice && process.geteuid?.() !== 0) {
+      return refused('irreversible', `Allot cannot raise it back without administrator rights: putting nice ${before.value.nice} back needs root`, { before });
+    }
     if (change.op === 'suspend') {
       const failure = signal(target, change.value.suspended ? DARWIN_SIGNAL.SIGSTOP : DARWIN_SIGNAL.SIGCONT, 'suspend');
       if (failure) return { ...failure, before };

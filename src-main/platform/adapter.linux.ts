@@ -19,12 +19,12 @@
 //   not efficiency, and the engine already has priority. Kernels without CONFIG_UCLAMP_TASK report
 //   `unsupported` with that reason.
 // - Suspend/resume and terminate signal through the pidfd, never a bare pid.
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { cpus as osCpus, getPriority, setPriority } from 'node:os';
 import type { IoClass, ProcessIdentity } from '../../src-shared/domain';
 import { MAX_THREAD_VALUES, type ActionResult, type Capabilities, type Capability, type Change, type Operation, type Reading, type ReadableOperation, type ReadResult, type Refusal, type ValueOf } from '../../src-shared/actions';
-import { namedOperations, type PlatformAdapter } from './types';
-import { errnoName, refused, refusalFromCode, refusalFromError } from './errors';
+import { namedOperations, type ApplyOptions, type PlatformAdapter } from './types';
+import { codeOf, errnoName, refused, refusalFromCode, refusalFromError } from './errors';
 import { identityMatches, readStat, threadIds, withProcess, type ProcessHandle } from './identity.linux';
 import {
   getAffinity,
@@ -43,12 +43,24 @@ import {
 import {
   applyCgroupSetting,
   cgroupCapability,
+  cgroupMoveIrreversible,
+  cgroupPathOf,
   detectCgroups,
+  groupName,
   readCgroupSetting,
   sweepEmptyGroups,
   type CgroupSetting,
 } from './cgroup.linux';
 import { describeLinux } from './protect.linux';
+import {
+  currentRights,
+  efficiencyIrreversible,
+  effectiveCaps,
+  ioPriorityIrreversible,
+  mayChange,
+  priorityIrreversible,
+  priorityReversibility,
+} from './reversible.linux';
 import { matches } from './values';
 import { guardAdapter, type GuardedAdapter } from './guard';
 import type { ProtectionPolicy } from './protect';
@@ -95,6 +107,28 @@ export function aloneInAutogroup(pid: number, autogroupId: number): boolean {
   return true;
 }
 
+/**
+ * Write a session's autogroup nice. The file is opened first and `stillOurs` checked after: an open
+ * /proc/PID file stays bound to the process it was opened on (a write after it exits fails with
+ * ESRCH), so a pid reused meanwhile never receives the write. Without CAP_SYS_ADMIN the kernel
+ * accepts one write per 100 ms (EAGAIN otherwise), so a write right after another waits that long once.
+ */
+export function writeAutogroup(pid: number, nice: number, stillOurs: () => boolean = () => true): void {
+  const fd = openSync(`/proc/${pid}/autogroup`, 'r+');
+  try {
+    if (!stillOurs()) throw Object.assign(new Error('the process exited'), { code: 'ESRCH' });
+    try {
+      writeSync(fd, String(nice));
+    } catch (error) {
+      if (codeOf(error) !== 'EAGAIN') throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 110);
+      writeSync(fd, String(nice));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function onlineCpus(): Set<number> {
   try {
     const text = readFileSync('/sys/devices/system/cpu/online', 'utf8').trim();
@@ -114,18 +148,7 @@ function uclampSupported(): boolean {
   return existsSync('/proc/sys/kernel/sched_util_clamp_max');
 }
 
-/** Effective capability bits of this process (/proc/self/status CapEff). */
-function effectiveCaps(): bigint {
-  try {
-    const match = /CapEff:\s*([0-9a-f]+)/.exec(readFileSync('/proc/self/status', 'utf8'));
-    return match?.[1] ? BigInt(`0x${match[1]}`) : 0n;
-  } catch {
-    return 0n;
-  }
-}
 const CAP_KILL = 5n;
-const CAP_SYS_ADMIN = 21n;
-const CAP_SYS_NICE = 23n;
 function hasCap(bit: bigint): boolean {
   return ((effectiveCaps() >> bit) & 1n) === 1n;
 }
@@ -244,8 +267,37 @@ export function threadNiceFor(change: ValueOf<'priority'>, before: ValueOf<'prio
   return (tid) => (tid === pid ? change.nice : Math.max(-20, Math.min(19, (current.get(tid) ?? before.nice) + step)));
 }
 
-function eachThread(pid: number, fn: (tid: number) => void | Errno): Errno | { thrown: unknown } | null {
+/**
+ * PID reuse (issue 11 §3). setpriority, sched_setaffinity, ioprio_set, sched_setattr and a
+ * cgroup.procs write take a pid number; Linux has no pidfd form of them. A process that exits and
+ * is reaped between Allot's identity check and such a call could hand its pid to a newcomer, which
+ * would receive Allot's value. Narrowed as far as the kernel allows: the pidfd (held since before
+ * the check) is polled right before EVERY pid-addressed call (a process that has not exited cannot
+ * have been reaped, so its pid is still its own at that instant), each thread is checked to still be
+ * in /proc/PID/task right before its call, the autogroup is written through a file opened while the
+ * process was verified, and after acting the identity is verified again: if a newcomer took the pid
+ * and has Allot's value, it is put back to what it inherited (undoOnNewcomer). What remains open:
+ * the few microseconds between the poll and the syscall; and, for the newcomer, its "original" is
+ * taken from its parent (what fork gave it), which is wrong only if it changed its own value in
+ * that same instant.
+ */
+function stillOurs(handle: ProcessHandle): boolean {
+  return handle.pidfd !== null ? !pidfdExited(handle.pidfd) : identityMatches(handle.target);
+}
+
+/** Test-only fault injection: runs inside the window between the last check and the main thread's pid-addressed call. */
+let pidWindowHook: ((target: ProcessIdentity) => void) | null = null;
+export function setPidWindowHookForTests(hook: ((target: ProcessIdentity) => void) | null): void {
+  pidWindowHook = hook;
+}
+
+/** Apply fn to every thread, main thread first, each right after checking it is still ours. */
+function eachThread(handle: ProcessHandle, fn: (tid: number) => void | Errno): Errno | { thrown: unknown } | null {
+  const pid = handle.target.pid;
   for (const tid of [pid, ...threadIds(pid).filter((t) => t !== pid)]) {
+    if (!stillOurs(handle)) return { errno: 3 };
+    if (tid !== pid && !existsSync(`/proc/${pid}/task/${tid}`)) continue;
+    if (tid === pid) pidWindowHook?.(handle.target);
     try {
       const result = fn(tid);
       if (isErrno(result) && (tid === pid || result.errno !== 3)) return result;
@@ -254,6 +306,70 @@ function eachThread(pid: number, fn: (tid: number) => void | Errno): Errno | { t
     }
   }
   return null;
+}
+
+/**
+ * After a change found the process gone: if a newcomer now has its pid and got Allot's value inside
+ * the window, give it back what it inherited from its parent (see the comment above stillOurs).
+ * Returns a sentence for the result, or null when no newcomer was touched.
+ */
+function undoOnNewcomer(target: ProcessIdentity, change: Exclude<Change, { op: 'terminate' | 'suspend' }>): string | null {
+  const stat = readStat(target.pid);
+  if (!stat || stat.startTime === target.startTime) return null;
+  const pid = target.pid;
+  const ppid = stat.ppid;
+  const put = (what: string, fn: () => unknown): string => {
+    try {
+      const r = fn();
+      return isErrno(r) ? `a new process took pid ${pid} while Allot acted and received its ${what}; putting it back failed (errno ${r.errno})` : `a new process took pid ${pid} while Allot acted and received its ${what}; it was put back to what it inherited`;
+    } catch (error) {
+      return `a new process took pid ${pid} while Allot acted and received its ${what}; putting it back failed: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  };
+  switch (change.op) {
+    case 'priority': {
+      let inherited = 0;
+      try {
+        inherited = getPriority(ppid);
+      } catch {
+        inherited = 0;
+      }
+      const hit = threadIds(pid).filter((tid) => {
+        try {
+          return getPriority(tid) === change.value.nice && inherited !== change.value.nice;
+        } catch {
+          return false;
+        }
+      });
+      return hit.length === 0 ? null : put('nice', () => hit.forEach((tid) => setPriority(tid, inherited)));
+    }
+    case 'affinity': {
+      const now = getAffinity(pid);
+      const inherited = getAffinity(ppid);
+      if (isErrno(now) || isErrno(inherited) || !sameCpus(now, [...new Set(change.value.cpus)].sort((a, b) => a - b)) || sameCpus(now, inherited)) return null;
+      return put('CPU affinity', () => threadIds(pid).forEach((tid) => setAffinity(tid, inherited)));
+    }
+    case 'ioPriority': {
+      const now = ioprioGet(pid);
+      const inherited = ioprioGet(ppid);
+      if (isErrno(now) || isErrno(inherited) || now.ioClass !== change.value.ioClass || (now.ioClass === inherited.ioClass && now.level === inherited.level)) return null;
+      return put('I/O priority', () => threadIds(pid).forEach((tid) => ioprioSet(tid, inherited.ioClass, inherited.level)));
+    }
+    case 'efficiencyMode': {
+      const now = getUtilClampMax(pid);
+      if (!change.value.enabled || isErrno(now) || now !== EFFICIENCY_UTIL_MAX) return null;
+      return put('efficiency mode', () => threadIds(pid).forEach((tid) => setUtilClampMax(tid, UCLAMP_MAX_NONE)));
+    }
+    case 'cpuWeight':
+    case 'cpuCap':
+    case 'memoryLimit': {
+      const backend = detectCgroups().backends[change.op === 'memoryLimit' ? 'memory' : 'cpu'];
+      const where = backend ? cgroupPathOf(pid, backend) : null;
+      if (!backend || where === null || where.split('/').pop() !== groupName(target.pid, target.startTime)) return null;
+      const home = cgroupPathOf(ppid, backend) ?? undefined;
+      return put(`cgroup (${where})`, () => applyCgroupSetting(backend, pid, target.startTime, change.op, null, home));
+    }
+  }
 }
 
 function threadFailure(failure: Errno | { thrown: unknown }, op: Operation, raising: boolean): Refusal {
@@ -267,7 +383,7 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
       const previous = before.op === 'priority' ? before.value : undefined;
       const raising = previous !== undefined && change.value.nice < previous.nice;
       const niceOf = threadNiceFor(change.value, previous, pid);
-      const failure = eachThread(pid, (tid) => setPriority(tid, niceOf(tid)));
+      const failure = eachThread(handle, (tid) => setPriority(tid, niceOf(tid)));
       if (failure) return threadFailure(failure, 'priority', raising);
       let note: string | undefined;
       const group = autogroupEnabled() ? readAutogroup(pid) : null;
@@ -277,7 +393,7 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
           note = 'nice ranks it only inside its session (autogroup shared with other processes); use a CPU weight to rank it against other sessions';
         } else if (wanted !== group.nice) {
           try {
-            writeFileSync(`/proc/${pid}/autogroup`, String(wanted));
+            writeAutogroup(pid, wanted, () => stillOurs(handle));
           } catch (error) {
             return refusalFromError(error, 'priority', wanted < group.nice, 'session autogroup');
           }
@@ -291,7 +407,7 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
       if (offline.length > 0) return refused('invalid', `CPU ${offline.join(', ')} is not online (online: ${[...online].join(', ')})`);
       // A restore puts threads pinned apart back to their own sets; a change sets every thread.
       const own = new Map(change.value.threadCpus ?? []);
-      const failure = eachThread(pid, (tid) => {
+      const failure = eachThread(handle, (tid) => {
         const r = setAffinity(tid, own.get(tid) ?? change.value.cpus);
         return isErrno(r) ? r : undefined;
       });
@@ -301,7 +417,7 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
       const previous = before.op === 'ioPriority' ? before.value : undefined;
       const raising = change.value.ioClass === 'realtime' || (previous !== undefined && previous.ioClass === change.value.ioClass && change.value.level < previous.level);
       const own = new Map((change.value.threadIo ?? []).map(([tid, ioClass, level]) => [tid, { ioClass, level }]));
-      const failure = eachThread(pid, (tid) => {
+      const failure = eachThread(handle, (tid) => {
         const wanted = own.get(tid) ?? change.value;
         const r = ioprioSet(tid, wanted.ioClass, wanted.level);
         return isErrno(r) ? r : undefined;
@@ -319,12 +435,16 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
       const backend = detection.backends[change.op === 'memoryLimit' ? 'memory' : 'cpu'];
       if (!backend) return refused('unsupported', detection.detail[change.op === 'memoryLimit' ? 'memory' : 'cpu']);
       const value = change.op === 'cpuWeight' ? change.value.weight : change.op === 'cpuCap' ? change.value.percentOfOneCore : change.value.softLimitBytes;
-      const failure = applyCgroupSetting(backend, pid, handle.target.startTime, change.op, value, change.value.cgroupPath);
+      const failure = applyCgroupSetting(backend, pid, handle.target.startTime, change.op, value, change.value.cgroupPath, () => {
+        const ours = stillOurs(handle);
+        if (ours) pidWindowHook?.(handle.target);
+        return ours;
+      });
       return failure ?? {};
     }
     case 'efficiencyMode': {
       if (!uclampSupported()) return unsupportedEfficiency();
-      const failure = eachThread(pid, (tid) => {
+      const failure = eachThread(handle, (tid) => {
         const r = setUtilClampMax(tid, change.value.enabled ? EFFICIENCY_UTIL_MAX : UCLAMP_MAX_NONE);
         return isErrno(r) ? r : undefined;
       });
@@ -369,19 +489,59 @@ async function terminate(handle: ProcessHandle, graceMs: number): Promise<Action
   return refused('ineffective', 'still running 5 s after SIGKILL (probably stuck in uninterruptible I/O)');
 }
 
-async function applyLinux(target: ProcessIdentity, change: Change): Promise<ActionResult> {
+/**
+ * Why Allot could not put `before` back after making `change` with the rights it has now, or null
+ * (see reversible.linux.ts). Terminate is an end, not a change: a person's explicit request.
+ */
+export function irreversibleReason(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' }>, before: Reading): string | null {
+  const pid = handle.target.pid;
+  if (change.op !== 'cpuWeight' && change.op !== 'cpuCap' && change.op !== 'memoryLimit' && !mayChange(pid)) return null;
+  switch (change.op) {
+    case 'priority': {
+      if (before.op !== 'priority') return null;
+      const autogroupBelowZero = before.value.autogroupNice !== undefined && before.value.autogroupNice < 0;
+      const wanted = autogroupBelowZero ? { ...change.value, autogroupNice: change.value.autogroupNice ?? change.value.nice } : change.value;
+      return priorityIrreversible(pid, before.value, wanted, threadNiceFor(change.value, before.value, pid), threadIds(pid));
+    }
+    case 'ioPriority':
+      return before.op === 'ioPriority' ? ioPriorityIrreversible(before.value) : null;
+    case 'efficiencyMode':
+      return before.op === 'efficiencyMode' ? efficiencyIrreversible(before.value, change.value) : null;
+    case 'cpuWeight':
+    case 'cpuCap':
+    case 'memoryLimit': {
+      const backend = detectCgroups().backends[change.op === 'memoryLimit' ? 'memory' : 'cpu'];
+      return backend ? cgroupMoveIrreversible(backend, pid, handle.target.startTime) : null;
+    }
+    case 'affinity':
+    case 'suspend':
+      return null;
+  }
+}
+
+async function applyLinux(target: ProcessIdentity, change: Change, options: ApplyOptions = {}): Promise<ActionResult> {
   return withProcess<ActionResult>(target, async (handle) => {
     if (change.op === 'terminate') return terminate(handle, change.value.graceMs);
     const before = readOp(handle, change.op);
     if ('kind' in before) return before;
+    if (options.irreversible !== 'allow') {
+      const why = irreversibleReason(handle, change, before);
+      if (why !== null) return refused('irreversible', why, { before });
+    }
     if (change.op === 'suspend') {
       const wanted = change.value.suspended;
       const r = await signalAndWait(handle, wanted ? SIGSTOP : SIGCONT, () => (readStat(target.pid)?.state === 'T') === wanted || exited(handle), 1000);
       if (typeof r === 'object') return { ...r, before };
     } else {
       const outcome = act(handle, change, before);
-      if ('kind' in outcome) return { ...outcome, before };
-      if (!handle.alive()) return refused('gone', 'the process exited while the change was made', { before });
+      if ('kind' in outcome) {
+        const newcomer = outcome.reason === 'gone' || !handle.alive() ? undoOnNewcomer(target, change) : null;
+        return newcomer ? refused('gone', `the process exited while the change was made; ${newcomer}`, { before }) : { ...outcome, before };
+      }
+      if (!handle.alive()) {
+        const newcomer = undoOnNewcomer(target, change);
+        return refused('gone', `the process exited while the change was made${newcomer ? `; ${newcomer}` : ''}`, { before });
+      }
       const after = readOp(handle, change.op);
       if ('kind' in after) return { ...after, before };
       if (!matches(change, after)) {
@@ -402,9 +562,10 @@ function capability(supported: boolean, detail: string, limits?: string[]): Capa
 }
 
 export function linuxCapabilities(): Capabilities {
-  const root = process.getuid?.() === 0;
-  const nice = root || hasCap(CAP_SYS_NICE);
-  const admin = root || hasCap(CAP_SYS_ADMIN);
+  const rights = currentRights();
+  const root = rights.root;
+  const nice = rights.capSysNice;
+  const admin = rights.capSysAdmin;
   const kill = root || hasCap(CAP_KILL);
   const native = nativeAvailable();
   const detection = detectCgroups();
@@ -429,7 +590,26 @@ export function linuxCapabilities(): Capabilities {
     suspend: capability(true, `SIGSTOP/SIGCONT through ${native ? 'pidfd_send_signal' : 'kill(2)'}`, others),
     terminate: capability(true, `SIGTERM, then SIGKILL after the grace period, through ${native ? 'pidfd_send_signal' : 'kill(2)'}`, others),
   };
-  return { platform: 'linux', privileged: root, operations, notes };
+  const reversible = (detail: string): Pick<Capability, 'reversibility' | 'reversibilityDetail'> => ({ reversibility: 'reversible', reversibilityDetail: detail });
+  Object.assign(operations.priority, priorityReversibility(rights));
+  Object.assign(operations.affinity, operations.affinity.supported ? reversible('an owner may always set the CPU set back') : {});
+  Object.assign(operations.ioPriority, operations.ioPriority.supported ? { ...reversible('best-effort, idle and none can be set back without privileges (only a realtime original needs root)'), withService: 'as the system service (root): every I/O class, realtime included' } : {});
+  for (const op of ['cpuWeight', 'cpuCap', 'memoryLimit'] as const) {
+    const c = operations[op];
+    Object.assign(c, c.supported
+      ? { reversibility: 'reversible', reversibilityDetail: 'a group Allot creates in a writable (delegated) subtree can be set back and removed', withService: 'as the system service (root): every process, not only those in your delegated subtree' }
+      : { reversibility: 'unavailable', reversibilityDetail: c.detail, withService: 'as the system service (root) where the kernel offers this controller' });
+  }
+  Object.assign(operations.efficiencyMode, operations.efficiencyMode.supported
+    ? nice ? reversible('root/CAP_SYS_NICE: the clamp can be lifted again') : { reversibility: 'needs-helper', reversibilityDetail: 'an ordinary user cannot lift the utilization clamp again', withService: 'as the system service (root): reversible' }
+    : { reversibility: 'unavailable', reversibilityDetail: operations.efficiencyMode.detail });
+  Object.assign(operations.suspend, reversible('SIGCONT resumes what SIGSTOP suspended'));
+  Object.assign(operations.terminate, { reversibility: 'unavailable', reversibilityDetail: 'ending a process cannot be undone; only a person does it' });
+  const engineLevers = (['priority', 'ioPriority', 'cpuWeight'] as const).filter((op) => operations[op].reversibility === 'reversible');
+  const engineScope = engineLevers.length > 0
+    ? `The engine acts with reversible levers only: ${engineLevers.join(', ')}.${engineLevers.includes('priority') ? '' : ` Not priority: ${operations.priority.reversibilityDetail ?? ''}`}`
+    : `The engine only advises: no lever it uses can be put back with these rights (${operations.priority.reversibilityDetail ?? ''}; CPU weight: ${operations.cpuWeight.detail}). Running Allot as the system service would let it act.`;
+  return { platform: 'linux', privileged: root, operations, notes, engineScope: engineScope.slice(0, 1024) };
 }
 
 /**
@@ -449,7 +629,7 @@ export function unguardedLinuxAdapter(): PlatformAdapter {
         const value = readOp(handle, op);
         return 'kind' in value ? value : { kind: 'value' as const, value };
       }),
-    apply: (target: ProcessIdentity, change: Change) => applyLinux(target, change),
+    apply: (target: ProcessIdentity, change: Change, options?: ApplyOptions) => applyLinux(target, change, options),
   };
   return {
     platform: 'linux',

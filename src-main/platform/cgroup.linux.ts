@@ -21,6 +21,7 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync
 import { dirname, join } from 'node:path';
 import type { Capability, Refusal } from '../../src-shared/actions';
 import { codeOf, refused, refusalFromError } from './errors';
+import { cgroupIrreversible } from './reversible.linux';
 
 export type Controller = 'cpu' | 'memory';
 export type CgroupSetting = 'cpuWeight' | 'cpuCap' | 'memoryLimit';
@@ -48,7 +49,30 @@ export function parseMounts(text: string): CgroupMount[] {
   return mounts;
 }
 
-function readText(path: string): string | null {
+/**
+ * Every file-system access this module makes, so a test can stand a fixture tree in for
+ * /sys/fs/cgroup (useCgroupFsForTests): this machine's cgroup2 mount has no cpu controller, and a
+ * plain directory cannot behave like cgroupfs (writing cgroup.procs moves a process; rmdir of a
+ * group with interface files works).
+ */
+let cachedDetection: Detection | undefined;
+
+export interface CgroupFs {
+  readText(path: string): string | null;
+  write(path: string, text: string): void;
+  mkdir(path: string): void;
+  rmdir(path: string): void;
+  exists(path: string): boolean;
+  writable(path: string): boolean;
+  /** Subdirectory names. */
+  dirs(path: string): string[];
+  /** /proc/mounts */
+  mounts(): string;
+  /** /proc/PID/cgroup, null when the process is gone. */
+  procCgroup(pid: number): string | null;
+}
+
+function readFile(path: string): string | null {
   try {
     return readFileSync(path, 'utf8').trim();
   } catch {
@@ -56,14 +80,34 @@ function readText(path: string): string | null {
   }
 }
 
-function writable(path: string): boolean {
-  try {
-    accessSync(path, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
+const realFs: CgroupFs = {
+  readText: readFile,
+  write: (path, text) => writeFileSync(path, text),
+  mkdir: (path) => mkdirSync(path),
+  rmdir: (path) => rmdirSync(path),
+  exists: (path) => existsSync(path),
+  writable: (path) => {
+    try {
+      accessSync(path, constants.W_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  dirs: (path) => readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name),
+  mounts: () => readFile('/proc/mounts') ?? '',
+  procCgroup: (pid) => readFile(`/proc/${pid}/cgroup`),
+};
+let cgfs: CgroupFs = realFs;
+
+/** TESTS ONLY: use a fake cgroup file system (null: the real one again). Clears the detection cache. */
+export function useCgroupFsForTests(fake: CgroupFs | null): void {
+  cgfs = fake ?? realFs;
+  cachedDetection = undefined;
 }
+
+const readText = (path: string): string | null => cgfs.readText(path);
+const writable = (path: string): boolean => cgfs.writable(path);
 
 export interface Detection {
   backends: Partial<Record<Controller, CgroupBackend>>;
@@ -71,12 +115,11 @@ export interface Detection {
   detail: Record<Controller, string>;
 }
 
-let cachedDetection: Detection | undefined;
 
 /** Inspect /proc/mounts once and pick a backend per controller. */
 export function detectCgroups(refresh = false): Detection {
   if (cachedDetection && !refresh) return cachedDetection;
-  const mounts = parseMounts(readText('/proc/mounts') ?? '');
+  const mounts = parseMounts(cgfs.mounts());
   const v2 = mounts.find((m) => m.type === 'cgroup2');
   const v2Controllers = v2 ? (readText(join(v2.path, 'cgroup.controllers')) ?? '').split(/\s+/) : [];
   const backends: Detection['backends'] = {};
@@ -109,7 +152,7 @@ export function controllerOf(setting: CgroupSetting): Controller {
 
 /** The process's cgroup path (relative to the mount, starting with '/') in this backend's hierarchy. */
 export function cgroupPathOf(pid: number, backend: CgroupBackend): string | null {
-  const text = readText(`/proc/${pid}/cgroup`);
+  const text = cgfs.procCgroup(pid);
   if (text === null) return null;
   for (const line of text.split('\n')) {
     const first = line.indexOf(':');
@@ -146,6 +189,26 @@ function delegationRoot(backend: CgroupBackend, rel: string): string | null {
   return best;
 }
 
+/** Controllers a delegated subtree offers (its cgroup.controllers). */
+export function delegatedControllers(backend: CgroupBackend, rel: string): string[] {
+  return (readText(join(abs(backend, rel), 'cgroup.controllers')) ?? '').split(/\s+/).filter(Boolean);
+}
+
+/**
+ * Where this process (Allot itself by default) may create groups in a cgroup v2 hierarchy: the
+ * delegation root (user@UID.service under systemd for an ordinary user, the mount root for root),
+ * what it offers (cgroup.controllers) and passes down (cgroup.subtree_control); null when nothing is
+ * delegated.
+ */
+export function delegationOf(backend: CgroupBackend, pid: number = process.pid): { root: string; controllers: string[]; subtree: string[] } | null {
+  const rel = cgroupPathOf(pid, backend);
+  if (rel === null) return null;
+  const root = delegationRoot(backend, rel);
+  if (root === null) return null;
+  const subtree = (readText(join(abs(backend, root), 'cgroup.subtree_control')) ?? '').split(/\s+/).filter(Boolean);
+  return { root, controllers: delegatedControllers(backend, root), subtree };
+}
+
 /** Where Allot's group for this process lives (relative path). */
 export function groupPathFor(backend: CgroupBackend, pid: number, startTime: number, currentRel: string): string | Refusal {
   const name = groupName(pid, startTime);
@@ -153,6 +216,10 @@ export function groupPathFor(backend: CgroupBackend, pid: number, startTime: num
   if (backend.version === 1) return join(currentRel, name);
   const root = delegationRoot(backend, currentRel);
   if (root === null) return refused('permission', `cgroup v2 is not delegated to this user here; no writable cgroup above ${currentRel}`);
+  const offered = delegatedControllers(backend, root);
+  if (!offered.includes(backend.controller)) {
+    return refused('unsupported', `the cgroup v2 subtree delegated to this user (${root}) does not offer the ${backend.controller} controller (it offers: ${offered.join(' ') || 'none'})`);
+  }
   return join(root, 'allot', name);
 }
 
@@ -200,20 +267,20 @@ export function readSetting(backend: CgroupBackend, dir: string, setting: Cgroup
 function writeSetting(backend: CgroupBackend, dir: string, setting: CgroupSetting, value: number | null): void {
   if (setting === 'cpuWeight') {
     const weight = value ?? 100;
-    if (backend.version === 2) writeFileSync(join(dir, 'cpu.weight'), String(weight));
-    else writeFileSync(join(dir, 'cpu.shares'), String(weightToShares(weight)));
+    if (backend.version === 2) cgfs.write(join(dir, 'cpu.weight'), String(weight));
+    else cgfs.write(join(dir, 'cpu.shares'), String(weightToShares(weight)));
   } else if (setting === 'cpuCap') {
     if (backend.version === 2) {
       const period = 100_000;
-      writeFileSync(join(dir, 'cpu.max'), value === null ? 'max' : `${Math.max(1000, Math.round((value / 100) * period))} ${period}`);
+      cgfs.write(join(dir, 'cpu.max'), value === null ? 'max' : `${Math.max(1000, Math.round((value / 100) * period))} ${period}`);
     } else {
       const period = Number(readText(join(dir, 'cpu.cfs_period_us')) ?? 100_000);
-      writeFileSync(join(dir, 'cpu.cfs_quota_us'), value === null ? '-1' : String(Math.max(1000, Math.round((value / 100) * period))));
+      cgfs.write(join(dir, 'cpu.cfs_quota_us'), value === null ? '-1' : String(Math.max(1000, Math.round((value / 100) * period))));
     }
   } else if (backend.version === 2) {
-    writeFileSync(join(dir, 'memory.high'), value === null ? 'max' : String(Math.round(value)));
+    cgfs.write(join(dir, 'memory.high'), value === null ? 'max' : String(Math.round(value)));
   } else {
-    writeFileSync(join(dir, 'memory.soft_limit_in_bytes'), value === null ? '-1' : String(Math.round(value)));
+    cgfs.write(join(dir, 'memory.soft_limit_in_bytes'), value === null ? '-1' : String(Math.round(value)));
   }
 }
 
@@ -231,17 +298,25 @@ function procsOf(dir: string): number[] {
     .filter((n) => Number.isInteger(n) && n > 0);
 }
 
+function rmdirIfEmpty(dir: string): void {
+  try {
+    if (procsOf(dir).length === 0) cgfs.rmdir(dir);
+  } catch {
+    /* left for sweepEmptyGroups */
+  }
+}
+
 /** Move every process out of an Allot group into `toDir`, then remove the group. Never throws. */
 export function dissolveGroup(dir: string, toDir: string): { removed: boolean; error?: string } {
   try {
     for (const pid of procsOf(dir)) {
       try {
-        writeFileSync(join(toDir, 'cgroup.procs'), String(pid));
+        cgfs.write(join(toDir, 'cgroup.procs'), String(pid));
       } catch (error) {
         if (codeOf(error) !== 'ESRCH') throw error;
       }
     }
-    rmdirSync(dir);
+    cgfs.rmdir(dir);
     return { removed: true };
   } catch (error) {
     return { removed: false, error: codeOf(error) ?? String(error) };
@@ -273,6 +348,8 @@ export function applyCgroupSetting(
   setting: CgroupSetting,
   value: number | null,
   originalPath: string | undefined,
+  /** Checked right before the process is moved by pid (identity still holds; see adapter.linux.ts). */
+  stillOurs: () => boolean = () => true,
 ): Refusal | null {
   const op = setting;
   const current = cgroupPathOf(pid, backend);
@@ -285,19 +362,23 @@ export function applyCgroupSetting(
   try {
     if (!inOurGroup) {
       if (backend.version === 2) prepareV2Parent(backend, dirname(target));
-      if (!existsSync(dir)) mkdirSync(dir);
-      writeFileSync(join(dir, 'cgroup.procs'), String(pid));
+      if (!cgfs.exists(dir)) cgfs.mkdir(dir);
+      if (!stillOurs()) {
+        rmdirIfEmpty(dir);
+        return refused('gone', 'the process has exited; nothing was changed');
+      }
+      cgfs.write(join(dir, 'cgroup.procs'), String(pid));
     }
     writeSetting(backend, dir, setting, value);
   } catch (error) {
-    if (!inOurGroup && existsSync(dir)) dissolveGroup(dir, abs(backend, current));
+    if (!inOurGroup && cgfs.exists(dir)) dissolveGroup(dir, abs(backend, current));
     return refusalFromError(error, op, false, dir);
   }
   if (value === null && groupAtDefaults(backend, dir)) {
     const back =
       backend.version === 1
         ? dirname(dir)
-        : originalPath && !GROUP_RE.test(originalPath.split('/').pop() ?? '') && existsSync(abs(backend, originalPath))
+        : originalPath && !GROUP_RE.test(originalPath.split('/').pop() ?? '') && cgfs.exists(abs(backend, originalPath))
           ? abs(backend, originalPath)
           : dirname(dirname(dir));
     const result = dissolveGroup(dir, back);
@@ -306,15 +387,26 @@ export function applyCgroupSetting(
   return null;
 }
 
+/**
+ * Why moving this process into its Allot group could not be undone (null when it could, or when it
+ * is in its group already): Allot must be able to write its current cgroup's cgroup.procs.
+ */
+export function cgroupMoveIrreversible(backend: CgroupBackend, pid: number, startTime: number): string | null {
+  const current = cgroupPathOf(pid, backend);
+  if (current === null || current.split('/').pop() === groupName(pid, startTime)) return null;
+  const dir = abs(backend, current);
+  return writable(join(dir, 'cgroup.procs')) ? null : cgroupIrreversible(dir);
+}
+
 /** v2: the `allot` parent must exist and pass cpu and memory down (subtree_control). */
 function prepareV2Parent(backend: CgroupBackend, parentRel: string): void {
   const parent = abs(backend, parentRel);
   const root = dirname(parent);
   const offered = (readText(join(root, 'cgroup.controllers')) ?? '').split(/\s+/);
   const enable = ['cpu', 'memory'].filter((c) => offered.includes(c)).map((c) => `+${c}`).join(' ');
-  if (enable) writeFileSync(join(root, 'cgroup.subtree_control'), enable);
-  if (!existsSync(parent)) mkdirSync(parent);
-  if (enable) writeFileSync(join(parent, 'cgroup.subtree_control'), enable);
+  if (enable) cgfs.write(join(root, 'cgroup.subtree_control'), enable);
+  if (!cgfs.exists(parent)) cgfs.mkdir(parent);
+  if (enable) cgfs.write(join(parent, 'cgroup.subtree_control'), enable);
 }
 
 /**
@@ -331,7 +423,7 @@ export function sweepEmptyGroups(maxDepth = 8): string[] {
     const walk = (dir: string, depth: number): void => {
       let entries: string[];
       try {
-        entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+        entries = cgfs.dirs(dir);
       } catch {
         return;
       }
@@ -340,7 +432,7 @@ export function sweepEmptyGroups(maxDepth = 8): string[] {
         if (GROUP_RE.test(name)) {
           if (procsOf(child).length === 0) {
             try {
-              rmdirSync(child);
+              cgfs.rmdir(child);
               removed.push(child);
             } catch {
               /* busy (a child group or a task appeared): leave it */
@@ -359,5 +451,12 @@ export function sweepEmptyGroups(maxDepth = 8): string[] {
 export function cgroupCapability(setting: CgroupSetting, detection: Detection): Capability {
   const controller = controllerOf(setting);
   const backend = detection.backends[controller];
-  return { supported: backend !== undefined, detail: detection.detail[controller] };
+  if (!backend || backend.version === 1) return { supported: backend !== undefined, detail: detection.detail[controller] };
+  // cgroup v2: only a delegated subtree is Allot's to write; say which, and what it offers.
+  const delegation = delegationOf(backend);
+  if (!delegation) return { supported: false, detail: `${detection.detail[controller]}; nothing in it is delegated to this user (no writable cgroup above Allot's own)` };
+  if (!delegation.controllers.includes(controller)) {
+    return { supported: false, detail: `the cgroup v2 subtree delegated to this user (${delegation.root}) does not offer ${controller} (offers: ${delegation.controllers.join(' ') || 'none'})` };
+  }
+  return { supported: true, detail: `cgroup v2 ${controller} in the subtree delegated to this user: ${delegation.root} (offers ${delegation.controllers.join(' ')}); Allot's groups go in ${join(delegation.root, 'allot')}` };
 }

@@ -27,7 +27,7 @@ import type { ActionResult, Change, Refusal } from '../../src-shared/actions';
 import { defaultHelperPath, linuxHelperLaunch, runHelper, type HelperLaunch, type LaunchPlan } from '../helper/client';
 import type { HelperRequest, HelperResponse, RestoreOriginal } from '../helper/protocol';
 import type { GuardedAdapter } from './guard';
-import { namedOperations } from './types';
+import { namedOperations, type ApplyOptions } from './types';
 import { describeRule } from './protect';
 import { GONE_MESSAGE, refused } from './errors';
 import { matches } from './values';
@@ -158,10 +158,10 @@ export function elevatingAdapter(inner: GuardedAdapter, helper: ElevationHelper)
     return { kind: 'applied', ...beforePart, after, note: joinNotes(result.note, NOTE_ELEVATED, autogroupNote) };
   }
 
-  async function attempt(target: ProcessIdentity, change: Change, restoring: boolean): Promise<ActionResult> {
+  async function attempt(target: ProcessIdentity, change: Change, restoring: boolean, options?: ApplyOptions): Promise<ActionResult> {
     let result: ActionResult;
     try {
-      result = restoring ? await inner.restore(target, change) : await inner.apply(target, change);
+      result = restoring ? await inner.restore(target, change) : await inner.apply(target, change, options);
     } catch (error) {
       return refused('failed', `the adapter failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -182,7 +182,7 @@ export function elevatingAdapter(inner: GuardedAdapter, helper: ElevationHelper)
       return { ...report, notes: [...report.notes, note].slice(0, 32) };
     },
     read: (target, op) => inner.read(target, op),
-    apply: (target, change) => attempt(target, change, false),
+    apply: (target, change, options) => attempt(target, change, false, options),
     restore: (target, original) => attempt(target, original, true),
     cleanup: () => inner.cleanup(),
     describe: (target) => inner.describe(target),

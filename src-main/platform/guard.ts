@@ -5,7 +5,7 @@
 import type { ProcessIdentity } from '../../src-shared/domain';
 import { ProcessIdentitySchema } from '../../src-shared/domain';
 import { ChangeSchema, type ActionResult, type Change } from '../../src-shared/actions';
-import { namedOperations, type PlatformAdapter, type ProcessFacts } from './types';
+import { namedOperations, type ApplyOptions, type PlatformAdapter, type ProcessFacts } from './types';
 import { describeRule, protectionRule, type Exclusion, type ProtectionPolicy } from './protect';
 import { GONE_MESSAGE, refused } from './errors';
 
@@ -46,7 +46,7 @@ export function guardAdapter(inner: PlatformAdapter, initial: ProtectionPolicy):
     return protectionRule(described, current);
   }
 
-  async function apply(target: ProcessIdentity, change: Change, restoring = false): Promise<ActionResult> {
+  async function apply(target: ProcessIdentity, change: Change, restoring = false, options: ApplyOptions = {}): Promise<ActionResult> {
     const validTarget = ProcessIdentitySchema.safeParse(target);
     if (!validTarget.success) return refused('invalid', `not a process identity: ${validTarget.error.issues[0]?.message ?? ''}`);
     const valid = ChangeSchema.safeParse(change);
@@ -58,7 +58,8 @@ export function guardAdapter(inner: PlatformAdapter, initial: ProtectionPolicy):
     if (rule === 'gone') return refused('gone', GONE_MESSAGE);
     if (rule !== null && (!restoring || HARD_RULES.has(rule))) return refused('protected', describeRule(rule), { rule });
     try {
-      return await inner.apply(validTarget.data, valid.data);
+      // Putting an original back is never refused as irreversible: it is the undo itself.
+      return await inner.apply(validTarget.data, valid.data, restoring ? { irreversible: 'allow' } : options);
     } catch (error) {
       return refused('failed', `the adapter failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -75,7 +76,7 @@ export function guardAdapter(inner: PlatformAdapter, initial: ProtectionPolicy):
         return refused('failed', `could not read ${op}: ${error instanceof Error ? error.message : String(error)}`);
       }
     },
-    apply: (target, change) => apply(target, change),
+    apply: (target, change, options) => apply(target, change, false, options),
     restore: (target, original) => apply(target, original, true),
     cleanup: async () => {
       try {

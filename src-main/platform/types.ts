@@ -29,14 +29,26 @@ export type {
   ReadResult,
 } from '../../src-shared/actions';
 
+/**
+ * How apply() treats a change Allot could not put back with the rights it has now (see
+ * `irreversible` in src-shared/actions.ts). Default: refuse it. `allow` is for restores (putting an
+ * original back) and for a person who confirmed.
+ */
+export interface ApplyOptions {
+  irreversible?: 'refuse' | 'allow';
+}
+
 export interface PlatformAdapter {
   readonly platform: 'linux' | 'win32' | 'darwin' | 'other';
   /** What works here, with these privileges, and why not. Cheap after the first call. */
   capabilities(): Capabilities;
   /** Current value of one operation's setting (the "before" of a change). */
   read(target: ProcessIdentity, op: ReadableOperation): Promise<ReadResult>;
-  /** Apply one change: identity check, act, read back. */
-  apply(target: ProcessIdentity, change: Change): Promise<ActionResult>;
+  /**
+   * Apply one change: identity check, reversibility check (refused `irreversible` unless
+   * options.irreversible is 'allow'), act, read back.
+   */
+  apply(target: ProcessIdentity, change: Change, options?: ApplyOptions): Promise<ActionResult>;
 
   // Named operations: thin, typed shorthands for apply().
   getPriority(target: ProcessIdentity): Promise<ReadResult>;

@@ -43,3 +43,61 @@ export function matches(change: Change, after: Change): boolean {
   }
 }
 
+
+/**
+ * What a restore may write, per field, given the original (`before`), the value Allot wrote
+ * (`allot`) and the value the process has now (`now`): a field still at Allot's value goes back to
+ * the original; a field someone else changed since is theirs and stays (issue: a restore never writes
+ * over a value that is no longer Allot's). Priority is split into the main thread's nice, each
+ * thread's nice and the session's autogroup nice; other operations are one field.
+ * `change` is null when nothing needs writing; `external` names the fields someone else holds.
+ */
+export interface RestorePlan {
+  change: Change | null;
+  external: string[];
+}
+
+export function restorePlan(before: Change, allot: Change, now: Change): RestorePlan {
+  if (before.op === 'priority' && allot.op === 'priority' && now.op === 'priority') return priorityPlan(before.value, allot.value, now.value);
+  if (matches(allot, now) && !matches(before, now)) return { change: before, external: [] };
+  if (matches(before, now)) return { change: null, external: [] };
+  return { change: null, external: [before.op] };
+}
+
+function priorityPlan(before: ValueOf<'priority'>, allot: ValueOf<'priority'>, now: ValueOf<'priority'>): RestorePlan {
+  const external: string[] = [];
+  let write = false;
+  const decide = (orig: number, mine: number, current: number, field: string): number => {
+    if (current === mine) {
+      if (orig !== current) write = true;
+      return orig;
+    }
+    if (current !== orig) external.push(field);
+    return current;
+  };
+  const nice = decide(before.nice, allot.nice, now.nice, 'nice');
+  const beforeT = new Map(before.threadNice ?? []);
+  const allotT = new Map(allot.threadNice ?? []);
+  const nowT = new Map(now.threadNice ?? []);
+  const threadNice: [number, number][] = [];
+  let threadsExternal = 0;
+  for (const tid of new Set([...beforeT.keys(), ...allotT.keys(), ...nowT.keys()])) {
+    const marks = external.length;
+    const value = decide(beforeT.get(tid) ?? before.nice, allotT.get(tid) ?? allot.nice, nowT.get(tid) ?? now.nice, `thread ${tid} nice`);
+    if (external.length > marks) {
+      external.pop();
+      threadsExternal++;
+    }
+    if (value !== nice) threadNice.push([tid, value]);
+  }
+  if (threadsExternal > 0) external.push(`${threadsExternal} thread nice value${threadsExternal === 1 ? '' : 's'}`);
+  let autogroupNice = now.autogroupNice;
+  if (before.autogroupNice !== undefined && allot.autogroupNice !== undefined && now.autogroupNice !== undefined) {
+    autogroupNice = decide(before.autogroupNice, allot.autogroupNice, now.autogroupNice, 'autogroup nice');
+  }
+  if (!write) return { change: null, external };
+  return {
+    change: { op: 'priority', value: { nice, ...(autogroupNice !== undefined ? { autogroupNice } : {}), ...(threadNice.length > 0 ? { threadNice } : {}) } },
+    external,
+  };
+}

@@ -20,9 +20,10 @@ import {
   type ChangeStatus,
   type Operation,
   type ReadableOperation,
+  type Reading,
   type ReadResult,
 } from '../../src-shared/actions';
-import { matches } from '../platform/values';
+import { restorePlan } from '../platform/values';
 import { migrate, openDb, type Db, type Migration } from './db';
 
 export const journalMigrations: readonly Migration[] = [
@@ -150,6 +151,13 @@ export interface RestoreOutcome {
   /** 'restored' | 'gone' | 'restore-failed' | 'external' */
   status: ChangeStatus;
   result: ActionResult;
+}
+
+export interface RestoreOptions {
+  /** The value the process has now, already read (skips the read). */
+  current?: Reading;
+  /** Someone else changed this value (checkExternal): the record ends 'external' even when nothing else was theirs. */
+  outsider?: boolean;
 }
 
 export interface RestoreReport {
@@ -320,7 +328,7 @@ export class Journal {
   }
 
   /** Restore one in-force record and mark it. Never throws. */
-  async restoreOne(adapter: RestoringAdapter, record: ChangeRecord): Promise<RestoreOutcome> {
+  async restoreOne(adapter: RestoringAdapter, record: ChangeRecord, options: RestoreOptions = {}): Promise<RestoreOutcome> {
     const base = { changeId: record.id, target: record.target, name: record.name, op: record.change.op };
     if (record.before === null) {
       // No original, or one this build cannot read (a newer build wrote it): only the first is done.
@@ -333,31 +341,53 @@ export class Journal {
       this.setStatus(record.id, 'restored', 'nothing to put back');
       return { ...base, status: 'restored', result: { kind: 'applied' } };
     }
-    // A retry of a refused restore: only while the process still has Allot's value (or, partly put
-    // back, the original). Someone else's value since then is theirs: mark it external, leave it.
-    if (record.status === 'restore-failed' && record.after && adapter.read && record.change.op !== 'terminate') {
-      let now: ReadResult | undefined;
-      try {
-        now = await adapter.read(record.target, record.change.op as ReadableOperation);
-      } catch {
-        now = undefined;
+    // Read first: only what still has Allot's value goes back (per field, restorePlan); a value
+    // someone else set since is theirs. Without a reading (the adapter cannot read, or the read was
+    // refused for another reason) the original is written as before: Allot cannot tell.
+    const allot = record.after ?? (record.status === 'pending' ? record.change : null);
+    let original: Change = record.before;
+    let external: string[] = [];
+    if (allot && record.change.op !== 'terminate') {
+      let now: ReadResult | undefined = options.current ? { kind: 'value', value: options.current } : undefined;
+      if (!now && adapter.read) {
+        try {
+          now = await adapter.read(record.target, record.change.op as ReadableOperation);
+        } catch {
+          now = undefined;
+        }
       }
       if (now?.kind === 'refused' && now.reason === 'gone') {
         this.setStatus(record.id, 'gone', 'the process exited');
         return { ...base, status: 'gone', result: now };
       }
-      if (now?.kind === 'value' && !matches(record.after, now.value) && !matches(record.before, now.value)) {
-        const detail = `${record.change.op} changed to ${JSON.stringify(now.value.value)} by someone else after the restore was refused`;
-        this.setStatus(record.id, 'external', detail);
-        this.markExternal(record.target, record.change.op, detail);
-        return { ...base, status: 'external', result: { kind: 'refused', reason: 'external', message: detail } };
+      if (now?.kind === 'value') {
+        const plan = restorePlan(record.before, allot, now.value);
+        external = plan.external;
+        if (plan.change === null) {
+          if (external.length > 0 || options.outsider) {
+            const detail = `${external.length > 0 ? external.join(', ') : record.change.op} changed to ${JSON.stringify(now.value.value)} by someone else; Allot leaves it`.slice(0, 1024);
+            this.setStatus(record.id, 'external', detail);
+            this.markExternal(record.target, record.change.op, detail);
+            return { ...base, status: 'external', result: { kind: 'refused', reason: 'external', message: detail } };
+          }
+          this.setStatus(record.id, 'restored', 'already back at the original value');
+          return { ...base, status: 'restored', result: { kind: 'applied', before: now.value, after: now.value, note: 'already back at the original value' } };
+        }
+        original = plan.change;
       }
     }
     let result: ActionResult;
     try {
-      result = await adapter.restore(record.target, record.before);
+      result = await adapter.restore(record.target, original);
     } catch (error) {
       result = { kind: 'refused', reason: 'failed', message: error instanceof Error ? error.message : String(error) };
+    }
+    if (result.kind === 'applied' && (external.length > 0 || options.outsider)) {
+      // Partly Allot's: what was still Allot's is back; the rest belongs to whoever changed it.
+      const detail = `${external.length > 0 ? external.join(', ') : record.change.op} left as someone else set it; the rest put back`.slice(0, 1024);
+      this.setStatus(record.id, 'external', detail);
+      this.markExternal(record.target, record.change.op, detail);
+      return { ...base, status: 'external', result: { ...result, note: detail } };
     }
     const status: ChangeStatus = result.kind === 'applied' ? 'restored' : result.reason === 'gone' ? 'gone' : 'restore-failed';
     this.setStatus(record.id, status, result.kind === 'refused' ? result.message : (result.note ?? null));

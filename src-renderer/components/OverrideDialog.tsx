@@ -11,6 +11,8 @@ import type { RuleAction } from '../../src-shared/rules';
 import type { Tier } from '../../src-shared/engine';
 import {
   applyTier,
+  IRREVERSIBLE_QUESTION,
+  irreversibleChanges,
   TIERS,
   coreGroups,
   initialForm,
@@ -29,7 +31,7 @@ export interface OverrideDialogProps {
   systemInfo?: SystemInfo;
   capabilities?: Capabilities;
   capabilitiesError?: string;
-  onApply(changes: Change[], durationMs: number | undefined): Promise<ApplyOutcome[]>;
+  onApply(changes: Change[], durationMs: number | undefined, confirmIrreversible?: boolean): Promise<ApplyOutcome[]>;
   /** "Always for this program": save a rule with this action (the dialog also applies it now). */
   onSaveRule?(action: RuleAction): Promise<{ ok: boolean; message: string }>;
   onClose(): void;
@@ -61,6 +63,8 @@ export function OverrideDialog(props: OverrideDialogProps) {
   const [busy, setBusy] = useState(false);
   const [outcomes, setOutcomes] = useState<ApplyOutcome[] | undefined>();
   const [ruleOutcome, setRuleOutcome] = useState<{ ok: boolean; message: string } | undefined>();
+  /** Changes Allot could not undo with its rights, waiting for the person's answer. */
+  const [pending, setPending] = useState<{ changes: Change[]; reasons: string[]; durationMs: number | undefined } | undefined>();
   const dialogRef = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -85,12 +89,29 @@ export function OverrideDialog(props: OverrideDialogProps) {
     setErrors({});
     setBusy(true);
     try {
-      setOutcomes(await props.onApply(result.changes, result.durationMs));
+      const applied = await props.onApply(result.changes, result.durationMs);
+      setOutcomes(applied);
+      const irreversible = irreversibleChanges(applied);
+      setPending(irreversible.changes.length > 0 ? { ...irreversible, durationMs: result.durationMs } : undefined);
       if (result.ruleAction) {
         setRuleOutcome(
           props.onSaveRule ? await props.onSaveRule(result.ruleAction) : { ok: false, message: 'rules cannot be saved from here' },
         );
       }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  /** The person's answer to IRREVERSIBLE_QUESTION; yes applies those changes again, confirmed (audited). */
+  const answer = async (yes: boolean): Promise<void> => {
+    const asked = pending;
+    setPending(undefined);
+    if (!yes || !asked) return;
+    setBusy(true);
+    try {
+      const confirmed = await props.onApply(asked.changes, asked.durationMs, true);
+      setOutcomes([...(outcomes ?? []).filter((o) => !(o.kind === 'done' && o.output.result.kind === 'refused' && o.output.result.reason === 'irreversible')), ...confirmed]);
     } finally {
       setBusy(false);
     }
@@ -338,6 +359,24 @@ export function OverrideDialog(props: OverrideDialogProps) {
               ))}
             </ul>
           )}
+          {pending && (
+            <div className="confirm" role="alertdialog" aria-label="Confirm a change Allot cannot undo" data-confirm="irreversible">
+              <p>
+                <strong>{IRREVERSIBLE_QUESTION}</strong>
+              </p>
+              <ul>
+                {pending.reasons.map((reason) => (
+                  <li key={reason}>{reason}</li>
+                ))}
+              </ul>
+              <button type="button" onClick={() => void answer(false)}>
+                Leave it as it is
+              </button>{' '}
+              <button type="button" className="danger" onClick={() => void answer(true)} disabled={busy}>
+                Continue anyway
+              </button>
+            </div>
+          )}
           {ruleOutcome && (
             <p className={`rule-outcome ${ruleOutcome.ok ? 'ok' : 'bad'}`} role="status" data-result="rule">
               {ruleOutcome.message}
@@ -376,11 +415,15 @@ export function ConnectedOverrideDialog() {
       systemInfo={systemInfo}
       capabilities={capabilities}
       capabilitiesError={capabilitiesError}
-      onApply={(changes, durationMs) =>
+      onApply={(changes, durationMs, confirmIrreversible) =>
         applyChanges(
           targets.map((t) => ({ pid: t.pid, startTime: t.startTime, name: t.name })),
           changes,
-          durationMs !== undefined ? { durationMs, why: 'set by the user in the override dialog' } : { why: 'set by the user in the override dialog' },
+          {
+            why: 'set by the user in the override dialog',
+            ...(durationMs !== undefined ? { durationMs } : {}),
+            ...(confirmIrreversible ? { confirmIrreversible: true } : {}),
+          },
         )
       }
       onSaveRule={(action) => {

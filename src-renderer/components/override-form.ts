@@ -7,6 +7,7 @@ import type { IoClass, ProcessSample, SystemInfo } from '../../src-shared/domain
 import { formatBytes } from '../../src-shared/format';
 import { TIER_DEFAULTS, TIERS, type Tier } from '../../src-shared/engine';
 import type { RuleAction } from '../../src-shared/rules';
+import type { ApplyOutcome } from '../store/changes';
 
 export type DurationKind = 'exit' | 'minutes' | 'rule';
 export type MemoryUnit = 'MiB' | 'GiB';
@@ -225,4 +226,22 @@ export function coreGroups(info: Pick<SystemInfo, 'logicalCores' | 'smtSiblings'
     groups.push(group);
   }
   return groups;
+}
+
+/** What the dialog asks when Allot could not put a change back with its rights (refusal `irreversible`). */
+export const IRREVERSIBLE_QUESTION = 'Allot cannot raise it back without administrator rights: continue?';
+
+/**
+ * The changes refused as `irreversible`, once each, with the reasons: the person is asked before
+ * they are made anyway.
+ */
+export function irreversibleChanges(outcomes: readonly ApplyOutcome[]): { changes: Change[]; reasons: string[] } {
+  const changes = new Map<string, Change>();
+  const reasons = new Set<string>();
+  for (const o of outcomes) {
+    if (o.kind !== 'done' || o.output.result.kind !== 'refused' || o.output.result.reason !== 'irreversible') continue;
+    changes.set(JSON.stringify(o.change), o.change);
+    reasons.add(`${o.target.name} (${o.target.pid}): ${o.output.result.message}`);
+  }
+  return { changes: [...changes.values()], reasons: [...reasons] };
 }

@@ -25,6 +25,8 @@ export type ApplyOutcome =
 export interface ApplyOptions {
   durationMs?: number;
   why?: string;
+  /** The person answered yes to "Allot cannot raise it back without administrator rights: continue?". */
+  confirmIrreversible?: boolean;
 }
 
 export interface ChangesSlice {
@@ -96,6 +98,7 @@ export const createChangesSlice: StateCreator<AppState, [], [], ChangesSlice> = 
             change,
             ...(options.why ? { why: options.why } : {}),
             ...(options.durationMs !== undefined ? { durationMs: options.durationMs } : {}),
+            ...(options.confirmIrreversible ? { confirmIrreversible: true } : {}),
           });
           outcomes.push({ target, change, kind: 'done', output });
         } catch (error) {

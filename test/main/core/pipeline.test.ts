@@ -3,7 +3,7 @@
 // child process for the end-to-end path.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Change as OsChange, ChangeRecord } from '../../../src-shared/actions';
@@ -273,6 +273,33 @@ describe('pipeline with the real Linux actuator', () => {
       await pipeline.setMode('off');
       expect(readStat(pid)?.nice).toBe(0);
       expect(actuator.listChanges({ status: ['pending', 'applied'] })).toEqual([]);
+    } finally {
+      journal.close();
+    }
+  }, 20_000);
+
+  it("checks a person's change (changes.apply, not the engine) for outside changes on every tick, in any mode (issue 11 §1)", async () => {
+    child = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const pid = child.pid!;
+    const deadline = Date.now() + 5000;
+    while (readStat(pid)?.comm !== 'sleep' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    const target = { pid, startTime: readStat(pid)!.startTime };
+    dir = mkdtempSync(join(tmpdir(), 'allot-pipeline-'));
+    const journal = Journal.open(join(dir, 'allot.db'));
+    try {
+      const actuator = new Actuator({ adapter: createLinuxAdapter({ selfPids: [], exclusions: [] }), journal, audit: new AuditLog(journal.db) });
+      const engine = createEngine({ rules: eagerRules, mode: 'off', selfPid: process.pid });
+      const pipeline = createPipeline({ engine, actuator, mode: 'off' });
+      const mine = await actuator.apply({ target, name: 'sleep', actor: 'cli', why: 'allot apply', change: { op: 'priority', value: { nice: 10 } } });
+      expect(mine.kind).toBe('applied');
+      const tick = sample(T0, [proc({ pid, startTime: target.startTime, name: 'sleep' })]);
+      expect((await pipeline.step(tick, {})).external).toEqual([]);
+      setPriority(pid, 5); // renice -n 5 -p P
+      const report = await pipeline.step(sample(T0 + 1000, [proc({ pid, startTime: target.startTime, name: 'sleep' })]), {});
+      expect(report.external).toMatchObject([{ changeId: mine.changeId, op: 'priority' }]);
+      expect(journal.get(mine.changeId!)?.status).toBe('external');
+      await pipeline.restoreAll();
+      expect(readStat(pid)?.nice).toBe(5);
     } finally {
       journal.close();
     }

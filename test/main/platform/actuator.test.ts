@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { setPriority as osSetPriority } from 'node:os';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Actuator } from '../../../src-main/platform/actuator';
-import { autogroupEnabled, createLinuxAdapter, readAutogroup } from '../../../src-main/platform/adapter.linux';
+import { autogroupEnabled, createLinuxAdapter, readAutogroup, writeAutogroup } from '../../../src-main/platform/adapter.linux';
+import { restorePlan } from '../../../src-main/platform/values';
 import { readStat } from '../../../src-main/platform/identity.linux';
 import { Journal } from '../../../src-main/store/journal';
 import { AuditLog } from '../../../src-main/store/audit';
@@ -175,5 +176,116 @@ describe('Actuator', () => {
     } finally {
       fresh.close();
     }
+  });
+});
+
+// Issue 11 §1: a value someone else set wins, whoever made Allot's change, and a restore never writes
+// over it, field by field (thread nice and the session's autogroup nice independently).
+const person = (identity: { pid: number; startTime: number }, nice: number) =>
+  actuator.apply({ target: identity, name: 'sleep', actor: 'cli', why: 'allot apply --priority', change: { op: 'priority', value: { nice } } });
+
+describe('outside changes (issue 11 §1)', () => {
+  it("a person's change renice'd by someone else is not overwritten on exit (restoreAll)", async () => {
+    const { identity } = await spawnTarget();
+    expect((await person(identity, 10)).kind).toBe('applied');
+    osSetPriority(identity.pid, 5); // renice -n 5 -p P
+    const report = await actuator.restoreAll('system', 'Allot is stopping');
+    expect(readStat(identity.pid)?.nice).toBe(5);
+    expect(report.outcomes[0]).toMatchObject({ status: 'external', result: { kind: 'refused', reason: 'external' } });
+  });
+
+  it("undo of a person's change leaves someone else's value, and still puts back Allot's", async () => {
+    const { identity } = await spawnTarget();
+    const mine = await person(identity, 10);
+    osSetPriority(identity.pid, 4);
+    expect(await actuator.undo(mine.changeId!, 'user')).toMatchObject({ kind: 'refused', reason: 'external' });
+    expect(readStat(identity.pid)?.nice).toBe(4);
+    // Still Allot's value: undo puts the original back.
+    const again = await person(identity, 12);
+    expect((await actuator.undo(again.changeId!, 'user')).kind).toBe('applied');
+    expect(readStat(identity.pid)?.nice).toBe(4);
+  });
+
+  it('checks every change in force, not only the ones the engine made (checkExternal without a filter)', async () => {
+    const { identity } = await spawnTarget();
+    const mine = await person(identity, 10);
+    osSetPriority(identity.pid, 5);
+    const report = await actuator.checkExternal();
+    expect(report.external.map((e) => e.changeId)).toEqual([mine.changeId]);
+    expect(journal.get(mine.changeId!)?.status).toBe('external');
+  });
+
+  it.runIf(autogroupEnabled())('an outsider renicing the threads does not keep the session deprioritised: the autogroup nice Allot set goes back', async () => {
+    const { identity } = await spawnTarget('setsid', ['sleep', '60'], 'sleep');
+    if (readAutogroup(identity.pid) === null) return; // inside a CPU cgroup the kernel shows no autogroup
+    const mine = await person(identity, 10);
+    expect(readAutogroup(identity.pid)?.nice).toBe(10);
+    osSetPriority(identity.pid, 5); // the outsider changes the thread nice only
+    await actuator.checkExternal();
+    expect(readStat(identity.pid)?.nice).toBe(5);
+    expect(readAutogroup(identity.pid)?.nice).toBe(0);
+    expect(journal.get(mine.changeId!)?.status).toBe('external');
+  });
+
+  it.runIf(autogroupEnabled())('restore is per field: an outsider who changed the autogroup keeps it, the thread nice goes back', async () => {
+    const { identity } = await spawnTarget('setsid', ['sleep', '60'], 'sleep');
+    if (readAutogroup(identity.pid) === null) return;
+    await person(identity, 10);
+    writeAutogroup(identity.pid, 3); // someone else moves the session
+    await actuator.restoreAll();
+    expect(readStat(identity.pid)?.nice).toBe(0);
+    expect(readAutogroup(identity.pid)?.nice).toBe(3);
+  });
+});
+
+describe('restorePlan', () => {
+  const p = (nice: number, autogroupNice?: number, threadNice?: [number, number][]) => ({
+    op: 'priority' as const,
+    value: { nice, ...(autogroupNice !== undefined ? { autogroupNice } : {}), ...(threadNice ? { threadNice } : {}) },
+  });
+  it('writes back only the fields still at Allot’s value, thread by thread', () => {
+    expect(restorePlan(p(0, 0), p(10, 10), p(10, 10))).toEqual({ change: p(0, 0), external: [] });
+    expect(restorePlan(p(0, 0), p(10, 10), p(5, 10))).toEqual({ change: p(5, 0), external: ['nice'] });
+    expect(restorePlan(p(0, 0), p(10, 10), p(5, 3))).toEqual({ change: null, external: ['nice', 'autogroup nice'] });
+    expect(restorePlan(p(0, 0), p(10, 10), p(0, 0))).toEqual({ change: null, external: [] });
+    // Thread 7 was at -2 (its own); Allot moved it to 8; someone set thread 9 to 15 since.
+    expect(restorePlan(p(0, undefined, [[7, -2]]), p(10, undefined, [[7, 8]]), p(10, undefined, [[7, 8], [9, 15]]))).toEqual({
+      change: p(0, undefined, [[7, -2], [9, 15]]),
+      external: ['1 thread nice value'],
+    });
+  });
+  it('other operations are one field', () => {
+    const w = (weight: number | null) => ({ op: 'cpuWeight' as const, value: { weight } });
+    expect(restorePlan(w(null), w(50), w(50))).toEqual({ change: w(null), external: [] });
+    expect(restorePlan(w(null), w(50), w(70))).toEqual({ change: null, external: ['cpuWeight'] });
+  });
+});
+
+describe('irreversible changes (issue 18)', () => {
+  /** An adapter that, like an ordinary user's, cannot undo a lowered priority unless told to go ahead. */
+  const oneWay = (): typeof adapter => ({
+    ...adapter,
+    apply: async (target, change, options) =>
+      options?.irreversible === 'allow' ? adapter.apply(target, change) : { kind: 'refused', reason: 'irreversible', message: 'Allot cannot raise it back without administrator rights' },
+  });
+
+  it('the engine is refused even when the request claims a confirmation; a person is asked, and the answer is audited', async () => {
+    actuator = new Actuator({ adapter: oneWay(), journal, audit: new AuditLog(journal.db) });
+    const { identity } = await spawnTarget();
+    const change = { op: 'priority' as const, value: { nice: 9 } };
+    expect(await actuator.apply({ target: identity, name: 'sleep', actor: 'engine', why: 'x', change, confirmIrreversible: true })).toMatchObject({ kind: 'refused', reason: 'irreversible' });
+    expect(await actuator.apply({ target: identity, name: 'sleep', actor: 'user', why: 'x', change })).toMatchObject({ kind: 'refused', reason: 'irreversible' });
+    expect(readStat(identity.pid)?.nice).toBe(0);
+    const yes = await actuator.apply({ target: identity, name: 'sleep', actor: 'user', why: 'x', change, confirmIrreversible: true });
+    expect(yes.kind).toBe('applied');
+    expect(readStat(identity.pid)?.nice).toBe(9);
+    const audit = actuator.audit.query({ pid: identity.pid }).entries;
+    expect(audit.map((e) => [e.actor, e.result, e.reason])).toEqual([
+      ['user', 'applied', null],
+      ['user', 'refused', 'irreversible'],
+      ['engine', 'refused', 'irreversible'],
+    ]);
+    expect(audit[0]!.message).toMatch(/confirmed by a person/);
+    expect(audit[2]!.message).not.toMatch(/confirmed/);
   });
 });

@@ -11,7 +11,7 @@ import { namedOperations, type PlatformAdapter, type ProcessFacts } from '../../
 import { guardAdapter } from '../../../src-main/platform/guard';
 import { createLinuxAdapter } from '../../../src-main/platform/adapter.linux';
 import { readStat } from '../../../src-main/platform/identity.linux';
-import { killChildren, spawnTarget } from './helpers';
+import { killChildren, spawnTarget, waitFor } from './helpers';
 
 function realtimeAllowed(): boolean {
   try {
@@ -151,6 +151,23 @@ describe('never-touch guard', () => {
     expect(readStat(identity.pid)?.nice).toBe(0);
     const other = createLinuxAdapter({ selfPids: [], exclusions: [] });
     expect((await other.setPriority(identity, { nice: 5 })).kind).toBe('applied');
+  });
+
+  it.runIf(realtimeAllowed())('protects a process whose main thread is SCHED_OTHER but another thread is SCHED_FIFO, for every operation (issue 11 §2)', async () => {
+    const adapter = createLinuxAdapter({ selfPids: [], exclusions: [] });
+    // node runs several threads (V8 workers, libuv): one of them becomes real-time, as an audio thread would.
+    const { identity } = await spawnTarget(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], 'node');
+    const others = () => readdirSync(`/proc/${identity.pid}/task`).map(Number).filter((t) => t !== identity.pid);
+    await waitFor(() => others().length > 0);
+    const tid = others()[0]!;
+    execFileSync('chrt', ['-f', '-p', '10', String(tid)]);
+    expect(readStat(identity.pid)?.policy).toBe(0);
+    expect(await adapter.setPriority(identity, { nice: 5 })).toMatchObject({ kind: 'refused', reason: 'protected', rule: 'realtime:fifo' });
+    expect(await adapter.setAffinity(identity, { cpus: [0] })).toMatchObject({ kind: 'refused', reason: 'protected', rule: 'realtime:fifo' });
+    expect(await adapter.setIoPriority(identity, { ioClass: 'idle', level: 0 })).toMatchObject({ kind: 'refused', reason: 'protected' });
+    expect(await adapter.suspend(identity)).toMatchObject({ kind: 'refused', reason: 'protected' });
+    expect(readStat(identity.pid, tid)?.nice).toBe(0);
+    expect(readStat(identity.pid, tid)?.policy).toBe(1);
   });
 
   it('protects real-time, OOM-exempt and user-excluded processes', async () => {

@@ -27,4 +27,21 @@ describe('identity', () => {
     expect(report.b.cgroup).not.toMatch(/allot-/);
     expect(report.b.affinity).not.toBe('0');
   });
+
+  it('a pid reused INSIDE the window after the check (fault injection): the newcomer gets its own value back, the result is gone (issue 11 §3)', () => {
+    const out = execFileSync('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, '--import', 'tsx', 'test/main/platform/fixtures/pid-reuse-window.ts'], {
+      encoding: 'utf8',
+      timeout: 90_000,
+    });
+    const report = JSON.parse(out.trim().split('\n').pop()!);
+    for (const op of ['priority', 'affinity', 'ioPriority', 'cpuWeight']) {
+      const entry = report[op];
+      expect(entry.error, op).toBeUndefined();
+      expect(entry.startB).not.toBe(entry.startA);
+      expect(entry.result, op).toMatchObject({ kind: 'refused', reason: 'gone', message: expect.stringMatching(/new process took pid \d+ while Allot acted .* put back to what it inherited/) });
+      // Everything Allot's call gave the newcomer is gone again: B has what it inherited.
+      expect(entry.b, op).toEqual(entry.inherited);
+      expect(entry.b.cgroup).not.toMatch(/allot-/);
+    }
+  }, 100_000);
 });

@@ -15,7 +15,7 @@ function ensureUser(): void {
 }
 
 describe('unprivileged user', () => {
-  it('gets typed permission refusals for raising priority, caps and realtime I/O', () => {
+  it('refuses lowering priority as irreversible unless confirmed, and gets typed permission refusals for raising priority, caps and realtime I/O', () => {
     ensureUser();
     const out = execFileSync('runuser', ['-u', 'allottest', '--', process.execPath, '--import', 'tsx', 'test/main/platform/fixtures/unprivileged.ts'], {
       encoding: 'utf8',
@@ -24,6 +24,12 @@ describe('unprivileged user', () => {
     });
     const report = JSON.parse(out.trim().split('\n').pop()!);
     expect(report.uid).not.toBe(0);
+    // RLIMIT_NICE 0: lowering priority could not be undone, so it is refused and nothing changes...
+    expect(report.lowerUnconfirmed).toMatchObject({ kind: 'refused', reason: 'irreversible', message: expect.stringMatching(/cannot raise it back without administrator rights/) });
+    expect(report.niceAfterUnconfirmed).toBe(0);
+    expect(report.priorityCap).toMatchObject({ reversibility: 'needs-helper', reversibilityDetail: expect.stringMatching(/RLIMIT_NICE is 0/) });
+    expect(report.engineScope).toMatch(/not priority|only advises/i);
+    // ...unless a person confirmed it.
     expect(report.lower.kind).toBe('applied');
     expect(report.raise).toMatchObject({ kind: 'refused', reason: 'permission', code: 'EACCES' });
     expect(report.raise.message).toMatch(/needs root or CAP_SYS_NICE to raise priority/);

@@ -156,6 +156,29 @@ describe('Journal', () => {
     journal.close();
   });
 
+  it('every restore reads first: an applied or pending change is written back only where the value is still Allot\'s (issue 11 §1)', async () => {
+    const journal = Journal.open(join(dir, 'read-first.db'));
+    const applied = journal.begin({ target, name: 'x', actor: 'user', change: nice(10), before: nice(0), why: 'test' });
+    journal.markApplied(applied.id, nice(10));
+    const other = { pid: 4321, startTime: 7 };
+    const crashed = journal.begin({ target: other, name: 'y', actor: 'engine', change: nice(12), before: nice(0), why: 'test' }); // pending: a crash before the act was confirmed
+    const values = new Map([[target.pid, 4], [other.pid, 0]]); // someone reniced the first; the second never got Allot's value
+    const adapter = { ...recorder(() => ({ kind: 'applied' })), read: async (t: ProcessIdentity): Promise<ReadResult> => ({ kind: 'value', value: nice(values.get(t.pid)!) as Extract<Change, { op: 'priority' }> }) };
+    const report = await journal.restoreAll(adapter);
+    expect(adapter.calls).toEqual([]);
+    expect(report.outcomes.map((o) => [o.changeId, o.status])).toEqual([
+      [crashed.id, 'restored'],
+      [applied.id, 'external'],
+    ]);
+    expect(journal.externalFor(target)?.detail).toMatch(/nice changed to .*by someone else/);
+    // Still Allot's value: written back.
+    const again = journal.begin({ target: other, name: 'y', actor: 'engine', change: nice(12), before: nice(0), why: 'test' });
+    values.set(other.pid, 12);
+    expect((await journal.restoreOne(adapter, journal.get(again.id)!)).status).toBe('restored');
+    expect(adapter.calls).toEqual([[other, nice(0)]]);
+    journal.close();
+  });
+
   it('records and clears externally managed processes', () => {
     const journal = Journal.open(join(dir, 'j.db'));
     expect(journal.externalFor(target)).toBeNull();

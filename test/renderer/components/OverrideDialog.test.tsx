@@ -184,6 +184,47 @@ describe('OverrideDialog', () => {
   });
 });
 
+describe('OverrideDialog: a change Allot cannot undo (issue 18)', () => {
+  const refuseUnlessConfirmed = (input: { change: unknown; confirmIrreversible?: boolean }) =>
+    input.confirmIrreversible
+      ? { result: { kind: 'applied' as const, before: { op: 'priority' as const, value: { nice: 0 } }, after: input.change as { op: 'priority'; value: { nice: number } } }, changeId: 2 }
+      : { result: { kind: 'refused' as const, reason: 'irreversible' as const, message: 'Allot cannot raise it back without administrator rights: putting nice 0 back needs root or CAP_SYS_NICE' }, changeId: null };
+
+  it('asks first; "Continue anyway" sends the same change with confirmIrreversible and shows it applied', async () => {
+    transport.handlers['changes.apply'] = refuseUnlessConfirmed;
+    render(<ConnectedOverrideDialog />);
+    fireEvent.change(niceInput(), { target: { value: '10' } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    });
+    const ask = screen.getByRole('alertdialog');
+    expect(ask.textContent).toMatch(/Allot cannot raise it back without administrator rights: continue\?/);
+    expect(ask.textContent).toMatch(/builder \(777\): .*needs root or CAP_SYS_NICE/);
+    expect(transport.calls.map((c) => (c.input as { confirmIrreversible?: boolean }).confirmIrreversible)).toEqual([undefined]);
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Continue anyway' }));
+    });
+    expect(transport.calls).toHaveLength(2);
+    expect(transport.calls[1]!.input).toMatchObject({ change: { op: 'priority', value: { nice: 10 } }, confirmIrreversible: true });
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+    expect(screen.getByRole('list', { name: 'Results' }).textContent).toMatch(/Applied: nice 0 → nice 10/);
+  });
+
+  it('"Leave it as it is" sends nothing more', async () => {
+    transport.handlers['changes.apply'] = refuseUnlessConfirmed;
+    render(<ConnectedOverrideDialog />);
+    fireEvent.change(niceInput(), { target: { value: '10' } });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Apply' }));
+    });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Leave it as it is' }));
+    });
+    expect(transport.calls).toHaveLength(1);
+    expect(screen.queryByRole('alertdialog')).toBeNull();
+  });
+});
+
 describe('validateForm', () => {
   const ctx = { logicalCores: 4, totalMemoryBytes: 8 * 2 ** 30 };
   it('turns each section into one Change', () => {
