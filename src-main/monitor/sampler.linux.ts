@@ -352,9 +352,17 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
         forget(t);
         t = undefined;
         sched = undefined;
-      } else {
-        t.idleTicks = 0;
-        if (t.last) accountedTicks += stat.utimeTicks + stat.stimeTicks - (t.last.utimeTicks + t.last.stimeTicks);
+      } else if (t.last) {
+        const ranTicks = stat.utimeTicks + stat.stimeTicks - (t.last.utimeTicks + t.last.stimeTicks);
+        accountedTicks += ranTicks;
+        // Idle (cold-eligible) while its CPU time, faults and the leader's run time stay still; a
+        // slow refresh of an idle process does not make it warm again.
+        const still =
+          ranTicks === 0 &&
+          stat.minflt === t.last.minflt &&
+          stat.majflt === t.last.majflt &&
+          (sched === undefined || (sched.runNs === t.last.schedstat?.runNs && sched.timeslices === t.last.schedstat?.timeslices));
+        t.idleTicks = still ? t.idleTicks + 1 : 0;
       }
     }
     let isNew = false;
