@@ -2,7 +2,7 @@
 //   triggers (may switch profile) -> classify -> profiles -> housekeeping (gone processes, someone
 //   else changed a process, restrained process became foreground) -> rule actions for new processes
 //   -> known-program launches -> feedback (revert what did not help) -> tenants -> balancer ->
-//   planner -> memory -> anomalies -> events.
+//   process-tree roots (tree.ts: builds and fork storms restrained at the parent) -> planner -> memory -> anomalies -> events.
 // That order is also the precedence: a process gets at most one decision per field per tick (the
 // DecisionSink refuses the rest), so a safety restore or a rule always beats a later stage, and the
 // balancer, planner and tenants never touch a nice that a rule sets (ruleOwnsNice).
@@ -26,6 +26,7 @@ import { buildLoad, chooseDepth, meanProtectedWaitMsPerSec, plan, planMemory, pr
 import { compilePolicy, ruleOwnsNice, type Policy } from './policy';
 import { createProfileStore, learnedClass, updateProfiles, type ProfileStore } from './profiles';
 import { createTenantManager, type TenantUsage } from './tenants';
+import { createTreeRestrainer, type TreeOptions } from './tree';
 
 export interface EngineConfig {
   rules?: RulesFile;
@@ -42,6 +43,8 @@ export interface EngineConfig {
   feedback?: Partial<FeedbackOptions>;
   planner?: Partial<PlannerOptions>;
   anomalies?: Partial<AnomalyOptions>;
+  /** Restraining the root of a build or fork storm (tree.ts). */
+  tree?: Partial<TreeOptions>;
   /** Profile must have seen a program this often, and this share of batch, to lower it at launch. */
   knownProgramMinSamples?: number;
   knownProgramMinShare?: number;
@@ -108,6 +111,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
   const leakDetector = createLeakDetector(config.leak);
   const anomalies = createAnomalyDetector(config.anomalies);
   const tenants = createTenantManager();
+  const tree = createTreeRestrainer(config.tree);
   const triggers = new TriggerWatcher(rules.triggers);
   const bus = new EventBus<EngineEvent>();
   const backoffMs = config.backoffMs ?? 600_000;
@@ -304,6 +308,8 @@ export function createEngine(config: EngineConfig = {}): Engine {
 
       if (policy.profile.balancerEnabled) {
         balancer.tick({ sample, classes, ledger, sink, thresholds: policy.thresholds, confidence, preferred: tenantResult.overBudgetKeys });
+        // Act where the load lives: a tree that keeps spawning busy children is restrained at its root.
+        tree.tick({ sample, classes, ledger, sink, thresholds: policy.thresholds, ...(inputs.foregroundPid !== undefined ? { foregroundPid: inputs.foregroundPid } : {}), ...(config.selfPid !== undefined ? { selfPid: config.selfPid } : {}) });
       }
       const knownLaunch = launched.some((p) => profileCpuPercent(profiles, p, 'p50', knownMinSamples) !== undefined);
       if (policy.profile.plannerEnabled && (inputs.forecast || knownLaunch)) {

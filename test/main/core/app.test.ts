@@ -81,9 +81,9 @@ describe('app core', () => {
         resolve(payload);
       });
     });
-    expect(report.mode).toBe('advise');
+    expect(report.mode).toBe('auto');
     const state = await app.core.handle('engine.state', {});
-    expect(state).toMatchObject({ ok: true, value: { mode: 'advise', effectiveMode: 'advise', pausedUntilMs: null } });
+    expect(state).toMatchObject({ ok: true, value: { mode: 'auto', effectiveMode: 'auto', pausedUntilMs: null } });
     expect((state as { value: { profiles: unknown[] } }).value.profiles.length).toBeGreaterThan(0);
   });
 
