@@ -27,6 +27,7 @@ import { compilePolicy, ruleOwnsNice, type Policy } from './policy';
 import { createProfileStore, learnedClass, updateProfiles, type ProfileStore } from './profiles';
 import { createTenantManager, type TenantUsage } from './tenants';
 import { createTreeRestrainer, type TreeOptions } from './tree';
+import { createMemoryGuard, type MemoryGuardOptions } from './pressure';
 
 export interface EngineConfig {
   rules?: RulesFile;
@@ -45,6 +46,8 @@ export interface EngineConfig {
   anomalies?: Partial<AnomalyOptions>;
   /** Restraining the root of a build or fork storm (tree.ts). */
   tree?: Partial<TreeOptions>;
+  /** Memory-pressure episodes (pressure.ts). */
+  memoryGuard?: Partial<MemoryGuardOptions>;
   /** Profile must have seen a program this often, and this share of batch, to lower it at launch. */
   knownProgramMinSamples?: number;
   knownProgramMinShare?: number;
@@ -112,6 +115,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
   const anomalies = createAnomalyDetector(config.anomalies);
   const tenants = createTenantManager();
   const tree = createTreeRestrainer(config.tree);
+  const memoryGuard = createMemoryGuard(config.memoryGuard);
   const triggers = new TriggerWatcher(rules.triggers);
   const bus = new EventBus<EngineEvent>();
   const backoffMs = config.backoffMs ?? 600_000;
@@ -336,7 +340,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
           },
         });
       }
-      alerts.push(...planMemory({ sample, classes, leaks, sink, limited: memoryLimited, ...(config.planner ? { options: config.planner } : {}) }));
+      alerts.push(...memoryGuard.tick(sample, planMemory({ sample, classes, leaks, sink, limited: memoryLimited, ...(config.planner ? { options: config.planner } : {}) })));
     } else {
       for (const p of sample.processes) seen.add(processKey(p));
     }
