@@ -132,6 +132,8 @@ export function createEngine(config: EngineConfig = {}): Engine {
   let tenantUsage: TenantUsage[] = [];
   let lastAt: number | undefined;
   let firstTick = true;
+  /** The mode or the rules changed: rules apply again to every running process, not only new ones. */
+  let rescan = false;
 
   const activeProfileId = () => triggerProfile?.profileId ?? manualProfileId;
 
@@ -266,7 +268,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
         const c = classes.get(key);
         if (!c) continue;
         ruleDecisions(sink, p, c);
-        if (firstTick || c.class === 'system' || c.untouchable) continue;
+        if (firstTick || rescan || c.class === 'system' || c.untouchable) continue;
         launched.push(p);
         if (ruleOwnsNice(c.policy)) continue;
         const pr = profiles.programs.get(programKey(p));
@@ -356,6 +358,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
     for (const d of decisions) events.push({ type: 'decision', at, decision: d });
     for (const a of alerts) events.push({ type: 'alert', at, alert: a });
     firstTick = false;
+    if (mode !== 'off') rescan = false;
     lastAt = at;
     return { decisions, alerts, events };
   }
@@ -410,6 +413,10 @@ export function createEngine(config: EngineConfig = {}): Engine {
           }
         }
         mode = next;
+        // Rules act on the processes already running too (a process started before the switch to
+        // Auto kept nice 0 while one started after got the rule's 19).
+        seen.clear();
+        rescan = true;
         events.push({ type: 'mode-changed', at, mode });
       }
       remember(sink.decisions);
@@ -424,6 +431,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
       if (triggerProfile && !file.profiles.some((p) => p.id === triggerProfile!.profileId)) triggerProfile = undefined;
       policy = compilePolicy(rules, activeProfileId());
       seen.clear();
+      rescan = true;
     },
     setProfile(profileId, at) {
       if (!rules.profiles.some((p) => p.id === profileId)) return [];

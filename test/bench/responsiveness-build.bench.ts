@@ -61,7 +61,7 @@ function startProbe(seconds: number, iterations: number | 'calibrate') {
 }
 
 function writeUnit(dir: string): string {
-  const fns = Array.from({ length: 150 }, (_, i) => `int f${i}(int *a, int n) { int s = ${i}; for (int j = 0; j < n; j++) { s += a[j] * ${i + 1} ^ (s >> 3); if (s & 1) s = s * 3 + j; else s /= 2; } return s; }`);
+  const fns = Array.from({ length: 60 }, (_, i) => `int f${i}(int *a, int n) { int s = ${i}; for (int j = 0; j < n; j++) { s += a[j] * ${i + 1} ^ (s >> 3); if (s & 1) s = s * 3 + j; else s /= 2; } return s; }`);
   const file = join(dir, 'unit.c');
   writeFileSync(file, fns.join('\n') + '\n');
   return file;
