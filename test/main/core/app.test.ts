@@ -15,7 +15,8 @@ describe('app core', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'allot-app-'));
     child = spawnOrphan('sleep', ['300']);
-    app = await createAppCore({ dataDir: dir, runtime: 'node', version: '0.0.0-test', validateEvents: true });
+    // Advise: a fresh install runs Auto (settings test), which would act on this machine's processes, other tests' included.
+    app = await createAppCore({ dataDir: dir, runtime: 'node', version: '0.0.0-test', validateEvents: true, engineMode: 'advise' });
     await app.core.start();
   });
   afterAll(async () => {
@@ -81,9 +82,9 @@ describe('app core', () => {
         resolve(payload);
       });
     });
-    expect(report.mode).toBe('auto');
+    expect(report.mode).toBe('advise');
     const state = await app.core.handle('engine.state', {});
-    expect(state).toMatchObject({ ok: true, value: { mode: 'auto', effectiveMode: 'auto', pausedUntilMs: null } });
+    expect(state).toMatchObject({ ok: true, value: { mode: 'advise', effectiveMode: 'advise', pausedUntilMs: null } });
     expect((state as { value: { profiles: unknown[] } }).value.profiles.length).toBeGreaterThan(0);
   });
 
