@@ -92,7 +92,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   startAtLogin: false,
   startMinimized: false,
   agent: { port: 7420, bindAddress: '127.0.0.1', metricsAccess: 'token' },
-  engine: { mode: 'advise' },
+  engine: { mode: 'auto' },
   notifications: { enabled: true },
   excludedPrograms: [],
 }) as Settings;

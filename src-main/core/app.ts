@@ -32,6 +32,8 @@ export interface AppCoreOptions {
   sampler?: Sampler;
   /** Overrides the persisted interval for this run (e.g. `allot serve --interval-ms`). */
   intervalMs?: number;
+  /** Sets the engine mode before the first tick (tests: a fresh install runs Auto, which acts on the machine). */
+  engineMode?: 'off' | 'advise' | 'auto';
   /** Processes that are Allot itself (never touched); this process is always included. */
   selfPids?: readonly number[];
   validateEvents?: boolean;
@@ -86,6 +88,7 @@ async function composeAppCore(options: AppCoreOptions, lock: InstanceLock): Prom
   db.pragma('synchronous = FULL');
   const settings = createSettingsStore(db);
   if (options.intervalMs !== undefined) settings.updateSettings({ intervalMs: options.intervalMs });
+  if (options.engineMode !== undefined) settings.updateSettings({ engine: { mode: options.engineMode } });
   const initial = settings.getSettings();
 
   const history = createHistory({

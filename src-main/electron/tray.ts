@@ -13,6 +13,10 @@ export interface TrayEngineState {
   pausedUntilMs: number | null;
   profileId: string;
   profiles: ReadonlyArray<{ id: string; name: string }>;
+  /** Processes the engine holds restrained now (engine.state). */
+  restrained?: number;
+  /** One line on what the engine did in the last hour, when the core provides it. */
+  summary?: string;
 }
 
 export interface TrayState {
@@ -93,6 +97,11 @@ export function trayMenuTemplate(state: TrayState, actions: TrayActions): MenuIt
   const engine = state.engine;
   const engineItems: MenuItemConstructorOptions[] = engine
     ? [
+        {
+          id: 'engine-summary',
+          label: engine.summary ?? (engine.restrained ? `Restraining ${engine.restrained} process${engine.restrained === 1 ? '' : 'es'} now` : 'The engine restrains nothing now'),
+          enabled: false,
+        },
         {
           id: 'mode',
           label: `Engine: ${MODE_LABELS[engine.effectiveMode]}${engine.pausedUntilMs ? ` (paused, ${formatDurationMs(engine.pausedUntilMs - nowMs)} left)` : ''}`,

@@ -2,7 +2,7 @@
 //   triggers (may switch profile) -> classify -> profiles -> housekeeping (gone processes, someone
 //   else changed a process, restrained process became foreground) -> rule actions for new processes
 //   -> known-program launches -> feedback (revert what did not help) -> tenants -> balancer ->
-//   planner -> memory -> anomalies -> events.
+//   process-tree roots (tree.ts: builds and fork storms restrained at the parent) -> planner -> memory -> anomalies -> events.
 // That order is also the precedence: a process gets at most one decision per field per tick (the
 // DecisionSink refuses the rest), so a safety restore or a rule always beats a later stage, and the
 // balancer, planner and tenants never touch a nice that a rule sets (ruleOwnsNice).
@@ -26,6 +26,8 @@ import { buildLoad, chooseDepth, meanProtectedWaitMsPerSec, plan, planMemory, pr
 import { compilePolicy, ruleOwnsNice, type Policy } from './policy';
 import { createProfileStore, learnedClass, updateProfiles, type ProfileStore } from './profiles';
 import { createTenantManager, type TenantUsage } from './tenants';
+import { createTreeRestrainer, type TreeOptions } from './tree';
+import { createMemoryGuard, type MemoryGuardOptions } from './pressure';
 
 export interface EngineConfig {
   rules?: RulesFile;
@@ -42,6 +44,10 @@ export interface EngineConfig {
   feedback?: Partial<FeedbackOptions>;
   planner?: Partial<PlannerOptions>;
   anomalies?: Partial<AnomalyOptions>;
+  /** Restraining the root of a build or fork storm (tree.ts). */
+  tree?: Partial<TreeOptions>;
+  /** Memory-pressure episodes (pressure.ts). */
+  memoryGuard?: Partial<MemoryGuardOptions>;
   /** Profile must have seen a program this often, and this share of batch, to lower it at launch. */
   knownProgramMinSamples?: number;
   knownProgramMinShare?: number;
@@ -108,6 +114,8 @@ export function createEngine(config: EngineConfig = {}): Engine {
   const leakDetector = createLeakDetector(config.leak);
   const anomalies = createAnomalyDetector(config.anomalies);
   const tenants = createTenantManager();
+  const tree = createTreeRestrainer(config.tree);
+  const memoryGuard = createMemoryGuard(config.memoryGuard);
   const triggers = new TriggerWatcher(rules.triggers);
   const bus = new EventBus<EngineEvent>();
   const backoffMs = config.backoffMs ?? 600_000;
@@ -124,6 +132,8 @@ export function createEngine(config: EngineConfig = {}): Engine {
   let tenantUsage: TenantUsage[] = [];
   let lastAt: number | undefined;
   let firstTick = true;
+  /** The mode or the rules changed: rules apply again to every running process, not only new ones. */
+  let rescan = false;
 
   const activeProfileId = () => triggerProfile?.profileId ?? manualProfileId;
 
@@ -258,7 +268,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
         const c = classes.get(key);
         if (!c) continue;
         ruleDecisions(sink, p, c);
-        if (firstTick || c.class === 'system' || c.untouchable) continue;
+        if (firstTick || rescan || c.class === 'system' || c.untouchable) continue;
         launched.push(p);
         if (ruleOwnsNice(c.policy)) continue;
         const pr = profiles.programs.get(programKey(p));
@@ -304,6 +314,8 @@ export function createEngine(config: EngineConfig = {}): Engine {
 
       if (policy.profile.balancerEnabled) {
         balancer.tick({ sample, classes, ledger, sink, thresholds: policy.thresholds, confidence, preferred: tenantResult.overBudgetKeys });
+        // Act where the load lives: a tree that keeps spawning busy children is restrained at its root.
+        tree.tick({ sample, classes, ledger, sink, thresholds: policy.thresholds, ...(inputs.foregroundPid !== undefined ? { foregroundPid: inputs.foregroundPid } : {}), ...(config.selfPid !== undefined ? { selfPid: config.selfPid } : {}) });
       }
       const knownLaunch = launched.some((p) => profileCpuPercent(profiles, p, 'p50', knownMinSamples) !== undefined);
       if (policy.profile.plannerEnabled && (inputs.forecast || knownLaunch)) {
@@ -330,7 +342,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
           },
         });
       }
-      alerts.push(...planMemory({ sample, classes, leaks, sink, limited: memoryLimited, ...(config.planner ? { options: config.planner } : {}) }));
+      alerts.push(...memoryGuard.tick(sample, planMemory({ sample, classes, leaks, sink, limited: memoryLimited, ...(config.planner ? { options: config.planner } : {}) })));
     } else {
       for (const p of sample.processes) seen.add(processKey(p));
     }
@@ -346,6 +358,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
     for (const d of decisions) events.push({ type: 'decision', at, decision: d });
     for (const a of alerts) events.push({ type: 'alert', at, alert: a });
     firstTick = false;
+    if (mode !== 'off') rescan = false;
     lastAt = at;
     return { decisions, alerts, events };
   }
@@ -400,6 +413,10 @@ export function createEngine(config: EngineConfig = {}): Engine {
           }
         }
         mode = next;
+        // Rules act on the processes already running too (a process started before the switch to
+        // Auto kept nice 0 while one started after got the rule's 19).
+        seen.clear();
+        rescan = true;
         events.push({ type: 'mode-changed', at, mode });
       }
       remember(sink.decisions);
@@ -414,6 +431,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
       if (triggerProfile && !file.profiles.some((p) => p.id === triggerProfile!.profileId)) triggerProfile = undefined;
       policy = compilePolicy(rules, activeProfileId());
       seen.clear();
+      rescan = true;
     },
     setProfile(profileId, at) {
       if (!rules.profiles.some((p) => p.id === profileId)) return [];

@@ -5,13 +5,18 @@
 // Under contention (machine CPU ≥ the balancer's systemCpuPercent) a tenant's budget is the smaller
 // of its cpuBudgetPercent and its weighted fair share among active tenants; without contention only
 // the explicit budget counts. A tenant over budget for overForMs has its non-protected processes
-// lowered one step, largest first, until its projected use fits; restored once it is back under 80 %
-// of budget. Budgets are % of the whole machine (0-100). Memory over budget: an alert. Processes whose
+// lowered one step, largest first, until its projected use fits; restored once its DEMAND (CPU +
+// run-queue wait: a restrained tenant gets less because it is restrained, so its CPU alone says
+// nothing) has been under 80 % of budget for `overForMs`, and no sooner than TENANT_HOLD_MS after the
+// restraint; a process is not restrained again within TENANT_HOLD_MS of its last change (a feedback
+// revert included). Hysteresis plus a minimum hold: a budget settles instead of flapping (six changes
+// a minute were seen without them). Budgets are % of the whole machine (0-100). Memory over budget: an alert. Processes whose
 // nice a rule sets are left to the rule. Pure.
 import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { Alert } from '../../src-shared/engine';
 import { globMatches, type BalancerThresholds, type Tenant } from '../../src-shared/rules';
 import { coreCount, processKey, round } from './common';
+import { demandPercent } from './balancer';
 import type { Classification } from './classify';
 import type { DecisionSink, Ledger } from './ledger';
 import { ruleOwnsNice } from './policy';
@@ -24,7 +29,12 @@ export interface TenantUsage {
   fairSharePercent: number;
   budgetPercent: number;
   overBudget: boolean;
+  /** CPU + run-queue wait, % of the machine: what the tenant wants (restores are judged on it). */
+  demandPercent: number;
 }
+
+/** Minimum time a tenant restraint holds, and between two changes of one process by the tenant manager. */
+export const TENANT_HOLD_MS = 60_000;
 
 export function tenantOf(p: ProcessSample, tenants: readonly Tenant[]): Tenant | undefined {
   for (const t of tenants) if (t.programs.length && globMatches(t.programs, p.name)) return t;
@@ -56,6 +66,7 @@ export interface TenantManager {
 export function createTenantManager(): TenantManager {
   const overSince = new Map<string, number>();
   const memAlerted = new Map<string, number>();
+  const underSince = new Map<string, number>();
   return {
     tick(ctx) {
       const { sample, tenants, classes, ledger, sink, thresholds: t } = ctx;
@@ -87,7 +98,12 @@ export function createTenantManager(): TenantManager {
           if (!overSince.has(tenant.id)) overSince.set(tenant.id, at - sample.intervalMs);
         } else overSince.delete(tenant.id);
         const overLong = over && at - overSince.get(tenant.id)! >= t.overForMs;
-        result.usage.push({ tenantId: tenant.id, cpuPercent: round(cpu), memoryBytes: mem, processes: procs.length, fairSharePercent: round(fair), budgetPercent: round(budget), overBudget: overLong });
+        const demand = procs.reduce((s, p) => s + demandPercent(p), 0) / cores;
+        if (demand < budget * 0.8 || !contention) {
+          if (!underSince.has(tenant.id)) underSince.set(tenant.id, at - sample.intervalMs);
+        } else underSince.delete(tenant.id);
+        const underLong = underSince.has(tenant.id) && at - underSince.get(tenant.id)! >= t.overForMs;
+        result.usage.push({ tenantId: tenant.id, cpuPercent: round(cpu), memoryBytes: mem, processes: procs.length, fairSharePercent: round(fair), budgetPercent: round(budget), overBudget: overLong, demandPercent: round(demand) });
         if (overLong) for (const p of procs) result.overBudgetKeys.add(processKey(p));
 
         if (tenant.memoryBudgetBytes !== undefined && mem > tenant.memoryBudgetBytes) {
@@ -108,25 +124,29 @@ export function createTenantManager(): TenantManager {
         if (!ctx.enforce) continue;
 
         // Restore this tenant's restraints once it is comfortably within budget.
-        if (cpu < budget * 0.8 || !contention) {
+        if (underLong) {
           for (const p of procs) {
             const r = ledger.get(processKey(p));
-            if (r?.source === 'tenant' && at - r.since >= t.minRestrainedMs && ledger.canAct(at, t.globalMaxActions, t.globalWindowMs)) {
+            if (r?.source === 'tenant' && at - r.since >= Math.max(t.minRestrainedMs, TENANT_HOLD_MS) && ledger.canAct(at, t.globalMaxActions, t.globalWindowMs)) {
               ledger.restore(sink, r.key, 'tenant', {
-                reason: `Tenant ${tenant.name} is back within budget (${round(cpu, 1)}% of ${round(budget, 1)}%): restoring ${p.name}.`,
-                numbers: { tenantCpuPercent: round(cpu, 2), budgetPercent: round(budget, 2) },
+                reason: `Tenant ${tenant.name} is back within budget (wants ${round(demand, 1)}% of the machine, under 80 % of its ${round(budget, 1)}%): restoring ${p.name}.`,
+                numbers: { tenantCpuPercent: round(cpu, 2), tenantDemandPercent: round(demand, 2), budgetPercent: round(budget, 2) },
                 expectedEffect: `${p.name} gets its normal share back.`,
               });
             }
           }
           continue;
         }
-        if (!overLong) continue;
+        if (!overLong || underSince.has(tenant.id)) continue;
+        const recentlyChanged = (key: string) => {
+          const last = ledger.memoOf(key).lastActionAt;
+          return last !== undefined && at - last < TENANT_HOLD_MS;
+        };
         let projected = cpu;
         const order = procs
           .filter((p) => {
             const c = classes.get(processKey(p));
-            return c && !c.untouchable && !c.protected && !ruleOwnsNice(c.policy) && c.class !== 'system' && c.class !== 'foreground' && !ledger.get(processKey(p)) && !ledger.backedOff(processKey(p), at) && p.nice < 19 && p.cpuPercent >= 5;
+            return c && !c.untouchable && !c.protected && !ruleOwnsNice(c.policy) && c.class !== 'system' && c.class !== 'foreground' && !ledger.get(processKey(p)) && !ledger.backedOff(processKey(p), at) && p.nice < 19 && p.cpuPercent >= 5 && !recentlyChanged(processKey(p));
           })
           .sort((a, b) => b.cpuPercent - a.cpuPercent || a.pid - b.pid);
         let acted = 0;
@@ -143,6 +163,7 @@ export function createTenantManager(): TenantManager {
         }
       }
       for (const id of [...overSince.keys()]) if (!tenants.some((x) => x.id === id)) overSince.delete(id);
+      for (const id of [...underSince.keys()]) if (!tenants.some((x) => x.id === id)) underSince.delete(id);
       return result;
     },
   };

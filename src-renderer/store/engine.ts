@@ -274,3 +274,58 @@ export function emptyReport(at: number, mode: Mode): TickReport {
     timing: { forecastMs: 0, engineMs: 0, actMs: 0 },
   };
 }
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * One line on what the engine did in the last hour, from the log: how many programs it restrained
+ * and for how long in total (a restraint lasts until the decision that reverts it, or until now), and
+ * how much less the protected programs waited according to the measured effects ("your foreground
+ * waited 80 % less"). Pure.
+ */
+export function engineSummary(log: EngineLog, nowMs: number): string {
+  const from = nowMs - HOUR_MS;
+  const applied = log.entries.filter((e) => e.decision.apply && e.result?.status === 'applied');
+  const revertedAt = new Map<string, number>();
+  for (const e of applied) if (e.decision.revertOf) revertedAt.set(e.decision.revertOf, e.decision.at);
+  const programs = new Set<string>();
+  let restrainedMs = 0;
+  let before = 0;
+  let after = 0;
+  for (const e of applied) {
+    if (e.decision.revertOf) continue;
+    const end = Math.min(nowMs, revertedAt.get(e.decision.id) ?? nowMs);
+    if (end < from) continue;
+    programs.add(e.decision.target.programId);
+    restrainedMs += end - Math.max(from, e.decision.at);
+    const n = e.effect?.numbers;
+    if (n && n.protectedWaitMsPerSecBefore !== undefined && n.protectedWaitMsPerSecAfter !== undefined) {
+      before += n.protectedWaitMsPerSecBefore;
+      after += n.protectedWaitMsPerSecAfter;
+    }
+  }
+  if (programs.size === 0) return 'In the last hour the engine restrained nothing.';
+  const minutes = Math.max(1, Math.round(restrainedMs / 60_000));
+  const waited = before > 0 ? Math.round((1 - after / before) * 100) : undefined;
+  const effect = waited === undefined ? '' : waited >= 0 ? `; your foreground waited ${waited} % less` : `; your foreground waited ${-waited} % more`;
+  return `In the last hour: restrained ${programs.size} program${programs.size === 1 ? '' : 's'} for ${minutes} min${effect}.`;
+}
+
+/** localStorage key of the first-run choice (the renderer keeps it; nothing in the core depends on it). */
+export const FIRST_RUN_KEY = 'allot.engine.firstRunSeen';
+
+export function firstRunSeen(): boolean {
+  try {
+    return globalThis.localStorage?.getItem(FIRST_RUN_KEY) === '1';
+  } catch {
+    return true;
+  }
+}
+
+export function markFirstRunSeen(): void {
+  try {
+    globalThis.localStorage?.setItem(FIRST_RUN_KEY, '1');
+  } catch {
+    /* storage unavailable: the screen shows again next time */
+  }
+}

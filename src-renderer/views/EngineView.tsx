@@ -6,7 +6,8 @@ import type { Alert, Mode } from '../../src-shared/engine';
 import type { SeriesErrors, TickReport } from '../../src-shared/report';
 import { formatBytes, formatPercent } from '../../src-shared/format';
 import { useStore } from '../store';
-import { pendingAdvice, undoableChangeIds, type EngineLogEntry, type EngineNote } from '../store/engine';
+import { engineSummary, pendingAdvice, undoableChangeIds, type EngineLogEntry, type EngineNote } from '../store/engine';
+import { EngineFirstRun } from '../components/EngineFirstRun';
 import { describeEngineChange, describeNumbers, formatHorizon } from '../components/engine-format';
 
 const MODES: { id: Mode; label: string; hint: string }[] = [
@@ -270,10 +271,13 @@ export function EngineView() {
     return () => clearInterval(timer);
   }, []);
 
+  const summary = useMemo(() => engineSummary(log, report?.at ?? Date.now()), [log, report?.at]);
   const paused = engineState?.pausedUntilMs !== null && engineState?.pausedUntilMs !== undefined && engineState.pausedUntilMs > Date.now();
   const foreground = engineState?.foreground;
   return (
     <section className="view engine-view" aria-label="Engine">
+      <EngineFirstRun mode={engineState?.mode} onChoose={(m) => void actions.setEngineMode(m)} />
+      <p className="engine-summary" data-testid="engine-summary">{summary}</p>
       <header className="summary">
         <div className="metric">
           <span className="label">Mode</span>

@@ -18,7 +18,7 @@
 // than the hogs' real start; the kernel start time is not precise enough: /proc/stat's btime has
 // whole-second resolution) to the moment the actuator has applied the action; the goal is one
 // interval plus the time the sample takes. "All hogs": until every hog was acted on.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -34,6 +34,7 @@ import { autogroupEnabled, createLinuxAdapter } from '../../src-main/platform/ad
 import { Journal } from '../../src-main/store/journal';
 import { AuditLog } from '../../src-main/store/audit';
 import { createLinuxSampler } from '../../src-main/monitor/sampler.linux';
+import { quantile, startProbeScript } from './responsiveness/common';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const PROBE = join(here, 'responsiveness', 'probe.mjs');
@@ -46,25 +47,8 @@ const TICK_MS = 1000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface ProbeResult {
-  iterations: number;
-  bursts: [number, number][];
-}
-
-function startProbe(seconds: number, iterations: number | 'calibrate'): { pid: number; done: Promise<ProbeResult> } {
-  const child = spawn(process.execPath, [PROBE, String(seconds), String(iterations)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += String(d)));
-  const done = new Promise<ProbeResult>((resolve, reject) => {
-    child.once('exit', (code) => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as ProbeResult);
-      } catch {
-        reject(new Error(`probe exited ${code} without a result`));
-      }
-    });
-  });
-  return { pid: child.pid!, done };
+function startProbe(seconds: number, iterations: number | 'calibrate') {
+  return startProbeScript(PROBE, seconds, iterations);
 }
 
 interface Hogs {
@@ -114,11 +98,6 @@ async function startHogs(dir: string, tag: string): Promise<Hogs> {
       await sleep(100);
     },
   };
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (!sorted.length) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
 }
 
 interface PhaseResult {

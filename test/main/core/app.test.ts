@@ -15,7 +15,8 @@ describe('app core', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'allot-app-'));
     child = spawnOrphan('sleep', ['300']);
-    app = await createAppCore({ dataDir: dir, runtime: 'node', version: '0.0.0-test', validateEvents: true });
+    // Advise: a fresh install runs Auto (settings test), which would act on this machine's processes, other tests' included.
+    app = await createAppCore({ dataDir: dir, runtime: 'node', version: '0.0.0-test', validateEvents: true, engineMode: 'advise' });
     await app.core.start();
   });
   afterAll(async () => {

@@ -194,6 +194,12 @@ describe('electron shell', () => {
     const paused = trayMenuTemplate({ windowVisible: true, processes: [], engine: { ...engine, effectiveMode: 'off', pausedUntilMs: 1_000 + 30 * 60_000 }, nowMs: 1_000 }, actions);
     expect(paused.find((item) => item.id === 'mode')!.label).toBe('Engine: Off (paused, 30m 00s left)');
     expect(paused.some((item) => item.id === 'resume')).toBe(true);
+    // One line on what the engine does: the core's summary when it sends one, else the restrained count.
+    expect(find('engine-summary')).toMatchObject({ label: 'The engine restrains nothing now', enabled: false });
+    const busy = trayMenuTemplate({ windowVisible: true, processes: [], engine: { ...engine, restrained: 3 } }, actions);
+    expect(busy.find((item) => item.id === 'engine-summary')!.label).toBe('Restraining 3 processes now');
+    const summarized = trayMenuTemplate({ windowVisible: true, processes: [], engine: { ...engine, summary: 'In the last hour: restrained 3 programs for 12 min.' } }, actions);
+    expect(summarized.find((item) => item.id === 'engine-summary')!.label).toBe('In the last hour: restrained 3 programs for 12 min.');
     expect([restrainedNice(0), restrainedNice(10), restrainedNice(17), boostedNice(10), boostedNice(0)]).toEqual([10, 15, 19, 0, -5]);
   });
 

@@ -148,3 +148,22 @@ describe('planner', () => {
     expect(alerts.filter((a) => a.kind === 'memory-leak').map((a) => a.target?.pid).sort()).toEqual([70, 71]);
   });
 });
+
+describe('memory-pressure guard', () => {
+  it('warns once per episode (plus one escalation), never kills, and starts a new episode after a quiet spell', () => {
+    const engine = createEngine({ mode: 'auto', leak: { sampleEveryMs: 1000, windowPoints: 60, minPoints: 30, minSpanMs: 30_000, minGrowthBytes: 16 * MiB } });
+    const world = new World(engine, 1000);
+    // A leak for 8 minutes: memory runs short the whole time.
+    world.run(480, (i) => ({ processes: [{ pid: 70, name: 'leaky', rssBytes: 100 * MiB + i * 2 * MiB }], options: { availableBytes: Math.max(200 * MiB, 3000 * MiB - i * 4 * MiB) } }));
+    const alerts = world.log.flatMap((l) => l.alerts).filter((a) => a.kind === 'memory-exhaustion');
+    expect(alerts.length).toBeGreaterThan(0);
+    expect(alerts.length).toBeLessThanOrEqual(2);
+    expect(alerts[0]!.message).toMatch(/never ends a process/);
+    expect(world.log.flatMap((l) => l.decisions).some((d) => d.change.op === 'memoryLimit')).toBe(false);
+    // Calm for 3 minutes, then pressure again: a new episode, a new warning.
+    world.run(180, () => ({ processes: [{ pid: 70, name: 'leaky', rssBytes: 100 * MiB }], options: { availableBytes: 6000 * MiB } }));
+    const before = world.log.flatMap((l) => l.alerts).filter((a) => a.kind === 'memory-exhaustion').length;
+    world.run(5, () => ({ processes: [{ pid: 70, name: 'leaky', rssBytes: 100 * MiB }], options: { availableBytes: 100 * MiB } }));
+    expect(world.log.flatMap((l) => l.alerts).filter((a) => a.kind === 'memory-exhaustion').length).toBe(before + 1);
+  });
+});

@@ -27,7 +27,7 @@ describe('settings schema', () => {
   it('accepts the defaults', () => {
     expect(SettingsSchema.parse(DEFAULT_SETTINGS)).toEqual(DEFAULT_SETTINGS);
     expect(DEFAULT_SETTINGS.intervalMs).toBe(1000);
-    expect(DEFAULT_SETTINGS.engine.mode).toBe('advise');
+    expect(DEFAULT_SETTINGS.engine.mode).toBe('auto'); // a fresh install acts (issue 12)
     expect(DEFAULT_SETTINGS.agent.bindAddress).toBe('127.0.0.1');
     expect(DEFAULT_SETTINGS.startAtLogin).toBe(false);
   });
@@ -87,12 +87,12 @@ describe('settings store', () => {
     const store = createSettingsStore(open(':memory:'));
     const seen: Array<{ next: Settings; previous: Settings; keys: string[] }> = [];
     const off = store.onChange((next, previous, keys) => seen.push({ next, previous, keys }));
-    store.updateSettings({ engine: { mode: 'auto' } });
-    store.updateSettings({ engine: { mode: 'auto' } }); // no change, no call
+    store.updateSettings({ engine: { mode: 'advise' } });
+    store.updateSettings({ engine: { mode: 'advise' } }); // no change, no call
     expect(seen).toHaveLength(1);
     expect(seen[0]!.keys).toEqual(['engine']);
-    expect(seen[0]!.previous.engine.mode).toBe('advise');
-    expect(seen[0]!.next.engine.mode).toBe('auto');
+    expect(seen[0]!.previous.engine.mode).toBe('auto');
+    expect(seen[0]!.next.engine.mode).toBe('advise');
     off();
     store.updateSettings({ startMinimized: true });
     expect(seen).toHaveLength(1);

@@ -7,6 +7,7 @@ import { setClient } from '../../../src-renderer/ipc/client';
 import { RequestError, type EngineStateView } from '../../../src-shared/contract';
 import { createFakeTransport, type FakeTransport } from '../fake-transport';
 import { fixtureDecision, fixtureReport } from '../engine-fixture';
+import { FIRST_RUN_KEY } from '../../../src-renderer/store/engine';
 
 const initial = useStore.getState();
 const engineState = (overrides: Partial<EngineStateView> = {}): EngineStateView => ({
@@ -24,6 +25,7 @@ const engineState = (overrides: Partial<EngineStateView> = {}): EngineStateView 
 
 let transport: FakeTransport;
 beforeEach(() => {
+  localStorage.setItem(FIRST_RUN_KEY, '1'); // the first-run screen has its own test (EngineFirstRun.test.tsx)
   transport = createFakeTransport({
     'engine.state': () => useStore.getState().engineState ?? engineState(),
     'engine.setMode': ({ mode }) => engineState({ mode, effectiveMode: mode }),
