@@ -17,7 +17,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const USAGE = `Usage: allot <command> [options]
 
 Commands:
-  serve [--host ADDRESS] [--port N] [--interval-ms 1000] [--allow-host NAME]... [--data-dir DIR] [--tokens FILE]
+  serve [--host ADDRESS] [--port N] [--interval-ms 1000] [--mode off|advise|auto] [--allow-host NAME]... [--data-dir DIR] [--tokens FILE]
         Run the monitor headless and serve the UI and the API on http://HOST:PORT/?token=...
         (address and port default to the agent settings: 127.0.0.1:7420 unless changed)
         (prints an operator and a viewer URL; --tokens: a JSON array of {name, role, token})
@@ -53,6 +53,7 @@ async function serve(argv: string[]): Promise<void> {
         host: { type: 'string' },
         port: { type: 'string' },
         'interval-ms': { type: 'string' },
+        mode: { type: 'string' },
         'allow-host': { type: 'string', multiple: true },
         tokens: { type: 'string' },
         'data-dir': { type: 'string' },
@@ -66,6 +67,8 @@ async function serve(argv: string[]): Promise<void> {
   // Flags win; otherwise the agent settings (Settings view) decide port and address.
   const portFlag = values.port === undefined ? undefined : intOption(values.port, 'port', 0, 65535, 7420);
   const intervalMs = intOption(values['interval-ms'], 'interval-ms', 250, 10_000, 1000);
+  const mode = values.mode;
+  if (mode !== undefined && mode !== 'off' && mode !== 'advise' && mode !== 'auto') fail(`--mode must be off, advise or auto, got ${JSON.stringify(mode)}`);
   let tokens: AgentToken[] | undefined;
   if (values.tokens) {
     try {
@@ -83,6 +86,7 @@ async function serve(argv: string[]): Promise<void> {
       runtime: 'node',
       version: pkg.version,
       ...(values['interval-ms'] !== undefined ? { intervalMs } : {}),
+      ...(mode !== undefined ? { engineMode: mode } : {}),
       selfPids: [process.pid],
       adminSocketPath: values['no-admin-socket'] ? null : defaultSocketPath(),
     },

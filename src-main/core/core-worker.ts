@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     runtime: data.runtime,
     version: data.version,
     ...(data.intervalMs !== undefined ? { intervalMs: data.intervalMs } : {}),
+    ...(data.engineMode !== undefined ? { engineMode: data.engineMode } : {}),
     selfPids: data.selfPids,
     ...(data.helperPath ? { helperPath: data.helperPath } : {}),
     gruWorkerUrl: new URL(import.meta.url.endsWith('.ts') ? './gru-worker.ts' : './gru-worker.js', import.meta.url),

@@ -9,6 +9,8 @@ export interface CoreWorkerData {
   runtime: 'electron' | 'node';
   version: string;
   intervalMs?: number;
+  /** Engine mode to start in (stored as the setting); absent: the stored setting (a fresh install: auto). */
+  engineMode?: 'off' | 'advise' | 'auto';
   selfPids: number[];
   /** Listen for the `allot` CLI here; null: no admin socket. */
   adminSocketPath: string | null;

@@ -21,7 +21,10 @@ export async function startServe(extraArgs: string[] = [], env: NodeJS.ProcessEn
   if (!existsSync(`${REPO_ROOT}/out/main/cli.js`)) throw new Error('out/main/cli.js missing: run `npm run build` first (npm test does)');
   // Never the user's real data directory or admin socket: a fresh one per instance unless given.
   const scratch = mkdtempSync(join(tmpdir(), 'allot-serve-'));
-  const child = spawn(process.execPath, [`${REPO_ROOT}/bin/allot.mjs`, 'serve', ...(port === '0' ? ['--port', '0'] : []), ...extraArgs], {
+  // Tests run beside other tests' processes: the engine starts in Advise unless a test asks for a mode
+  // (a fresh install's Auto would act, as root, on whatever else is running).
+  const modeArgs = extraArgs.includes('--mode') ? [] : ['--mode', 'advise'];
+  const child = spawn(process.execPath, [`${REPO_ROOT}/bin/allot.mjs`, 'serve', ...(port === '0' ? ['--port', '0'] : []), ...modeArgs, ...extraArgs], {
     cwd: REPO_ROOT,
     env: { ALLOT_DATA_DIR: join(scratch, 'data'), ALLOT_SOCKET: join(scratch, 'run', 'admin.sock'), ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
