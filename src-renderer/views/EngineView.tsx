@@ -16,6 +16,29 @@ const MODES: { id: Mode; label: string; hint: string }[] = [
   { id: 'auto', label: 'Auto', hint: 'Decisions are applied, measured and undone when they do not help' },
 ];
 
+const REVERSIBILITY: Record<string, string> = { reversible: 'reversible', 'needs-helper': 'needs administrator rights to undo', unavailable: 'unavailable' };
+
+/** What the engine may do with the rights Allot has now (issue: never a change it cannot undo). */
+function EngineScope() {
+  const capabilities = useStore((s) => s.capabilities);
+  if (!capabilities) return null;
+  const levers = Object.entries(capabilities.operations).filter(([, c]) => c?.reversibility !== undefined);
+  return (
+    <details className="engine-scope" data-testid="engine-scope">
+      <summary>{capabilities.engineScope ?? (capabilities.privileged ? 'Allot runs with administrator rights: every lever can be put back.' : 'Allot runs as an ordinary user.')}</summary>
+      <ul>
+        {levers.map(([op, c]) => (
+          <li key={op} data-lever={op}>
+            <strong>{op}</strong>: {REVERSIBILITY[c!.reversibility!] ?? c!.reversibility}
+            {c!.reversibilityDetail ? <span className="muted"> ({c!.reversibilityDetail})</span> : null}
+            {c!.withService ? <div className="muted">With the system service: {c!.withService}</div> : null}
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
 const time = new Intl.DateTimeFormat([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 const formatTime = (ms: number): string => time.format(ms);
 
@@ -278,6 +301,7 @@ export function EngineView() {
     <section className="view engine-view" aria-label="Engine">
       <EngineFirstRun mode={engineState?.mode} onChoose={(m) => void actions.setEngineMode(m)} />
       <p className="engine-summary" data-testid="engine-summary">{summary}</p>
+      <EngineScope />
       <header className="summary">
         <div className="metric">
           <span className="label">Mode</span>

@@ -121,3 +121,29 @@ describe('EngineView', () => {
     expect(screen.queryByRole('table', { name: 'Pending advice' })).toBeNull();
   });
 });
+
+describe('EngineView: what the engine may do with these rights', () => {
+  it('states the engine scope and each lever\'s reversibility from the capability report', () => {
+    act(() =>
+      useStore.setState({
+        engineState: engineState(),
+        capabilities: {
+          platform: 'linux',
+          privileged: false,
+          notes: [],
+          engineScope: 'Allot runs as an ordinary user: the engine only advises, because no lever it has can be put back.',
+          operations: {
+            priority: { supported: true, detail: 'setpriority', reversibility: 'needs-helper', reversibilityDetail: 'RLIMIT_NICE is 0', withService: 'every priority change can be put back' },
+            cpuWeight: { supported: false, detail: 'no writable cgroup', reversibility: 'unavailable', reversibilityDetail: 'no delegated cgroup' },
+          },
+        },
+      }),
+    );
+    render(<EngineView />);
+    const scope = screen.getByTestId('engine-scope');
+    expect(scope.textContent).toContain('the engine only advises');
+    expect(within(scope).getByText('priority').parentElement!.textContent).toContain('needs administrator rights to undo (RLIMIT_NICE is 0)');
+    expect(scope.textContent).toContain('With the system service: every priority change can be put back');
+    expect(scope.querySelector('[data-lever="cpuWeight"]')!.textContent).toContain('unavailable');
+  });
+});
