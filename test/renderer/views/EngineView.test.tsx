@@ -132,10 +132,12 @@ describe('EngineView: what the engine may do with these rights', () => {
           privileged: false,
           notes: [],
           engineScope: 'Allot runs as an ordinary user: the engine only advises, because no lever it has can be put back.',
+          // The report names every operation; the test fills the two it looks at.
           operations: {
+            ...Object.fromEntries(['affinity', 'ioPriority', 'cpuCap', 'memoryLimit', 'efficiencyMode', 'suspend', 'terminate'].map((op) => [op, { supported: true, detail: 'x' }])),
             priority: { supported: true, detail: 'setpriority', reversibility: 'needs-helper', reversibilityDetail: 'RLIMIT_NICE is 0', withService: 'every priority change can be put back' },
             cpuWeight: { supported: false, detail: 'no writable cgroup', reversibility: 'unavailable', reversibilityDetail: 'no delegated cgroup' },
-          },
+          } as NonNullable<ReturnType<typeof useStore.getState>['capabilities']>['operations'],
         },
       }),
     );
