@@ -3,13 +3,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startCoreHost } from './core/host';
+import { InstanceLockedError, instanceLockOwner } from './core/instance-lock';
 import { defaultDataDir, defaultSocketPath } from './core/paths';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { openDb } from './store/db';
+import { readStoredSettings } from './store/settings';
 import { parseTokensFile, startAgent, type AgentToken } from './agent/server';
 import { ADMIN_USAGE, adminCommand } from './tools/admin-cli';
 import { DATA_USAGE, dataCommand } from './tools/data-cli';
 import { simulateCommand } from './tools/simulate';
-import type { Settings } from '../src-shared/settings';
+import { DEFAULT_SETTINGS, type Settings } from '../src-shared/settings';
 import pkg from '../package.json';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -44,6 +48,49 @@ function intOption(value: string | undefined, name: string, min: number, max: nu
   return n;
 }
 
+/** The stored agent settings (address, port) without starting a core; defaults if none are stored. */
+function storedAgentSettings(dataDir: string): Settings['agent'] {
+  const path = join(dataDir, 'allot.db');
+  if (!existsSync(path)) return DEFAULT_SETTINGS.agent;
+  try {
+    const db = openDb({ path, readonly: true });
+    try {
+      return readStoredSettings(db).agent;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return DEFAULT_SETTINGS.agent; // unreadable here: the core will say why when it opens it
+  }
+}
+
+/**
+ * Whether HOST:PORT can be bound, tried before the core starts (which restores, samples and may act):
+ * a port in use is a sentence saying what to do, not a raw EADDRINUSE after start-up.
+ */
+export async function checkListen(host: string, port: number): Promise<string | undefined> {
+  if (port === 0) return undefined;
+  return new Promise((resolvePromise) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      if (error.code === 'EADDRINUSE') {
+        resolvePromise(
+          `${where} is already in use (another \`allot serve\` or another program). ` +
+            'Stop that program, or pick a free port with --port N (or change it in Settings → Agent; --port 0 picks any free port).',
+        );
+      } else if (error.code === 'EACCES') {
+        resolvePromise(`no permission to listen on ${where} (ports below 1024 need privileges); pick a port from 1024 up with --port N`);
+      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+        resolvePromise(`${host} is not an address of this machine; pass one of its addresses with --host (127.0.0.1 for this machine only)`);
+      } else {
+        resolvePromise(`cannot listen on ${where}: ${error.message}`);
+      }
+    });
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolvePromise(undefined)));
+  });
+}
+
 async function serve(argv: string[]): Promise<void> {
   let values;
   try {
@@ -74,12 +121,26 @@ async function serve(argv: string[]): Promise<void> {
       fail(`--tokens ${values.tokens}: ${(error as Error).message}`);
     }
   }
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+  const owner = instanceLockOwner(dataDir);
+  if (owner !== undefined) {
+    process.stderr.write(`allot: ${new InstanceLockedError(owner, dataDir).message}\n`);
+    process.exit(1);
+  }
+  const stored = storedAgentSettings(dataDir);
+  const bindHost = values.host ?? stored.bindAddress;
+  const bindPort = portFlag ?? stored.port;
+  const cannotListen = await checkListen(bindHost, bindPort);
+  if (cannotListen) {
+    process.stderr.write(`allot: ${cannotListen}\n`);
+    process.exit(1);
+  }
   let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
   let stopping = false;
   const core = startCoreHost(
     workerUrl(),
     {
-      dataDir: values['data-dir'] ?? defaultDataDir(),
+      dataDir,
       runtime: 'node',
       version: pkg.version,
       ...(values['interval-ms'] !== undefined ? { intervalMs } : {}),
@@ -107,13 +168,11 @@ async function serve(argv: string[]): Promise<void> {
   let adminSocketPath: string | null;
   try {
     ({ adminSocketPath } = await core.ready);
-    const stored = await core.handle('settings.get', {});
-    const agentSettings = stored.ok ? (stored.value as Settings).agent : undefined;
     agent = await startAgent({
       core,
       staticDir: join(here, '../renderer'),
-      host: values.host ?? agentSettings?.bindAddress ?? '127.0.0.1',
-      port: portFlag ?? agentSettings?.port ?? 7420,
+      host: bindHost,
+      port: bindPort,
       allowHosts: values['allow-host'] ?? [],
       ...(tokens ? { tokens } : {}),
     });

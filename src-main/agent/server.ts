@@ -143,6 +143,46 @@ export function allowedHosts(bindHost: string, port: number, extra: readonly str
   return hosts;
 }
 
+/**
+ * The request body as text, or undefined once it passes `maxBytes` (a declared Content-Length is
+ * checked before reading anything). The stream is paused, not destroyed, so the answer still reaches
+ * the client: destroying a socket with unread input resets the connection and loses the answer.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve(undefined);
+  return new Promise((resolvePromise, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const onData = (chunk: Buffer): void => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        req.off('data', onData).off('end', onEnd).off('error', reject);
+        req.pause();
+        resolvePromise(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => resolvePromise(Buffer.concat(chunks).toString('utf8'));
+    req.on('data', onData).once('end', onEnd).once('error', reject);
+  });
+}
+
+/** Time an oversized upload may go on being read (and dropped) after its 413, so the client reads the answer. */
+const LINGER_MS = 2000;
+
+/** The typed 413, then close: the rest of the upload is read and dropped for a moment, then the socket goes. */
+function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(413, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Connection: 'close' });
+  res.end(JSON.stringify({ ok: false, error: { code: 'invalid-input', message: `request body too large (over ${MAX_CLIENT_MESSAGE_BYTES} bytes)` } }));
+  const socket = req.socket;
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  req.on('data', () => undefined).resume();
+}
+
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const host = options.host ?? '127.0.0.1';
   const tokens: readonly AgentToken[] = options.tokens ?? [
@@ -204,13 +244,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       json(res, 400, { ok: false, error: { code: 'invalid-channel', message: 'malformed channel name' } });
       return;
     }
-    let body = '';
-    for await (const chunk of req) {
-      body += chunk;
-      if (body.length > MAX_CLIENT_MESSAGE_BYTES) {
-        json(res, 413, { ok: false, error: { code: 'invalid-input', message: 'request body too large' } });
-        return;
-      }
+    const body = await readBody(req, MAX_CLIENT_MESSAGE_BYTES);
+    if (body === undefined) {
+      tooLarge(req, res);
+      return;
     }
     let payload: unknown = {};
     if (body.trim()) {

@@ -231,6 +231,40 @@ describe('agent roles and metrics', () => {
     expect((await get(agent.port, '/api/processes.snapshot', { authorization: `Bearer ${'o'.repeat(32)}` }, 'POST', '{nope')).status).toBe(400);
   });
 
+  it('answers an oversized body with the typed 413 before reading it, and never resets the connection', async () => {
+    const auth = `Bearer ${'o'.repeat(32)}`;
+    // Declared too large: answered on the headers alone, while the client has sent only a little of it.
+    const early = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: agent.port, path: '/api/settings.get', method: 'POST', headers: { authorization: auth, 'content-length': String(64 * 2 ** 20) } }, (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.setTimeout(3000, () => {
+        req.destroy();
+        reject(new Error('no answer while the body was still being sent'));
+      });
+      req.write('x'.repeat(1024)); // and never the rest
+    });
+    expect(early.status).toBe(413);
+    expect(JSON.parse(early.body)).toMatchObject({ ok: false, error: { code: 'invalid-input', message: expect.stringMatching(/too large/) } });
+    // Streamed without a length, well past the limit: the answer arrives every time, no ECONNRESET.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const streamed = await new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: agent.port, path: '/api/settings.get', method: 'POST', headers: { authorization: auth, 'transfer-encoding': 'chunked' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        const chunk = 'y'.repeat(256 * 1024);
+        for (let i = 0; i < 8; i++) req.write(chunk);
+        req.end();
+      });
+      expect(streamed).toBe(413);
+    }
+  });
+
   it('answers 400 to a malformed channel escape and survives hostile WebSocket payloads', async () => {
     expect((await get(agent.port, '/api/%E0%A4%A', { authorization: `Bearer ${'o'.repeat(32)}` }, 'POST', '{}')).status).toBe(400);
     const ws = new WebSocket(`ws://127.0.0.1:${agent.port}/ws?token=${'v'.repeat(32)}`);
