@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { openDb } from './store/db';
 import { readStoredSettings } from './store/settings';
-import { parseTokensFile, startAgent, type AgentToken } from './agent/server';
+import { loadOrCreateTokens, parseTokensFile, startAgent, type AgentToken } from './agent/server';
 import { ADMIN_USAGE, adminCommand } from './tools/admin-cli';
 import { DATA_USAGE, dataCommand } from './tools/data-cli';
 import { simulateCommand } from './tools/simulate';
@@ -21,10 +21,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const USAGE = `Usage: allot <command> [options]
 
 Commands:
-  serve [--host ADDRESS] [--port N] [--interval-ms 1000] [--allow-host NAME]... [--data-dir DIR] [--tokens FILE]
+  serve [--host ADDRESS] [--port N] [--interval-ms 1000] [--allow-host NAME]... [--data-dir DIR] [--tokens FILE | --new-tokens]
         Run the monitor headless and serve the UI and the API on http://HOST:PORT/?token=...
         (address and port default to the agent settings: 127.0.0.1:7420 unless changed)
-        (prints an operator and a viewer URL; --tokens: a JSON array of {name, role, token})
+        (prints an operator and a viewer URL; their tokens are kept in DIR/agent-tokens.json (0600)
+        across restarts, --new-tokens replaces them; --tokens: a JSON array of {name, role, token})
 ${ADMIN_USAGE}
 ${DATA_USAGE}
   simulate <trace.jsonl | scenario:NAME> [--policy rules.json] [--mode off|advise|auto] [--seconds N] [--seed N] [--json]
@@ -104,6 +105,7 @@ async function serve(argv: string[]): Promise<void> {
         tokens: { type: 'string' },
         'data-dir': { type: 'string' },
         'no-admin-socket': { type: 'boolean' },
+        'new-tokens': { type: 'boolean' },
       },
       strict: true,
     }));
@@ -122,6 +124,7 @@ async function serve(argv: string[]): Promise<void> {
     }
   }
   const dataDir = values['data-dir'] ?? defaultDataDir();
+  if (values.tokens && values['new-tokens']) fail('--new-tokens makes tokens in the data directory; it does not go with --tokens FILE');
   const owner = instanceLockOwner(dataDir);
   if (owner !== undefined) {
     process.stderr.write(`allot: ${new InstanceLockedError(owner, dataDir).message}\n`);
@@ -134,6 +137,16 @@ async function serve(argv: string[]): Promise<void> {
   if (cannotListen) {
     process.stderr.write(`allot: ${cannotListen}\n`);
     process.exit(1);
+  }
+  // Without --tokens, the tokens live in the data directory and survive restarts (--new-tokens rotates them).
+  if (!tokens) {
+    try {
+      const stored = loadOrCreateTokens(dataDir, values['new-tokens'] ?? false);
+      tokens = stored.tokens;
+      if (values['new-tokens']) process.stdout.write(`New tokens written to ${stored.path}; the old URLs no longer work.\n`);
+    } catch (error) {
+      fail(`the agent tokens: ${(error as Error).message}`);
+    }
   }
   let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
   let stopping = false;

@@ -265,6 +265,17 @@ describe('agent roles and metrics', () => {
     }
   });
 
+  it('tells a page its role at /session, and answers a page request without a valid token with an explaining HTML page', async () => {
+    const viewer = await get(agent.port, '/session', { authorization: `Bearer ${'v'.repeat(32)}` });
+    expect(JSON.parse(viewer.body)).toEqual({ name: 'grafana', role: 'viewer' });
+    expect((await get(agent.port, '/session')).status).toBe(401);
+    const page = await get(agent.port, '/?token=wrong-token-wrong-token');
+    expect(page.status).toBe(401);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.body).toContain('no longer');
+    expect(page.body).toContain('Read-only (viewer)');
+  });
+
   it('answers 400 to a malformed channel escape and survives hostile WebSocket payloads', async () => {
     expect((await get(agent.port, '/api/%E0%A4%A', { authorization: `Bearer ${'o'.repeat(32)}` }, 'POST', '{}')).status).toBe(400);
     const ws = new WebSocket(`ws://127.0.0.1:${agent.port}/ws?token=${'v'.repeat(32)}`);
@@ -327,5 +338,25 @@ describe('agent roles and metrics', () => {
     expect(byName.get('allot_engine_mode')!.metrics.find((m) => m.labels?.['mode'] === 'auto')!.value).toBe('1');
     expect(byName.get('allot_forecast')!.metrics.find((m) => m.labels?.['quantile'] === '0.9')).toMatchObject({ value: '55', labels: { series: 'system_cpu_percent', horizon: '5s' } });
     expect(byName.get('allot_engine_actions_total')!.metrics).toEqual([{ labels: { op: 'priority', result: 'applied' }, value: '2' }]);
+  });
+});
+
+describe('agent tokens in the data directory', () => {
+  it('creates them once with mode 0600, keeps them across starts, and rotates them on request', async () => {
+    const { loadOrCreateTokens } = await import('../../../src-main/agent/server');
+    const { statSync, chmodSync } = await import('node:fs');
+    const dataDir = mkdtempSync(join(tmpdir(), 'allot-tokens-'));
+    const first = loadOrCreateTokens(dataDir);
+    expect(first.created).toBe(true);
+    expect(first.tokens.map((t) => t.role)).toEqual(['operator', 'viewer']);
+    expect(statSync(first.path).mode & 0o777).toBe(0o600);
+    const again = loadOrCreateTokens(dataDir);
+    expect(again).toMatchObject({ created: false, tokens: first.tokens });
+    const rotated = loadOrCreateTokens(dataDir, true);
+    expect(rotated.tokens[0]!.token).not.toBe(first.tokens[0]!.token);
+    expect(loadOrCreateTokens(dataDir).tokens).toEqual(rotated.tokens);
+    // A file others can read is refused, not used or silently replaced.
+    chmodSync(first.path, 0o644);
+    expect(() => loadOrCreateTokens(dataDir)).toThrow(/chmod 600/);
   });
 });
