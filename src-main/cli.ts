@@ -3,13 +3,17 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startCoreHost } from './core/host';
+import { InstanceLockedError, instanceLockOwner } from './core/instance-lock';
 import { defaultDataDir, defaultSocketPath } from './core/paths';
-import { readFileSync } from 'node:fs';
-import { parseTokensFile, startAgent, type AgentToken } from './agent/server';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { openDb } from './store/db';
+import { readStoredSettings } from './store/settings';
+import { loadOrCreateTokens, parseTokensFile, startAgent, type AgentToken } from './agent/server';
 import { ADMIN_USAGE, adminCommand } from './tools/admin-cli';
 import { DATA_USAGE, dataCommand } from './tools/data-cli';
 import { simulateCommand } from './tools/simulate';
-import type { Settings } from '../src-shared/settings';
+import { DEFAULT_SETTINGS, type Settings } from '../src-shared/settings';
 import pkg from '../package.json';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -17,10 +21,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 const USAGE = `Usage: allot <command> [options]
 
 Commands:
-  serve [--host ADDRESS] [--port N] [--interval-ms 1000] [--mode off|advise|auto] [--allow-host NAME]... [--data-dir DIR] [--tokens FILE]
+  serve [--host ADDRESS] [--port N] [--interval-ms 1000] [--mode off|advise|auto] [--allow-host NAME]... [--data-dir DIR] [--tokens FILE | --new-tokens]
         Run the monitor headless and serve the UI and the API on http://HOST:PORT/?token=...
         (address and port default to the agent settings: 127.0.0.1:7420 unless changed)
-        (prints an operator and a viewer URL; --tokens: a JSON array of {name, role, token})
+        (prints an operator and a viewer URL; their tokens are kept in DIR/agent-tokens.json (0600)
+        across restarts, --new-tokens replaces them; --tokens: a JSON array of {name, role, token})
 ${ADMIN_USAGE}
 ${DATA_USAGE}
   simulate <trace.jsonl | scenario:NAME> [--policy rules.json] [--mode off|advise|auto] [--seconds N] [--seed N] [--json]
@@ -44,6 +49,49 @@ function intOption(value: string | undefined, name: string, min: number, max: nu
   return n;
 }
 
+/** The stored agent settings (address, port) without starting a core; defaults if none are stored. */
+function storedAgentSettings(dataDir: string): Settings['agent'] {
+  const path = join(dataDir, 'allot.db');
+  if (!existsSync(path)) return DEFAULT_SETTINGS.agent;
+  try {
+    const db = openDb({ path, readonly: true });
+    try {
+      return readStoredSettings(db).agent;
+    } finally {
+      db.close();
+    }
+  } catch {
+    return DEFAULT_SETTINGS.agent; // unreadable here: the core will say why when it opens it
+  }
+}
+
+/**
+ * Whether HOST:PORT can be bound, tried before the core starts (which restores, samples and may act):
+ * a port in use is a sentence saying what to do, not a raw EADDRINUSE after start-up.
+ */
+export async function checkListen(host: string, port: number): Promise<string | undefined> {
+  if (port === 0) return undefined;
+  return new Promise((resolvePromise) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) => {
+      const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+      if (error.code === 'EADDRINUSE') {
+        resolvePromise(
+          `${where} is already in use (another \`allot serve\` or another program). ` +
+            'Stop that program, or pick a free port with --port N (or change it in Settings → Agent; --port 0 picks any free port).',
+        );
+      } else if (error.code === 'EACCES') {
+        resolvePromise(`no permission to listen on ${where} (ports below 1024 need privileges); pick a port from 1024 up with --port N`);
+      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+        resolvePromise(`${host} is not an address of this machine; pass one of its addresses with --host (127.0.0.1 for this machine only)`);
+      } else {
+        resolvePromise(`cannot listen on ${where}: ${error.message}`);
+      }
+    });
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolvePromise(undefined)));
+  });
+}
+
 async function serve(argv: string[]): Promise<void> {
   let values;
   try {
@@ -58,6 +106,7 @@ async function serve(argv: string[]): Promise<void> {
         tokens: { type: 'string' },
         'data-dir': { type: 'string' },
         'no-admin-socket': { type: 'boolean' },
+        'new-tokens': { type: 'boolean' },
       },
       strict: true,
     }));
@@ -77,12 +126,37 @@ async function serve(argv: string[]): Promise<void> {
       fail(`--tokens ${values.tokens}: ${(error as Error).message}`);
     }
   }
+  const dataDir = values['data-dir'] ?? defaultDataDir();
+  if (values.tokens && values['new-tokens']) fail('--new-tokens makes tokens in the data directory; it does not go with --tokens FILE');
+  const owner = instanceLockOwner(dataDir);
+  if (owner !== undefined) {
+    process.stderr.write(`allot: ${new InstanceLockedError(owner, dataDir).message}\n`);
+    process.exit(1);
+  }
+  const stored = storedAgentSettings(dataDir);
+  const bindHost = values.host ?? stored.bindAddress;
+  const bindPort = portFlag ?? stored.port;
+  const cannotListen = await checkListen(bindHost, bindPort);
+  if (cannotListen) {
+    process.stderr.write(`allot: ${cannotListen}\n`);
+    process.exit(1);
+  }
+  // Without --tokens, the tokens live in the data directory and survive restarts (--new-tokens rotates them).
+  if (!tokens) {
+    try {
+      const stored = loadOrCreateTokens(dataDir, values['new-tokens'] ?? false);
+      tokens = stored.tokens;
+      if (values['new-tokens']) process.stdout.write(`New tokens written to ${stored.path}; the old URLs no longer work.\n`);
+    } catch (error) {
+      fail(`the agent tokens: ${(error as Error).message}`);
+    }
+  }
   let agent: Awaited<ReturnType<typeof startAgent>> | undefined;
   let stopping = false;
   const core = startCoreHost(
     workerUrl(),
     {
-      dataDir: values['data-dir'] ?? defaultDataDir(),
+      dataDir,
       runtime: 'node',
       version: pkg.version,
       ...(values['interval-ms'] !== undefined ? { intervalMs } : {}),
@@ -111,13 +185,11 @@ async function serve(argv: string[]): Promise<void> {
   let adminSocketPath: string | null;
   try {
     ({ adminSocketPath } = await core.ready);
-    const stored = await core.handle('settings.get', {});
-    const agentSettings = stored.ok ? (stored.value as Settings).agent : undefined;
     agent = await startAgent({
       core,
       staticDir: join(here, '../renderer'),
-      host: values.host ?? agentSettings?.bindAddress ?? '127.0.0.1',
-      port: portFlag ?? agentSettings?.port ?? 7420,
+      host: bindHost,
+      port: bindPort,
       allowHosts: values['allow-host'] ?? [],
       ...(tokens ? { tokens } : {}),
     });

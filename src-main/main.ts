@@ -85,9 +85,9 @@ if (!app.requestSingleInstanceLock()) {
     trackWindowBounds(window);
     forwardEvents(core, () => window?.webContents);
 
-    // Tray quick actions go through the same contract as the UI, as the user.
+    // Tray quick actions go through the same contract as the UI, audited as the tray.
     const act = (channel: string, payload: unknown): void => {
-      void core.handle(channel, payload, { actor: 'user' }).then((result) => {
+      void core.handle(channel, payload, { actor: 'tray' }).then((result) => {
         if (!result.ok) console.error(`[allot] tray action ${channel} failed: ${result.error.message}`);
       });
     };

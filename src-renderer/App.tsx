@@ -18,6 +18,8 @@ export function App() {
   const setView = useStore((state) => state.setView);
   const theme = useStore((state) => state.settings?.theme);
   const historyStatus = useStore((state) => state.tickStatus?.history);
+  const sampleAt = useStore((state) => state.sampleAt);
+  const role = useStore((state) => state.role);
   const dark = useDarkMode(theme);
   useEffect(() => connect(), [connect]);
 
@@ -43,7 +45,10 @@ export function App() {
   }, []);
 
   const active = NAV_ITEMS.find((item) => item.id === view) ?? NAV_ITEMS[0]!;
-  const connectionText = connection === 'open' ? 'Live' : connection === 'connecting' ? 'Connecting…' : 'Disconnected';
+  const connectionText =
+    connection === 'open' ? 'Live' : connection === 'connecting' ? 'Connecting…' : connection === 'rejected' ? 'Token not accepted' : 'Disconnected';
+  // Data on screen that is no longer live: say so over it, dim it, and keep its times at the last sample.
+  const stale = connection !== 'open' && sampleAt !== undefined;
   return (
     <div className="app">
       <nav className="sidebar" aria-label="Views">
@@ -64,6 +69,11 @@ export function App() {
           </button>
         ))}
         <div className="sidebar-footer" role="status" aria-label="Connection">
+          {role === 'viewer' && (
+            <div className="badge read-only" data-testid="read-only-badge" title="Opened with the viewer URL: everything can be seen, nothing changed. Acting needs the operator URL that `allot serve` printed.">
+              Read-only
+            </div>
+          )}
           <span className={`dot ${connection}`} aria-hidden="true" />
           <span data-testid="connection-state">{connectionText}</span>
           {systemInfo && <div className="host">{systemInfo.hostname}</div>}
@@ -74,7 +84,23 @@ export function App() {
           )}
         </div>
       </nav>
-      <main className="content" aria-label={active.label}>
+      <main className={`content${stale || connection === 'rejected' ? ' stale' : ''}`} aria-label={active.label} data-stale={stale ? 'true' : undefined}>
+        {connection === 'rejected' ? (
+          <div className="banner error" role="alert" data-testid="connection-banner">
+            <strong>This address&apos;s token is no longer accepted.</strong> Open the new URL that <code>allot serve</code> printed (its tokens were replaced,
+            e.g. with <code>--new-tokens</code>). This page will not reconnect by itself.
+          </div>
+        ) : (
+          stale && (
+            <div className="banner error" role="alert" data-testid="connection-banner">
+              <strong>Connection to Allot lost{connection === 'connecting' ? '; reconnecting…' : '.'}</strong> What you see is from{' '}
+              <time dateTime={new Date(sampleAt).toISOString()} data-testid="stale-since">
+                {new Date(sampleAt).toLocaleTimeString()}
+              </time>{' '}
+              and is not updating.
+            </div>
+          )
+        )}
         {historyStatus?.state === 'paused' && (
           <p className="banner warning" role="alert" data-testid="history-paused">
             History recording is paused: {historyStatus.message ?? 'the store cannot write'}. Live views keep working; nothing is recorded until it resumes.

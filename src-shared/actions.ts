@@ -160,7 +160,8 @@ export type ReadResult = { kind: 'value'; value: Reading } | Refusal;
 
 /** Who asked: the engine, a person in the UI, an agent token, or the CLI. */
 export const ActorSchema = z.union([
-  z.enum(['user', 'engine', 'cli', 'system']),
+  /** user: the window; tray: the tray menu; cli: the `allot` command; agent:NAME: a token of `allot serve`. */
+  z.enum(['user', 'tray', 'engine', 'cli', 'system']),
   z.string().regex(/^agent:[\w .@-]{1,64}$/),
 ]);
 export type Actor = z.infer<typeof ActorSchema>;
@@ -216,6 +217,9 @@ export const AuditEntrySchema = z.strictObject({
   name: str(LIMITS.maxNameLength).nullable(),
   before: ChangeSchema.nullable(),
   after: ChangeSchema.nullable(),
+  /** For actions on Allot itself (settings, rules, mode, pause, profile): the value before and after, as a person reads it. */
+  beforeValue: str(4096).nullable().optional(),
+  afterValue: str(4096).nullable().optional(),
   why: str(1024),
   result: z.enum(['applied', 'refused', 'info']),
   reason: RefusalReasonSchema.nullable(),

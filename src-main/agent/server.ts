@@ -8,6 +8,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
@@ -84,6 +85,41 @@ export function parseTokensFile(text: string): AgentToken[] {
   });
 }
 
+export const TOKENS_FILE = 'agent-tokens.json';
+
+export interface StoredTokens {
+  tokens: AgentToken[];
+  path: string;
+  /** Made now (first start, or --new-tokens), not read from the file. */
+  created: boolean;
+}
+
+/**
+ * The agent's tokens, kept in the data directory (mode 0600) so the URLs survive a restart of
+ * `allot serve`; `rotate` (--new-tokens) replaces them, which makes every old URL stop working.
+ * A file that is unreadable or not private is an error, never silently replaced.
+ */
+export function loadOrCreateTokens(dataDir: string, rotate = false): StoredTokens {
+  const path = join(dataDir, TOKENS_FILE);
+  if (!rotate && existsSync(path)) {
+    const mode = statSync(path).mode & 0o777;
+    if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+      throw new Error(`${path} is readable by others (mode ${mode.toString(8)}); run chmod 600 on it, or start with --new-tokens to replace it`);
+    }
+    return { tokens: parseTokensFile(readFileSync(path, 'utf8')), path, created: false };
+  }
+  const tokens: AgentToken[] = [
+    { name: 'operator', role: 'operator', token: createToken() },
+    { name: 'viewer', role: 'viewer', token: createToken() },
+  ];
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
+  chmodSync(temporary, 0o600);
+  renameSync(temporary, path);
+  return { tokens, path, created: true };
+}
+
 function isLoopback(address: string | undefined): boolean {
   return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
 }
@@ -105,6 +141,25 @@ const MIME: Record<string, string> = {
 const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
   "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/** The page for a request without a valid token: where the URL with the token comes from, and what to do. */
+export function NO_TOKEN_PAGE(hadToken: boolean): string {
+  const lead = hadToken
+    ? 'The token in this address is not (or no longer) accepted by this Allot agent. It changes when the agent is started with <code>--new-tokens</code> or another tokens file.'
+    : 'This Allot agent needs a token in the address, and this request had none.';
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Allot: token needed</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:42rem;margin:3rem auto;padding:0 1rem;color:#222}code{background:#f1f1f1;padding:0 .25em;border-radius:3px}@media (prefers-color-scheme:dark){body{background:#1b1b1d;color:#ddd}code{background:#2c2c30}}</style>
+</head><body>
+<h1>Open the address that <code>allot serve</code> printed</h1>
+<p>${lead}</p>
+<p>When it starts, <code>allot serve</code> prints two addresses, each with <code>?token=…</code>:</p>
+<ul><li><b>Allot … serving on http://…/?token=…</b>: the operator address (may change priorities and settings);</li>
+<li><b>Read-only (viewer): http://…/?token=…</b>: to watch without acting.</li></ul>
+<p>Ask whoever runs the agent for one of them, or look at its output (for a systemd service: <code>journalctl -u allot</code>). The tokens are kept in the agent's data directory (<code>agent-tokens.json</code>) across restarts; <code>allot serve --new-tokens</code> makes new ones.</p>
+</body></html>
+`;
+}
 
 export function createToken(): string {
   return randomBytes(24).toString('base64url');
@@ -141,6 +196,46 @@ export function allowedHosts(bindHost: string, port: number, extra: readonly str
   const hosts = new Set([...names].map((name) => `${name}:${port}`.toLowerCase()));
   for (const name of extra) hosts.add((name.includes(':') && !name.endsWith(']') ? name : `${name}:${port}`).toLowerCase());
   return hosts;
+}
+
+/**
+ * The request body as text, or undefined once it passes `maxBytes` (a declared Content-Length is
+ * checked before reading anything). The stream is paused, not destroyed, so the answer still reaches
+ * the client: destroying a socket with unread input resets the connection and loses the answer.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.resolve(undefined);
+  return new Promise((resolvePromise, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const onData = (chunk: Buffer): void => {
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        req.off('data', onData).off('end', onEnd).off('error', reject);
+        req.pause();
+        resolvePromise(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => resolvePromise(Buffer.concat(chunks).toString('utf8'));
+    req.on('data', onData).once('end', onEnd).once('error', reject);
+  });
+}
+
+/** Time an oversized upload may go on being read (and dropped) after its 413, so the client reads the answer. */
+const LINGER_MS = 2000;
+
+/** The typed 413, then close: the rest of the upload is read and dropped for a moment, then the socket goes. */
+function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(413, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', Connection: 'close' });
+  res.end(JSON.stringify({ ok: false, error: { code: 'invalid-input', message: `request body too large (over ${MAX_CLIENT_MESSAGE_BYTES} bytes)` } }));
+  const socket = req.socket;
+  const timer = setTimeout(() => socket.destroy(), LINGER_MS);
+  timer.unref();
+  socket.once('close', () => clearTimeout(timer));
+  req.on('data', () => undefined).resume();
 }
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
@@ -210,13 +305,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       json(res, 400, { ok: false, error: { code: 'invalid-channel', message: 'malformed channel name' } });
       return;
     }
-    let body = '';
-    for await (const chunk of req) {
-      body += chunk;
-      if (body.length > MAX_CLIENT_MESSAGE_BYTES) {
-        json(res, 413, { ok: false, error: { code: 'invalid-input', message: 'request body too large' } });
-        return;
-      }
+    const body = await readBody(req, MAX_CLIENT_MESSAGE_BYTES);
+    if (body === undefined) {
+      tooLarge(req, res);
+      return;
     }
     let payload: unknown = {};
     if (body.trim()) {
@@ -295,7 +387,19 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     const isMetrics = (req.url ?? '').split('?')[0] === '/metrics';
     const verdict = check(req, isMetrics);
     if (verdict.status !== 200) {
-      res.writeHead(verdict.status, { 'Content-Type': 'text/plain' }).end(verdict.reason);
+      // A person who opened the address without (or with an old) token gets a page saying where the URL comes from.
+      const page = verdict.status === 401 && req.method === 'GET' && !verdict.url.pathname.startsWith('/api/') && verdict.url.pathname !== '/session';
+      if (page) {
+        res.writeHead(401, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': CSP, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff' });
+        res.end(NO_TOKEN_PAGE(verdict.url.searchParams.has('token')));
+      } else {
+        res.writeHead(verdict.status, { 'Content-Type': 'text/plain' }).end(verdict.reason);
+      }
+      return;
+    }
+    // Who this page is: its role decides which controls the UI offers (a viewer's are disabled, with the reason).
+    if (verdict.url.pathname === '/session') {
+      json(res, 200, { name: verdict.who!.name, role: verdict.who!.role });
       return;
     }
     const fail = (): void => {

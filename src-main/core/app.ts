@@ -20,6 +20,7 @@ import { createSampler } from '../monitor';
 import { createInlineSampleSource } from './sample-source';
 import { createCore, summarizeRestore, type Core } from './service';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock';
+import { diskFreeBytes } from './paths';
 import { MODEL_MIGRATIONS } from './gru-trainer';
 import { ENGINE_MIGRATIONS, autogroupActive, createEngineService, type EngineService } from './engine-service';
 import { createForegroundProbe } from '../monitor/foreground';
@@ -98,6 +99,7 @@ async function composeAppCore(options: AppCoreOptions, lock: InstanceLock): Prom
     sizeCapBytes: initial.history.sizeCapBytes,
     processRows: initial.history.processRows,
     enabled: initial.history.enabled,
+    diskFreeBytes: () => diskFreeBytes(options.dataDir),
   });
   const guarded = await createPlatformAdapter({
     selfPids: [...new Set([process.pid, ...(options.selfPids ?? [])])],

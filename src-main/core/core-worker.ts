@@ -6,6 +6,7 @@ import { eventChannels, type EventChannel } from '../../src-shared/contract';
 import { createAppCore } from './app';
 import { startAdminSocket, type AdminSocket } from '../agent/admin-socket';
 import type { FromCoreWorker, ToCoreWorker, CoreWorkerData } from './host';
+import { InstanceLockedError } from './instance-lock';
 
 const port = parentPort;
 if (!port) throw new Error('core-worker must run in a worker thread');
@@ -73,4 +74,7 @@ async function main(): Promise<void> {
   send({ type: 'ready', adminSocketPath: admin?.path ?? null });
 }
 
-main().catch((error: unknown) => send({ type: 'fatal', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+// An expected refusal (another instance holds the data directory) is a sentence for a person; anything else keeps its stack.
+main().catch((error: unknown) =>
+  send({ type: 'fatal', message: error instanceof InstanceLockedError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error) }),
+);

@@ -4,6 +4,21 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** The data directory is in use by another running instance: a person's situation, not a bug (no stack trace). */
+export class InstanceLockedError extends Error {
+  constructor(
+    readonly ownerPid: number,
+    readonly dataDir: string,
+  ) {
+    super(
+      `another Allot instance (pid ${ownerPid}) is already running with the data directory ${dataDir}. ` +
+        'Use that one (its window, or the URL `allot serve` printed), or stop it first; ' +
+        'to run a second one side by side, give it another data directory (--data-dir DIR).',
+    );
+    this.name = 'InstanceLockedError';
+  }
+}
+
 export interface InstanceLock {
   readonly path: string;
   release(): void;
@@ -16,6 +31,17 @@ function alive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** The pid of a live instance holding this data directory, if any (a read-only look, for a front end's early check). */
+export function instanceLockOwner(dataDir: string): number | undefined {
+  let owner = NaN;
+  try {
+    owner = Number(readFileSync(join(dataDir, 'allot.lock'), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  return Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner) ? owner : undefined;
 }
 
 /** Locks this process holds (a lock naming our own pid but not listed here is stale: pid reuse after a reboot). */
@@ -53,7 +79,7 @@ export function acquireInstanceLock(dataDir: string, pid: number = process.pid):
       }
       const ours = owner === pid;
       if (Number.isInteger(owner) && owner > 0 && (ours ? heldHere.has(path) : alive(owner))) {
-        throw new Error(`another Allot instance (pid ${owner}) is running with the data directory ${dataDir}`);
+        throw new InstanceLockedError(owner, dataDir);
       }
       try {
         unlinkSync(path); // stale: its owner is gone

@@ -1,5 +1,6 @@
 // Where Allot keeps its data and its admin socket, per OS. One place, so the desktop app, `allot
 // serve` and the `allot` CLI agree.
+import { statfsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,4 +25,14 @@ export function defaultSocketPath(platform: NodeJS.Platform = process.platform, 
   if (platform === 'win32') return `\\\\.\\pipe\\allot-${userInfo().username}`;
   const runtimeDir = env['XDG_RUNTIME_DIR'] ?? defaultDataDir(platform, env);
   return join(runtimeDir, 'allot', 'admin.sock');
+}
+
+/** Bytes this user may still write on the file system holding `dir` (one statfs call); undefined if it cannot be read. */
+export function diskFreeBytes(dir: string): number | undefined {
+  try {
+    const fs = statfsSync(dir);
+    return fs.bavail * fs.bsize;
+  } catch {
+    return undefined;
+  }
 }

@@ -25,6 +25,7 @@ import type { History } from '../store/history';
 import type { ExportOptions, ExportResult } from '../store/export';
 import type { EngineService } from './engine-service';
 import { withElevation } from '../platform/elevated';
+import { auditConfigChanges } from './audit-config';
 import { MAX_EXPORT_BYTES } from '../../src-shared/contract';
 
 export interface CoreServices {
@@ -138,7 +139,8 @@ export function createCore(options: CoreOptions): Core {
   const nameOf = (pid: number): string => latest?.processes.find((p) => p.pid === pid)?.name ?? `pid ${pid}`;
   const undoTimers = new Set<ReturnType<typeof setTimeout>>();
 
-  const handlers: Handlers = {
+  // Settings, rules, mode, pause and profile changes are audited like process actions (audit-config.ts).
+  const handlers: Handlers = auditConfigChanges<Handlers>({
     'app.info': () => ({
       name: 'Allot',
       version: options.version,
@@ -264,13 +266,18 @@ export function createCore(options: CoreOptions): Core {
         text: parts.length ? `${parts.join('\n')}\n` : '',
       };
     },
-  };
+  }, {
+    audit: () => services.actuator?.audit,
+    settings: () => services.settings?.getSettings(),
+    engine: () => services.engine?.state(),
+    rulesText: () => services.engine?.rules().text,
+  });
 
   const call = async <C extends RequestChannel>(channel: C, input: RequestInput<C>, context: CallContext = USER): Promise<RequestOutput<C>> => {
     const handler = handlers[channel] as (input: RequestInput<C>, context: CallContext) => Promise<RequestOutput<C>> | RequestOutput<C>;
     // Only a person at this machine may be asked for administrator rights (a password prompt on
     // this desktop): not the engine, and not a remote agent operator.
-    if (ELEVATING.has(channel) && (context.actor === 'user' || context.actor === 'cli')) return withElevation(async () => handler(input, context));
+    if (ELEVATING.has(channel) && (context.actor === 'user' || context.actor === 'tray' || context.actor === 'cli')) return withElevation(async () => handler(input, context));
     return handler(input, context);
   };
 

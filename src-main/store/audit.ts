@@ -69,7 +69,17 @@ function parseChange(json: string | null): Change | null {
   }
 }
 
+/** Actions on Allot itself, not on a process: their before/after columns hold readable text, not a Change. */
+export const CONFIG_ACTIONS: ReadonlySet<string> = new Set(['settings', 'rules', 'mode', 'pause', 'profile', 'tokens']);
+
 function toEntry(row: Row): AuditEntry {
+  if (CONFIG_ACTIONS.has(row.action)) {
+    return { ...processEntry({ ...row, before_json: null, after_json: null }), beforeValue: row.before_json, afterValue: row.after_json };
+  }
+  return processEntry(row);
+}
+
+function processEntry(row: Row): AuditEntry {
   return {
     id: row.id,
     at: row.at_ms,
@@ -113,8 +123,8 @@ export class AuditLog {
         input.target?.pid ?? null,
         input.target?.startTime ?? null,
         input.name,
-        input.before === null ? null : JSON.stringify(input.before),
-        input.after === null ? null : JSON.stringify(input.after),
+        input.before === null ? (input.beforeValue ?? null) : JSON.stringify(input.before),
+        input.after === null ? (input.afterValue ?? null) : JSON.stringify(input.after),
         input.why,
         input.result,
         input.reason,

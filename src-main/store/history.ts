@@ -198,7 +198,12 @@ export interface HistoryOptions {
   onFlush?: (info: FlushInfo) => void;
   /** Wall clock for status timestamps. */
   nowMs?: () => number;
+  /** Free bytes on the database's file system, probed each sample: a full disk is reported within a tick, not at the next flush. */
+  diskFreeBytes?: () => number | undefined;
 }
+
+/** Below this much free space the disk counts as full. */
+export const DISK_FULL_BELOW_BYTES = 64 * 1024;
 
 export interface FlushInfo {
   /** Finest-tier bucket starts written (system rows). */
@@ -1017,8 +1022,16 @@ export function createHistory(options: HistoryOptions): History {
       }
       addToOpen(open, sample);
 
+      const freeBytes = options.diskFreeBytes?.();
+      const diskFull = freeBytes !== undefined && freeBytes < DISK_FULL_BELOW_BYTES;
       if (status.state === 'paused') {
-        if (sample.at >= nextRetryAt) flush();
+        if (sample.at >= nextRetryAt && !diskFull) flush();
+      } else if (diskFull) {
+        // Write what is pending while it may still fit; if nothing is, or it did fit, say the disk is full now.
+        if (pending.length === 0 || flush().ok) {
+          setStatus({ state: 'paused', reason: 'disk-full', message: `the disk holding the history is full (${freeBytes} bytes free)`, sinceMs: nowMs(), droppedBuckets, pendingRows: pendingRowCount });
+          nextRetryAt = sample.at + retryEveryMs;
+        }
       } else if (pending.length > 0 && (pendingRowCount >= maxBatchRows || sample.at - (batchStartedAt ?? sample.at) >= flushEveryMs)) {
         flush();
       }

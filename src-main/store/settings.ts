@@ -100,6 +100,16 @@ export function createSettingsStore(db: Db): SettingsStore {
   };
 }
 
+/**
+ * The settings as stored, read without writing (another process may own the database): for a front
+ * end that needs them before its core starts (`allot serve` checks its port first). Defaults when the
+ * store does not exist yet.
+ */
+export function readStoredSettings(db: Db): Settings {
+  const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'settings'").get() !== undefined;
+  return hasTable ? load(db, []) : clone(DEFAULT_SETTINGS);
+}
+
 /** Stored values over defaults, key by key; a key that does not validate falls back to its default. */
 function load(db: Db, repairedKeys: SettingsKey[]): Settings {
   const settings: Record<string, unknown> = clone(DEFAULT_SETTINGS);

@@ -5,6 +5,7 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { Capabilities, Change, Operation } from '../../src-shared/actions';
 import type { IoClass, ProcessSample, SystemInfo } from '../../src-shared/domain';
 import { useStore } from '../store';
+import { actBlockedReason } from '../store/connection';
 import type { ApplyOutcome } from '../store/changes';
 import { describeResult, describeValue, OPERATION_LABELS } from './change-format';
 import type { RuleAction } from '../../src-shared/rules';
@@ -35,6 +36,8 @@ export interface OverrideDialogProps {
   /** "Always for this program": save a rule with this action (the dialog also applies it now). */
   onSaveRule?(action: RuleAction): Promise<{ ok: boolean; message: string }>;
   onClose(): void;
+  /** Why this page may not act (a viewer, no connection): Apply is disabled and says so. */
+  blockedReason?: string;
 }
 
 const TIER_LABELS: Record<Tier, string> = {
@@ -386,7 +389,12 @@ export function OverrideDialog(props: OverrideDialogProps) {
             <button type="button" onClick={props.onClose}>
               {outcomes ? 'Close' : 'Cancel'}
             </button>
-            <button type="submit" className="primary" disabled={busy}>
+            {props.blockedReason && (
+              <span className="reason" data-testid="apply-blocked">
+                {props.blockedReason}
+              </span>
+            )}
+            <button type="submit" className="primary" disabled={busy || !!props.blockedReason} title={props.blockedReason}>
               {busy ? 'Applying…' : 'Apply'}
             </button>
           </div>
@@ -405,6 +413,7 @@ export function ConnectedOverrideDialog() {
   const applyChanges = useStore((state) => state.applyChanges);
   const addRuleForProgram = useStore((state) => state.addRuleForProgram);
   const closeDialog = useStore((state) => state.closeDialog);
+  const blockedReason = useStore(actBlockedReason);
   if (dialog?.kind !== 'override') return null;
   const targets = dialog.targets;
   return (
@@ -431,6 +440,7 @@ export function ConnectedOverrideDialog() {
         return addRuleForProgram({ name: first.name, ...(first.exe ? { exe: first.exe } : {}) }, action);
       }}
       onClose={closeDialog}
+      {...(blockedReason ? { blockedReason } : {})}
     />
   );
 }

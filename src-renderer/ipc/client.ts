@@ -17,11 +17,16 @@ import {
 } from '../../src-shared/contract';
 import { ProcessDeltaDecoder, withProcesses } from '../../src-shared/process-delta';
 
-export type ConnectionState = 'connecting' | 'open' | 'closed';
+/** 'rejected' is final: the agent no longer accepts this page's token; only a new URL helps. */
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'rejected';
+
+export type SessionRole = 'viewer' | 'operator';
 
 export interface Transport extends AllotApi {
   readonly kind: 'electron' | 'websocket';
   onConnection(listener: (state: ConnectionState) => void): () => void;
+  /** What this page may do: a viewer token reads only. The desktop window is always an operator. */
+  session(): Promise<{ role: SessionRole; name: string }>;
 }
 
 declare global {
@@ -79,6 +84,7 @@ export function createBridgeTransport(bridge: AllotBridge): Transport {
       listener('open');
       return () => undefined;
     },
+    session: async () => ({ role: 'operator', name: 'desktop' }),
   };
 }
 
@@ -89,7 +95,23 @@ export function pageToken(location: Location, storage: Storage | undefined): str
   return fromUrl ?? storage?.getItem('allot.token') ?? undefined;
 }
 
-export function createWebSocketTransport(url: string): Transport {
+/**
+ * Asks the agent who this token is. 401: the token is not accepted (rotated, or the agent has other
+ * tokens): a final state. Anything else that fails (agent down) is not an answer: undefined.
+ */
+export async function fetchSession(sessionUrl: string, token: string | undefined, fetchImpl: typeof fetch = fetch): Promise<{ role: SessionRole; name: string } | 'rejected' | undefined> {
+  try {
+    const response = await fetchImpl(sessionUrl, { headers: token ? { Authorization: `Bearer ${token}` } : {}, credentials: 'same-origin', cache: 'no-store' });
+    if (response.status === 401) return 'rejected';
+    if (!response.ok) return undefined;
+    const body = (await response.json()) as { role?: unknown; name?: unknown };
+    return body.role === 'viewer' || body.role === 'operator' ? { role: body.role, name: String(body.name ?? '') } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createWebSocketTransport(url: string, sessionUrl?: string, token?: string): Transport {
   let socket: WebSocket | undefined;
   let nextId = 1;
   let state: ConnectionState = 'connecting';
@@ -147,8 +169,24 @@ export function createWebSocketTransport(url: string): Transport {
         pending.delete(id);
       }
       setState('closed');
-      setTimeout(connect, retryMs);
-      retryMs = Math.min(retryMs * 2, 10_000);
+      const retry = (): void => {
+        setTimeout(connect, retryMs);
+        retryMs = Math.min(retryMs * 2, 10_000);
+      };
+      if (!sessionUrl) return retry();
+      // A browser hides why a WebSocket was refused: ask over HTTP whether the token is still good.
+      void fetchSession(sessionUrl, token).then((answer) => {
+        if (answer === 'rejected') {
+          for (const [id, entry] of pending) {
+            entry.resolve({ ok: false, error: { code: 'forbidden', message: 'this address\'s token is no longer accepted' } });
+            pending.delete(id);
+          }
+          queue.length = 0;
+          setState('rejected');
+        } else {
+          retry();
+        }
+      });
     };
   };
   connect();
@@ -158,6 +196,7 @@ export function createWebSocketTransport(url: string): Transport {
     invoke<C extends RequestChannel>(channel: C, input: RequestInput<C>): Promise<RequestOutput<C>> {
       const id = nextId++;
       const message = JSON.stringify({ type: 'request', id, channel, payload: input });
+      if (state === 'rejected') return Promise.reject(new RequestError({ code: 'forbidden', message: 'this address\'s token is no longer accepted; open the new URL that `allot serve` printed' }));
       return new Promise<Result<unknown>>((resolve) => {
         pending.set(id, { resolve });
         if (state === 'open' && socket?.readyState === WebSocket.OPEN) socket.send(message);
@@ -176,6 +215,11 @@ export function createWebSocketTransport(url: string): Transport {
       listener(state);
       return () => connectionListeners.delete(listener);
     },
+    async session() {
+      const answer = sessionUrl ? await fetchSession(sessionUrl, token) : undefined;
+      if (answer === 'rejected' || answer === undefined) throw new RequestError({ code: 'not-ready', message: 'could not read this page\'s role from the agent' });
+      return answer;
+    },
   };
 }
 
@@ -184,7 +228,7 @@ function pickTransport(): Transport {
   const token = pageToken(window.location, window.sessionStorage);
   const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
   const query = token ? `?token=${encodeURIComponent(token)}` : '';
-  return createWebSocketTransport(`${scheme}://${window.location.host}/ws${query}`);
+  return createWebSocketTransport(`${scheme}://${window.location.host}/ws${query}`, `${window.location.origin}/session`, token);
 }
 
 let transport: Transport | undefined;

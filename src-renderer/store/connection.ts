@@ -4,7 +4,7 @@ import type { StateCreator } from 'zustand';
 import type { AppInfo } from '../../src-shared/contract';
 import type { Capabilities } from '../../src-shared/actions';
 import type { SystemInfo } from '../../src-shared/domain';
-import { client, type ConnectionState } from '../ipc/client';
+import { client, type ConnectionState, type SessionRole } from '../ipc/client';
 import type { AppState } from './index';
 
 export interface ConnectionSlice {
@@ -16,7 +16,17 @@ export interface ConnectionSlice {
   /** Why capabilities could not be read (controls that need them say so). */
   capabilitiesError?: string;
   lastError?: string;
+  /** This page's role: a viewer token reads only (acting controls are disabled with the reason). */
+  role?: SessionRole;
   connect(): () => void;
+}
+
+/** Why acting controls are disabled right now, or undefined when this page may act. */
+export function actBlockedReason(state: Pick<ConnectionSlice, 'connection' | 'role'>): string | undefined {
+  if (state.role === 'viewer') return 'Read-only: this page was opened with the viewer URL. Acting needs the operator URL that `allot serve` printed.';
+  if (state.connection === 'rejected') return 'This page\'s token is no longer accepted: open the new URL that `allot serve` printed.';
+  if (state.connection === 'closed') return 'Not connected to Allot: acting resumes when the connection is back.';
+  return undefined;
 }
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -34,6 +44,10 @@ export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSli
     const loadInfo = (): void => {
       api.invoke('app.info', {}).then((appInfo) => set({ appInfo }), fail('Could not read app info'));
       api.invoke('system.info', {}).then((systemInfo) => set({ systemInfo }), fail('Could not read system info'));
+      api.session().then(
+        ({ role }) => set({ role }),
+        () => undefined, // unknown until the agent answers; the server still refuses what a viewer may not do
+      );
       api.invoke('capabilities.get', {}).then(
         (capabilities) => set({ capabilities, capabilitiesError: undefined }),
         (error: unknown) => set({ capabilitiesError: message(error) }),

@@ -2,6 +2,7 @@
 // "Restore all"; and the audit log of every attempt below, newest first, with paging.
 import { useEffect } from 'react';
 import { useStore } from '../store';
+import { actBlockedReason } from '../store/connection';
 import { IN_FORCE_STATUSES } from '../store/changes';
 import { describeValue, OPERATION_LABELS } from '../components/change-format';
 
@@ -14,6 +15,7 @@ export function ChangesView() {
   const auditNext = useStore((state) => state.auditNextBeforeId);
   const auditLoaded = useStore((state) => state.auditLoaded);
   const actions = useStore.getState();
+  const blocked = useStore(actBlockedReason);
   useEffect(() => {
     void useStore.getState().loadChanges();
     void useStore.getState().loadAudit(false);
@@ -33,7 +35,7 @@ export function ChangesView() {
           <button type="button" onClick={() => void actions.loadAudit(false)}>
             Refresh
           </button>
-          <button type="button" className="danger" disabled={inForce === 0} onClick={() => void actions.restoreAll()}>
+          <button type="button" className="danger" disabled={inForce === 0 || !!blocked} title={blocked} data-blocked={blocked ? '' : undefined} onClick={() => void actions.restoreAll()}>
             Restore all
           </button>
         </div>
@@ -79,7 +81,9 @@ export function ChangesView() {
                   <button
                     type="button"
                     aria-label={`Undo change ${record.id} (${OPERATION_LABELS[record.change.op]} on ${record.name})`}
-                    disabled={!IN_FORCE_STATUSES.has(record.status)}
+                    disabled={!IN_FORCE_STATUSES.has(record.status) || !!blocked}
+                    title={blocked}
+                    data-blocked={blocked ? '' : undefined}
                     onClick={() => void actions.undoChange(record.id)}
                   >
                     Undo
@@ -117,10 +121,15 @@ export function ChangesView() {
                   {entry.op ? ` ${OPERATION_LABELS[entry.op].toLowerCase()}` : ''}
                 </td>
                 <td>
-                  {entry.name ?? '–'} {entry.target && <span className="muted">{entry.target.pid}</span>}
+                  {entry.name ?? (entry.op === null && !entry.target ? <span className="muted">Allot</span> : '–')}{' '}
+                  {entry.target && <span className="muted">{entry.target.pid}</span>}
                 </td>
-                <td>
-                  {entry.before || entry.after ? `${describeValue(entry.before)} → ${describeValue(entry.after)}` : '–'}
+                <td className="audit-values">
+                  {entry.before || entry.after
+                    ? `${describeValue(entry.before)} → ${describeValue(entry.after)}`
+                    : entry.beforeValue || entry.afterValue
+                      ? `${entry.beforeValue ?? '–'} → ${entry.afterValue ?? '–'}`
+                      : '–'}
                 </td>
                 <td>
                   <span className={`status result-${entry.result}`}>{entry.result}</span>

@@ -5,6 +5,7 @@ import type { Operation } from '../../src-shared/actions';
 import type { ProcessSample } from '../../src-shared/domain';
 import { formatBytes, formatPercent } from '../../src-shared/format';
 import { useStore } from '../store';
+import { actBlockedReason } from '../store/connection';
 import { ProcessTable, type HeatScale, type MenuPoint, type RowSource } from '../components/ProcessTable';
 import { columnById, type ProcessColumn } from '../components/process-columns';
 import { processKey, programOf, type DisplayRow, type ViewMode } from '../components/process-rows';
@@ -175,7 +176,10 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
     const first = targets[0];
     const anyStopped = targets.some((t) => t.state === 'stopped');
     const browser = transportKind !== 'electron';
-    return [
+    // A viewer (or a page without a live connection) sees every action, disabled with the reason.
+    const blocked = actBlockedReason(useStore.getState());
+    const acting = new Set(['priority', 'affinity', 'ioPriority', 'tier', 'limits', 'suspend', 'end', 'exclude']);
+    const items: MenuItem[] = [
       { id: 'priority', label: 'Set priority…', run: () => openOverride(targets, 'priority') },
       { id: 'affinity', label: 'Set affinity…', run: () => openOverride(targets, 'affinity') },
       { id: 'ioPriority', label: 'Set I/O priority…', run: () => openOverride(targets, 'ioPriority') },
@@ -214,6 +218,7 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
       { id: 'exclude', label: `Exclude ${program} from engine`, run: () => void actions.excludeProgram(program) },
       { id: 'details', label: 'Details', separatorBefore: true, run: () => actions.setDetailsOpen(true) },
     ];
+    return blocked ? items.map((item) => (acting.has(item.id) ? { ...item, disabled: true, hint: blocked } : item)) : items;
   };
 
   const onKeyDown = (event: KeyboardEvent<HTMLDivElement>): void => {

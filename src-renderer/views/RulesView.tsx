@@ -6,6 +6,7 @@ import { useEffect, useMemo, useRef, useState, type ChangeEvent } from 'react';
 import { parseRulesFile, type RulesFile } from '../../src-shared/rules';
 import { formatBytes } from '../../src-shared/format';
 import { useStore } from '../store';
+import { actBlockedReason } from '../store/connection';
 import {
   describeRulesError,
   profileThresholds,
@@ -166,6 +167,7 @@ export function RulesView() {
   const saving = useStore((state) => state.rulesSaving);
   const lastSave = useStore((state) => state.rulesLastSave);
   const actions = useStore.getState();
+  const blocked = useStore(actBlockedReason);
   const textareaRef = useRef<HTMLTextAreaElement>(null);
   const gutterRef = useRef<HTMLPreElement>(null);
   const fileRef = useRef<HTMLInputElement>(null);
@@ -230,7 +232,7 @@ export function RulesView() {
           </div>
         )}
         <div className="toolbar">
-          <button type="button" className="primary" disabled={!loaded || saving || !dirty} onClick={() => void actions.saveRules()}>
+          <button type="button" className="primary" disabled={!loaded || saving || !dirty || !!blocked} title={blocked} data-blocked={blocked ? '' : undefined} onClick={() => void actions.saveRules()}>
             {saving ? 'Saving…' : 'Save'}
           </button>
           <button type="button" disabled={!dirty} onClick={() => actions.setRulesText(saved)}>

@@ -3,6 +3,7 @@
 import { useEffect, useId, useState, type ReactNode } from 'react';
 import { INTERVAL_MS_MAX, INTERVAL_MS_MIN, type Settings, type SettingsPatch } from '../../src-shared/settings';
 import { useStore } from '../store';
+import { actBlockedReason } from '../store/connection';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -83,6 +84,7 @@ export function SettingsView() {
   const appInfo = useStore((state) => state.appInfo);
   const transportKind = useStore((state) => state.transportKind);
   const update = useStore((state) => state.updateSettings);
+  const blocked = useStore(actBlockedReason);
   const browser = appInfo ? appInfo.runtime === 'node' : transportKind === 'websocket';
   if (!settings) {
     return (
@@ -116,7 +118,13 @@ export function SettingsView() {
   );
   return (
     <section className="view settings-view" aria-label="Settings">
-      <div className="scroll-area settings-form">
+      {blocked && (
+        <p className="reason" role="note" data-testid="act-blocked">
+          Settings cannot be changed here: {blocked}
+        </p>
+      )}
+      {/* A disabled fieldset disables every control inside it at once. */}
+      <fieldset className="scroll-area settings-form" disabled={!!blocked} title={blocked}>
         <h2 className="section-title">Monitoring</h2>
         {numberField('Sampling interval (ms)', 'intervalMs', settings.intervalMs, 1, (v) => ({ intervalMs: v }), {
           hint: `${INTERVAL_MS_MIN} ms to ${INTERVAL_MS_MAX / 1000} s`,
@@ -182,7 +190,7 @@ export function SettingsView() {
             </ul>
           )}
         </Field>
-      </div>
+      </fieldset>
     </section>
   );
 }

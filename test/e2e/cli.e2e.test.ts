@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, startServe, type Served } from '../helpers/serve';
@@ -91,6 +91,37 @@ describe('allot CLI against a running instance', () => {
       expect(new URL(second.url).hostname).toBe('127.0.0.1');
     } finally {
       await second.stop();
+    }
+  });
+
+  it('a second instance on the same data directory says so in one sentence, without a stack trace', async () => {
+    const dataDir = join(dir, 'second-instance');
+    const first = await startServe(['--data-dir', dataDir, '--no-admin-socket']);
+    try {
+      const second = allot('serve', '--port', '0', '--data-dir', dataDir, '--no-admin-socket');
+      expect(second.code).toBe(1);
+      expect(second.err).toMatch(/another Allot instance \(pid \d+\) is already running with the data directory/);
+      expect(second.err).toMatch(/--data-dir/);
+      expect(second.err).not.toMatch(/\n\s+at /); // no stack frames
+    } finally {
+      await first.stop();
+    }
+  });
+
+  it('checks the port before the core starts and says what to do when it is taken', async () => {
+    const blocker = createServer();
+    const port = await new Promise<number>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve((blocker.address() as AddressInfo).port)));
+    try {
+      const dataDir = join(dir, 'port-in-use');
+      const result = allot('serve', '--port', String(port), '--data-dir', dataDir, '--no-admin-socket');
+      expect(result.code).toBe(1);
+      expect(result.err).toContain(`127.0.0.1:${port} is already in use`);
+      expect(result.err).toMatch(/--port N/);
+      expect(result.err).not.toMatch(/EADDRINUSE|\n\s+at /);
+      // The core never started: it created no database and took no lock.
+      expect(existsSync(join(dataDir, 'allot.db'))).toBe(false);
+    } finally {
+      blocker.close();
     }
   });
 

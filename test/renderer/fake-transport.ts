@@ -10,6 +10,8 @@ export interface FakeTransport extends Transport {
   handlers: Handlers;
   emit<E extends EventChannel>(event: E, payload: EventPayload<E>): void;
   setConnection(state: ConnectionState): void;
+  /** The role session() answers (default operator). */
+  role: 'viewer' | 'operator';
 }
 
 export function createFakeTransport(handlers: Handlers = {}): FakeTransport {
@@ -38,6 +40,8 @@ export function createFakeTransport(handlers: Handlers = {}): FakeTransport {
       listener(state);
       return () => connection.delete(listener);
     },
+    role: 'operator',
+    session: async () => ({ role: fake.role, name: fake.role }),
     emit(event, payload) {
       listeners.get(event)?.forEach((listener) => listener(payload));
     },

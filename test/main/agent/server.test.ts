@@ -231,6 +231,51 @@ describe('agent roles and metrics', () => {
     expect((await get(agent.port, '/api/processes.snapshot', { authorization: `Bearer ${'o'.repeat(32)}` }, 'POST', '{nope')).status).toBe(400);
   });
 
+  it('answers an oversized body with the typed 413 before reading it, and never resets the connection', async () => {
+    const auth = `Bearer ${'o'.repeat(32)}`;
+    // Declared too large: answered on the headers alone, while the client has sent only a little of it.
+    const early = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: agent.port, path: '/api/settings.get', method: 'POST', headers: { authorization: auth, 'content-length': String(64 * 2 ** 20) } }, (res) => {
+        let body = '';
+        res.on('data', (chunk) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.setTimeout(3000, () => {
+        req.destroy();
+        reject(new Error('no answer while the body was still being sent'));
+      });
+      req.write('x'.repeat(1024)); // and never the rest
+    });
+    expect(early.status).toBe(413);
+    expect(JSON.parse(early.body)).toMatchObject({ ok: false, error: { code: 'invalid-input', message: expect.stringMatching(/too large/) } });
+    // Streamed without a length, well past the limit: the answer arrives every time, no ECONNRESET.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const streamed = await new Promise<number>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: agent.port, path: '/api/settings.get', method: 'POST', headers: { authorization: auth, 'transfer-encoding': 'chunked' } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        const chunk = 'y'.repeat(256 * 1024);
+        for (let i = 0; i < 8; i++) req.write(chunk);
+        req.end();
+      });
+      expect(streamed).toBe(413);
+    }
+  });
+
+  it('tells a page its role at /session, and answers a page request without a valid token with an explaining HTML page', async () => {
+    const viewer = await get(agent.port, '/session', { authorization: `Bearer ${'v'.repeat(32)}` });
+    expect(JSON.parse(viewer.body)).toEqual({ name: 'grafana', role: 'viewer' });
+    expect((await get(agent.port, '/session')).status).toBe(401);
+    const page = await get(agent.port, '/?token=wrong-token-wrong-token');
+    expect(page.status).toBe(401);
+    expect(page.headers['content-type']).toMatch(/text\/html/);
+    expect(page.body).toContain('no longer');
+    expect(page.body).toContain('Read-only (viewer)');
+  });
+
   it('answers 400 to a malformed channel escape and survives hostile WebSocket payloads', async () => {
     expect((await get(agent.port, '/api/%E0%A4%A', { authorization: `Bearer ${'o'.repeat(32)}` }, 'POST', '{}')).status).toBe(400);
     const ws = new WebSocket(`ws://127.0.0.1:${agent.port}/ws?token=${'v'.repeat(32)}`);
@@ -293,5 +338,25 @@ describe('agent roles and metrics', () => {
     expect(byName.get('allot_engine_mode')!.metrics.find((m) => m.labels?.['mode'] === 'auto')!.value).toBe('1');
     expect(byName.get('allot_forecast')!.metrics.find((m) => m.labels?.['quantile'] === '0.9')).toMatchObject({ value: '55', labels: { series: 'system_cpu_percent', horizon: '5s' } });
     expect(byName.get('allot_engine_actions_total')!.metrics).toEqual([{ labels: { op: 'priority', result: 'applied' }, value: '2' }]);
+  });
+});
+
+describe('agent tokens in the data directory', () => {
+  it('creates them once with mode 0600, keeps them across starts, and rotates them on request', async () => {
+    const { loadOrCreateTokens } = await import('../../../src-main/agent/server');
+    const { statSync, chmodSync } = await import('node:fs');
+    const dataDir = mkdtempSync(join(tmpdir(), 'allot-tokens-'));
+    const first = loadOrCreateTokens(dataDir);
+    expect(first.created).toBe(true);
+    expect(first.tokens.map((t) => t.role)).toEqual(['operator', 'viewer']);
+    expect(statSync(first.path).mode & 0o777).toBe(0o600);
+    const again = loadOrCreateTokens(dataDir);
+    expect(again).toMatchObject({ created: false, tokens: first.tokens });
+    const rotated = loadOrCreateTokens(dataDir, true);
+    expect(rotated.tokens[0]!.token).not.toBe(first.tokens[0]!.token);
+    expect(loadOrCreateTokens(dataDir).tokens).toEqual(rotated.tokens);
+    // A file others can read is refused, not used or silently replaced.
+    chmodSync(first.path, 0o644);
+    expect(() => loadOrCreateTokens(dataDir)).toThrow(/chmod 600/);
   });
 });
