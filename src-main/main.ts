@@ -10,7 +10,7 @@ import { createMainWindow, installSessionPolicy, isAppUrl } from './electron/win
 import { forwardEvents, registerIpc } from './electron/ipc';
 import { boostedNice, createTray, restrainedNice, type TrayController, type TrayEngineState } from './electron/tray';
 import { createNotifier } from './electron/notifications';
-import type { ProcessSample } from '../src-shared/domain';
+import type { ProcessSample, SystemSample } from '../src-shared/domain';
 import type { Settings } from '../src-shared/settings';
 import type { TickReport } from '../src-shared/report';
 import { restoreWindowBounds, trackWindowBounds } from './electron/window-state';
@@ -83,7 +83,16 @@ if (!app.requestSingleInstanceLock()) {
       show: !shouldStartHidden(settings), // --hidden (login item) or the startMinimized setting
     });
     trackWindowBounds(window);
-    forwardEvents(core, () => window?.webContents);
+    forwardEvents(core, () => window?.webContents, {
+      visible: () => window !== undefined && !window.isDestroyed() && window.isVisible() && !window.isMinimized(),
+      onChange(listener) {
+        const events = ['show', 'hide', 'minimize', 'restore'] as const;
+        for (const event of events) window?.on(event as 'show', listener);
+        return () => {
+          for (const event of events) window?.removeListener(event as 'show', listener);
+        };
+      },
+    });
 
     // Tray quick actions go through the same contract as the UI, audited as the tray.
     const act = (channel: string, payload: unknown): void => {
@@ -104,7 +113,17 @@ if (!app.requestSingleInstanceLock()) {
     });
     let lastTrayUpdateMs = 0;
     let engineState: TrayEngineState | undefined;
-    core.on('tick', ({ sample }) => {
+    // The tray reads the latest sample every few seconds instead of taking every tick: with the
+    // window hidden, no tick crosses from the core at all.
+    const trayTimer = setInterval(() => {
+      void Promise.all([core.handle('system.summary', {}), core.handle('processes.snapshot', {})]).then(([summary, list]) => {
+        if (!summary.ok || !list.ok) return;
+        const { at, system } = summary.value as { at: number; system: SystemSample };
+        updateTray({ at, system, processes: (list.value as { processes: ProcessSample[] }).processes });
+      });
+    }, 3000);
+    trayTimer.unref?.();
+    const updateTray = (sample: { at: number; system: SystemSample; processes: ProcessSample[] }) => {
       if (sample.at - lastTrayUpdateMs < 2000) return;
       lastTrayUpdateMs = sample.at;
       // Pick up settings changed in the UI (theme, login item, notifications) every couple of seconds.
@@ -125,7 +144,7 @@ if (!app.requestSingleInstanceLock()) {
           ...(engineState ? { engine: engineState } : {}),
         });
       });
-    });
+    };
     tray.update({ windowVisible: !shouldStartHidden(settings), processes: [] });
     // Alerts and refused actions as native notifications, rate-limited, if the user wants them.
     const notifier = createNotifier();

@@ -27,7 +27,18 @@ export function registerIpc(core: CoreLike, isTrustedUrl: (url: string) => boole
  * twice, to the preload and through the context bridge. The delta starts complete for a new
  * WebContents, after each page load, and every TICK_KEYFRAME_EVERY ticks.
  */
-export function forwardEvents(core: CoreLike, target: () => WebContents | undefined): () => void {
+export interface WindowVisibility {
+  visible(): boolean;
+  /** Call `listener` whenever the window is shown, hidden, minimized or restored; returns an unsubscribe. */
+  onChange(listener: () => void): () => void;
+}
+
+/**
+ * With `visibility`, ticks are forwarded only while the window is visible: a window hidden in the
+ * tray costs no tick at all (the core does not even send them to this thread while nothing else
+ * listens), and the first tick after it shows again is complete.
+ */
+export function forwardEvents(core: CoreLike, target: () => WebContents | undefined, visibility?: WindowVisibility): () => void {
   let encoder: ProcessDeltaEncoder | undefined;
   let encoderFor: WebContents | undefined;
   let sinceComplete = 0;
@@ -60,13 +71,30 @@ export function forwardEvents(core: CoreLike, target: () => WebContents | undefi
     };
     contents.send(ipcEventChannel('tick'), message);
   };
-  const unsubscribers = eventChannels.map((event) =>
+  const forward = (event: (typeof eventChannels)[number]) =>
     core.on(event, (payload) => {
       const contents = target();
       if (!contents || contents.isDestroyed()) return;
       if (event === 'tick') sendTick(contents, payload as Tick);
       else contents.send(ipcEventChannel(event), payload);
-    }),
-  );
-  return () => unsubscribers.forEach((unsubscribe) => unsubscribe());
+    });
+  const unsubscribers = eventChannels.filter((event) => event !== 'tick').map(forward);
+  let offTick: (() => void) | undefined;
+  const syncTicks = (): void => {
+    const wanted = visibility ? visibility.visible() : true;
+    if (wanted && !offTick) {
+      encoder = undefined; // the page missed ticks while hidden: start complete
+      offTick = forward('tick');
+    } else if (!wanted && offTick) {
+      offTick();
+      offTick = undefined;
+    }
+  };
+  syncTicks();
+  const offVisibility = visibility?.onChange(syncTicks);
+  return () => {
+    unsubscribers.forEach((unsubscribe) => unsubscribe());
+    offTick?.();
+    offVisibility?.();
+  };
 }

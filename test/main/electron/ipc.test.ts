@@ -32,12 +32,17 @@ function fakeCore() {
   const core: CoreLike = {
     handle: async () => ({ ok: true, value: null }),
     on<E extends EventChannel>(event: E, listener: (payload: EventPayload<E>) => void) {
-      listeners.set(event, [...(listeners.get(event) ?? []), listener as (payload: unknown) => void]);
-      return () => undefined;
+      const entry = listener as (payload: unknown) => void;
+      listeners.set(event, [...(listeners.get(event) ?? []), entry]);
+      return () => listeners.set(event, (listeners.get(event) ?? []).filter((l) => l !== entry));
     },
     stop: async () => undefined,
   };
-  return { core, emit: (event: EventChannel, payload: unknown) => listeners.get(event)?.forEach((listener) => listener(payload)) };
+  return {
+    core,
+    emit: (event: EventChannel, payload: unknown) => listeners.get(event)?.forEach((listener) => listener(payload)),
+    listening: (event: EventChannel) => (listeners.get(event) ?? []).length,
+  };
 }
 
 describe('forwardEvents', () => {
@@ -80,5 +85,34 @@ describe('forwardEvents', () => {
     expect(messages()).toHaveLength(1);
     expect(messages()[0]!.complete).toBe(true);
     expect(decode(messages()[0]!)).toEqual(tickAt(100));
+  });
+});
+
+describe('forwardEvents with a window hidden in the tray', () => {
+  it('takes no tick while the window is hidden, and starts complete when it shows again', () => {
+    const { core, emit, listening } = fakeCore();
+    const page = fakeContents();
+    let visible = false;
+    let changed: (() => void) | undefined;
+    forwardEvents(core, () => page.contents, { visible: () => visible, onChange: (listener) => ((changed = listener), () => undefined) });
+    const tick = (seq: number): Tick => ({ seq, sample: fixtureSample([fixtureProcess({ pid: 1, name: 'idle' })], 1_763_700_000_000 + seq * 1000) });
+    // Hidden: not even subscribed (so the core sends nothing across threads), other events still flow.
+    expect(listening('tick')).toBe(0);
+    expect(listening('engine')).toBe(1);
+    emit('tick', tick(1));
+    expect(page.sent).toHaveLength(0);
+    visible = true;
+    changed!();
+    expect(listening('tick')).toBe(1);
+    emit('tick', tick(2));
+    emit('tick', tick(3));
+    visible = false;
+    changed!();
+    expect(listening('tick')).toBe(0);
+    visible = true;
+    changed!();
+    emit('tick', tick(4));
+    const ticks = page.sent.filter((m) => m.channel === ipcEventChannel('tick')).map((m) => (m.payload as IpcTickMessage).complete);
+    expect(ticks).toEqual([true, false, true]);
   });
 });
