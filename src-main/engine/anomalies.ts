@@ -54,6 +54,9 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
   const lastAlert = new Map<string, number>();
   const childHistory = new Map<number, { at: number; count: number }[]>();
   let forkSince: number | undefined;
+  /** Last tick's object per process: an identical object has the same values as last tick. */
+  const lastSeen = new Map<string, ProcessSample>();
+  let ticks = 0;
 
   const emit = (alerts: Alert[], at: number, kind: AlertKind, dedupeKey: string, alert: Omit<Alert, 'id' | 'at' | 'kind'>) => {
     const k = `${kind}:${dedupeKey}`;
@@ -71,6 +74,7 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
       const byKey = new Map<string, ProcessSample>();
       const byPid = new Map<number, ProcessSample>();
       const children = new Map<number, number>();
+      ticks++;
       for (const p of sample.processes) {
         byPid.set(p.pid, p);
         if (p.ppid > 0) children.set(p.ppid, (children.get(p.ppid) ?? 0) + 1);
@@ -98,8 +102,12 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
           }
         } else pinnedSince.delete(key);
 
-        // Behaviour far outside the profile.
-        if (profile && profile.samples >= o.minProfileSamples) {
+        // Behaviour far outside the profile. An unchanged process (identical object, same values) that
+        // was inside its profile last tick is inside it now, unless the profile moved: that is checked
+        // every 10 ticks (staggered by pid) instead of every tick.
+        const unchanged = lastSeen.get(key) === p && !outsideSince.has(key) && (p.pid + ticks) % 10 !== 0;
+        lastSeen.set(key, p);
+        if (profile && profile.samples >= o.minProfileSamples && !unchanged) {
           const values = metricValues(p);
           let worst: { metric: ProfileMetric; z: number; value: number } | undefined;
           for (const m of Object.keys(values) as ProfileMetric[]) {
@@ -181,6 +189,7 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
       for (const ppid of childHistory.keys()) if (!children.has(ppid)) childHistory.delete(ppid);
       for (const key of pinnedSince.keys()) if (!live.has(key)) pinnedSince.delete(key);
       for (const key of outsideSince.keys()) if (!live.has(key)) outsideSince.delete(key);
+      for (const key of lastSeen.keys()) if (!live.has(key)) lastSeen.delete(key);
       for (const [k, t] of lastAlert) if (at - t >= o.cooldownMs) lastAlert.delete(k);
       return alerts;
     },
