@@ -103,29 +103,34 @@ export function createBalancer(options: Partial<BalancerOptions> = {}): Balancer
       let contention: Contention | undefined;
       const contentionNow = () => (contention ??= contentionOf(sample, classes, t, contentionOptions));
       const preferred = ctx.preferred ?? new Set<string>();
-      const order = [...sample.processes].sort((a, b) => {
-        const pa = preferred.has(processKey(a)) ? 1 : 0;
-        const pb = preferred.has(processKey(b)) ? 1 : 0;
-        return pb - pa || b.cpuPercent - a.cpuPercent || a.pid - b.pid;
-      });
+      const order =
+        preferred.size > 0
+          ? [...sample.processes].sort((a, b) => {
+              const pa = preferred.has(processKey(a)) ? 1 : 0;
+              const pb = preferred.has(processKey(b)) ? 1 : 0;
+              return pb - pa || b.cpuPercent - a.cpuPercent || a.pid - b.pid;
+            })
+          : [...sample.processes].sort((a, b) => b.cpuPercent - a.cpuPercent || a.pid - b.pid);
       const live = new Set<string>();
       for (const p of order) {
         const key = processKey(p);
         live.add(key);
         const c = classes.get(key);
         if (!c) continue;
-        const eligible =
+        // The cheap tests first: most processes are far below the threshold, and the confidence
+        // lookup is the costly part.
+        const over =
+          systemBusy &&
+          p.cpuPercent >= t.processCpuPercent &&
           !c.untouchable && c.class !== 'system' && c.class !== 'foreground' && !ruleOwnsNice(c.policy) && !ledger.backedOff(key, at) && ctx.confidence(programKey(p)) >= minConfidence;
-        const over = eligible && systemBusy && p.cpuPercent >= t.processCpuPercent;
         if (over) {
           if (!overSince.has(key)) overSince.set(key, at - sample.intervalMs);
         } else overSince.delete(key);
 
         const r = ledger.get(key);
-        const memo = ledger.memoOf(key);
         if (r) {
           if (r.source !== 'balancer' && r.source !== 'planner') continue;
-          const hold = holdMs(t, memo.restoreCount);
+          const hold = holdMs(t, ledger.memoOf(key).restoreCount);
           const restrainedMs = at - r.since;
           const wants = demandPercent(p);
           if (r.source === 'balancer' && wants < t.restoreBelowPercent && restrainedMs >= hold && !contentionNow().contended && ledger.canAct(at, t.globalMaxActions, t.globalWindowMs)) {
@@ -168,6 +173,7 @@ export function createBalancer(options: Partial<BalancerOptions> = {}): Balancer
         }
         const since = overSince.get(key);
         if (since === undefined || at - since < t.overForMs) continue;
+        const memo = ledger.memoOf(key);
         if (memo.lastActionAt !== undefined && at - memo.lastActionAt < t.perProcessMinIntervalMs) continue;
         if (p.nice >= 19) continue;
         if (!ledger.canAct(at, t.globalMaxActions, t.globalWindowMs)) continue;
