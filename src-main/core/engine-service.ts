@@ -18,7 +18,7 @@ import { launchProbabilities } from '../engine/forecast/launch';
 import { createPipeline, type ActuatorSurface, type Pipeline } from './pipeline';
 import { mappedFiles, prefetchFiles, prefetchSupport, type MappedFile } from '../platform/prefetch';
 import type { AuditLog } from '../store/audit';
-import { ForecastBank } from './pipeline';
+import { ForecastBank } from '../engine/forecast-bank';
 import { GruForecaster } from '../engine/forecast/gru';
 import { loadModel, saveModel, trainGruInWorker } from './gru-trainer';
 import type { ForegroundProbe } from '../monitor/foreground';

@@ -1,6 +1,6 @@
 // A deterministic model of a multiprogramming machine, for replaying a recorded trace or a synthetic
 // scenario (scenarios.ts) through a policy: the real engine, the real forecasts and the real intent
-// mapping (core/intents.ts), with the decisions applied to the model instead of the OS.
+// mapping (engine/intents.ts), with the decisions applied to the model instead of the OS.
 //
 // The model, per quantum (default 1 ms):
 // - CPU: N cores shared by weighted fair sharing (the fluid limit of CFS): each runnable process gets
@@ -23,8 +23,8 @@ import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { ActionResult as OsResult, Change as OsChange } from '../../src-shared/actions';
 import type { ActionResult as EngineResult, Mode, Tier } from '../../src-shared/engine';
 import type { RulesFile } from '../../src-shared/rules';
-import { intentToChanges, toEngineResult, type IntentOptions } from '../core/intents';
-import { ForecastBank } from '../core/pipeline';
+import { intentToChanges, toEngineResult, type IntentOptions } from './intents';
+import { ForecastBank } from './forecast-bank';
 import { fairShares, niceWeight } from './common';
 import { createEngine, type EngineConfig } from './engine';
 import { createPrng, type Prng } from './forecast/prng';

@@ -10,7 +10,7 @@ import type { ActionResult, Actor, Change, ChangeRecord, Operation, Refusal } fr
 import type { GuardedAdapter } from './guard';
 import { describeRule } from './protect';
 import { refused } from './errors';
-import { matches } from './values';
+import { matches } from '../../src-shared/action-values';
 import { IN_FORCE, type Journal, type ListFilter, type RestoreReport } from '../store/journal';
 import type { AuditLog } from '../store/audit';
 

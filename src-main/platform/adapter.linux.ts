@@ -49,7 +49,7 @@ import {
   type CgroupSetting,
 } from './cgroup.linux';
 import { describeLinux } from './protect.linux';
-import { matches } from './values';
+import { matches } from '../../src-shared/action-values';
 import { guardAdapter, type GuardedAdapter } from './guard';
 import type { ProtectionPolicy } from './protect';
 

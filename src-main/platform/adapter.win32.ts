@@ -42,7 +42,7 @@ import type { ActionResult, Capabilities, Capability, Change, Operation, Reading
 import { niceFromPriorityClass, type Win32PriorityClass } from '../monitor/spi.win32';
 import { namedOperations, type PlatformAdapter, type ProcessFacts } from './types';
 import { describeAttempt, GONE_MESSAGE, refused, refusalFromCode, windowsErrorName } from './errors';
-import { matches, settingMatches } from './values';
+import { matches, settingMatches } from '../../src-shared/action-values';
 import { guardAdapter, type GuardedAdapter } from './guard';
 import type { ProtectionPolicy } from './protect';
 import {

@@ -22,7 +22,7 @@ import {
   type ReadableOperation,
   type ReadResult,
 } from '../../src-shared/actions';
-import { matches } from '../platform/values';
+import { matches } from '../../src-shared/action-values';
 import { migrate, openDb, type Db, type Migration } from './db';
 
 export const journalMigrations: readonly Migration[] = [

@@ -2,7 +2,7 @@
 // decision (units from the key names), a horizon, a probability.
 import type { Change as EngineChange } from '../../src-shared/engine';
 import { formatBytes, formatDurationMs } from '../../src-shared/format';
-import { formatCpuList } from './process-columns';
+import { formatCpuList } from '../model/process-columns';
 
 export function describeEngineChange(change: EngineChange): string {
   switch (change.op) {

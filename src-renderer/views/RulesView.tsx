@@ -14,7 +14,7 @@ import {
   THRESHOLD_CONTROLS,
   type EditResult,
   type ThresholdKey,
-} from '../components/rules-edit';
+} from '../model/rules-edit';
 import { downloadText, readFileText } from '../components/download';
 
 const GIB = 1024 ** 3;

@@ -24,13 +24,13 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync } from 'node:fs';
 import type { ProcessIdentity } from '../../src-shared/domain';
 import type { ActionResult, Change, Refusal } from '../../src-shared/actions';
-import { defaultHelperPath, linuxHelperLaunch, runHelper, type HelperLaunch, type LaunchPlan } from '../helper/client';
-import type { HelperRequest, HelperResponse, RestoreOriginal } from '../helper/protocol';
-import type { GuardedAdapter } from './guard';
-import { namedOperations } from './types';
-import { describeRule } from './protect';
-import { GONE_MESSAGE, refused } from './errors';
-import { matches } from './values';
+import { defaultHelperPath, linuxHelperLaunch, runHelper, type HelperLaunch, type LaunchPlan } from './client';
+import type { HelperRequest, HelperResponse, RestoreOriginal } from './protocol';
+import type { GuardedAdapter } from '../platform/guard';
+import { namedOperations } from '../platform/types';
+import { describeRule } from '../platform/protect';
+import { GONE_MESSAGE, refused } from '../platform/errors';
+import { matches } from '../../src-shared/action-values';
 
 /** Whether the code running now acts for a person who may be asked for administrator rights. */
 export const elevation = new AsyncLocalStorage<{ allowed: boolean }>();

@@ -12,7 +12,7 @@
 // a nice of 0 or less removes Allot's weight.
 import type { ActionResult as OsResult, Change as OsChange, RefusalReason } from '../../src-shared/actions';
 import { TIER_DEFAULTS, type ActionResult as EngineResult, type Change as Intent } from '../../src-shared/engine';
-import { niceWeight } from '../engine/common';
+import { niceWeight } from './common';
 
 export interface IntentOptions {
   /** Also set a cgroup CPU weight for lowered nice values (see header). Default false. */
@@ -21,7 +21,7 @@ export interface IntentOptions {
 
 export type IntentMapping = { ok: true; changes: OsChange[] } | { ok: false; error: string };
 
-export { NICE_TO_WEIGHT, niceWeight } from '../engine/common';
+export { NICE_TO_WEIGHT, niceWeight } from './common';
 
 /** cgroup v2 cpu.weight (1..10000, 100 = nice 0) that matches a nice value. */
 export function niceToCgroupWeight(nice: number): number {
