@@ -22,6 +22,7 @@ import { ForecastBank, type ForecastBankOptions } from '../engine/forecast-bank'
 import type { Actuator, ActuatorResult } from '../platform/actuator';
 import { intentToChanges, statusOfRefusal, toEngineResult, type IntentOptions } from '../engine/intents';
 import { IN_FORCE } from '../store/journal';
+import { errorMessage } from '../../src-shared/errors';
 
 /** What the pipeline needs of the actuator: the real Actuator's public surface. */
 export type ActuatorSurface = Pick<Actuator, 'apply' | 'undo' | 'checkExternal' | 'listChanges' | 'restoreAll'>;
@@ -142,7 +143,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         changes: mapping.changes.map((c, i) => describeChange(c, results[i]!)),
       };
     } catch (error) {
-      return { decision: d, result: { decisionId: d.id, at: stamp, status: 'failed', message: `internal error: ${error instanceof Error ? error.message : String(error)}`.slice(0, 1024) } };
+      return { decision: d, result: { decisionId: d.id, at: stamp, status: 'failed', message: `internal error: ${errorMessage(error)}`.slice(0, 1024) } };
     }
   }
 

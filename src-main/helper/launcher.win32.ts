@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { encodeRequest, HelperRequestSchema, parseResponse, type HelperRequest, type HelperResponse } from './protocol';
+import { errorMessage } from '../../src-shared/errors';
 
 export type ElevationResult = { ok: true } | { ok: false; cancelled: boolean; message: string };
 
@@ -92,7 +93,7 @@ export async function runElevatedHelper(request: HelperRequest, deps: WindowsHel
     clearTimeout(timer);
     return withVerb(response);
   } catch (error) {
-    return withVerb(refusal('failed', `the helper pipe failed: ${error instanceof Error ? error.message : String(error)}`));
+    return withVerb(refusal('failed', `the helper pipe failed: ${errorMessage(error)}`));
   } finally {
     server?.close();
   }
@@ -157,6 +158,6 @@ export async function shellExecuteRunas(file: string, parameters: string): Promi
     if (info.hProcess) CloseHandle(info.hProcess);
     return { ok: true };
   } catch (error) {
-    return { ok: false, cancelled: false, message: error instanceof Error ? error.message : String(error) };
+    return { ok: false, cancelled: false, message: errorMessage(error) };
   }
 }

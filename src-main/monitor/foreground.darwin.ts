@@ -11,6 +11,7 @@
 // Cost: the list builds a dictionary per on-screen window (about a millisecond); read once per tick.
 import type * as Koffi from 'koffi';
 import type { ForegroundProbe, ForegroundReading } from './foreground';
+import { errorMessage } from '../../src-shared/errors';
 
 export interface DarwinForegroundApi {
   /** Owner pid and layer of on-screen windows, front to back, stopping after the first layer-0 one. Undefined when the window server cannot be asked. */
@@ -38,7 +39,7 @@ export function createDarwinForegroundProbe(api: DarwinForegroundApi): Foregroun
       try {
         return foregroundFromDarwin(api);
       } catch (error) {
-        return { unavailableReason: `could not read the frontmost window: ${error instanceof Error ? error.message : String(error)}` };
+        return { unavailableReason: `could not read the frontmost window: ${errorMessage(error)}` };
       }
     },
     close: () => api.close(),

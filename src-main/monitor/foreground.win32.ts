@@ -7,6 +7,7 @@
 // no foreground window, which the reading says.
 import type * as Koffi from 'koffi';
 import type { ForegroundProbe, ForegroundReading } from './foreground';
+import { errorMessage } from '../../src-shared/errors';
 
 export interface Win32ForegroundApi {
   /** GetForegroundWindow: null when no window has the focus (e.g. the secure desktop or session 0). */
@@ -43,7 +44,7 @@ export function createWin32ForegroundProbe(api: Win32ForegroundApi): ForegroundP
       try {
         return foregroundFromWin32(api);
       } catch (error) {
-        return { unavailableReason: `could not read the focused window: ${error instanceof Error ? error.message : String(error)}` };
+        return { unavailableReason: `could not read the focused window: ${errorMessage(error)}` };
       }
     },
     close: () => api.close(),

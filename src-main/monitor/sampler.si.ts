@@ -17,6 +17,7 @@ import { LINUX_ONLY_FIELDS, processingSampler, unsupportedFields } from './node-
 import type { Battery, CoreSample, DiskIo, Memory, NetIo, ProcessSample, ProcessState, Sample, SystemInfo, Platform } from '../../src-shared/domain';
 import { cpuPercentFromMs, ratePerSec } from './rates';
 import type { Sampler } from './types';
+import { errorMessage } from '../../src-shared/errors';
 
 /** The part of systeminformation this sampler calls; tests pass fakes typed against it. */
 export type SiApi = Pick<typeof SiModule, 'currentLoad' | 'mem' | 'networkStats' | 'fsStats' | 'disksIO' | 'battery' | 'processes' | 'osInfo' | 'cpu'>;
@@ -267,9 +268,6 @@ export function processSiTick(prev: SiState | undefined, raw: SiRawTick): { samp
   };
 }
 
-function errorMessage(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).slice(0, 1024);
-}
 
 interface Resolved {
   si: SiApi;
@@ -335,7 +333,7 @@ export function createSiSampler(deps: SiSamplerDeps = {}): Sampler {
       ]);
       const take = <T>(r: PromiseSettledResult<T>, source: string): T | undefined => {
         if (r.status === 'fulfilled') return r.value ?? undefined;
-        raw.errors.push({ source, message: errorMessage(r.reason) });
+        raw.errors.push({ source, message: errorMessage(r.reason, 1024) });
         return undefined;
       };
       const listData = take(list, 'processes');
@@ -355,7 +353,7 @@ export function createSiSampler(deps: SiSamplerDeps = {}): Sampler {
           try {
             raw.usage = await pidusage(pids);
           } catch (e) {
-            raw.errors.push({ source: 'pidusage', message: errorMessage(e) });
+            raw.errors.push({ source: 'pidusage', message: errorMessage(e, 1024) });
           }
         }
       }

@@ -13,6 +13,7 @@ import { refused } from './errors';
 import { matches } from '../../src-shared/action-values';
 import { IN_FORCE, type Journal, type ListFilter, type RestoreReport } from '../store/journal';
 import type { AuditLog } from '../store/audit';
+import { errorMessage } from '../../src-shared/errors';
 
 export interface ApplyRequest {
   target: ProcessIdentity;
@@ -81,7 +82,7 @@ export class Actuator {
 
   apply(request: ApplyRequest): Promise<ActuatorResult> {
     return this.serial(request.target.pid, () => this.applyNow(request)).catch((error: unknown) => ({
-      ...refused('failed', `internal error: ${error instanceof Error ? error.message : String(error)}`),
+      ...refused('failed', `internal error: ${errorMessage(error)}`),
       changeId: null,
     }));
   }

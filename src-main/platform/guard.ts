@@ -8,6 +8,7 @@ import { ChangeSchema, type ActionResult, type Change } from '../../src-shared/a
 import { namedOperations, type PlatformAdapter, type ProcessFacts } from './types';
 import { describeRule, protectionRule, type Exclusion, type ProtectionPolicy } from './protect';
 import { GONE_MESSAGE, refused } from './errors';
+import { errorMessage } from '../../src-shared/errors';
 
 export interface GuardedAdapter extends PlatformAdapter {
   readonly guarded: true;
@@ -60,7 +61,7 @@ export function guardAdapter(inner: PlatformAdapter, initial: ProtectionPolicy):
     try {
       return await inner.apply(validTarget.data, valid.data);
     } catch (error) {
-      return refused('failed', `the adapter failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+      return refused('failed', `the adapter failed unexpectedly: ${errorMessage(error)}`);
     }
   }
 
@@ -72,7 +73,7 @@ export function guardAdapter(inner: PlatformAdapter, initial: ProtectionPolicy):
       try {
         return await inner.read(target, op);
       } catch (error) {
-        return refused('failed', `could not read ${op}: ${error instanceof Error ? error.message : String(error)}`);
+        return refused('failed', `could not read ${op}: ${errorMessage(error)}`);
       }
     },
     apply: (target, change) => apply(target, change),

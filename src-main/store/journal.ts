@@ -24,6 +24,7 @@ import {
 } from '../../src-shared/actions';
 import { matches } from '../../src-shared/action-values';
 import { migrate, openDb, type Db, type Migration } from './db';
+import { errorMessage } from '../../src-shared/errors';
 
 export const journalMigrations: readonly Migration[] = [
   {
@@ -357,7 +358,7 @@ export class Journal {
     try {
       result = await adapter.restore(record.target, record.before);
     } catch (error) {
-      result = { kind: 'refused', reason: 'failed', message: error instanceof Error ? error.message : String(error) };
+      result = { kind: 'refused', reason: 'failed', message: errorMessage(error) };
     }
     const status: ChangeStatus = result.kind === 'applied' ? 'restored' : result.reason === 'gone' ? 'gone' : 'restore-failed';
     this.setStatus(record.id, status, result.kind === 'refused' ? result.message : (result.note ?? null));

@@ -6,6 +6,7 @@ import type { Capabilities } from '../../src-shared/actions';
 import type { SystemInfo } from '../../src-shared/domain';
 import { client, type ConnectionState } from '../ipc/client';
 import type { AppState } from './index';
+import { errorMessage } from '../../src-shared/errors';
 
 export interface ConnectionSlice {
   connection: ConnectionState;
@@ -19,7 +20,7 @@ export interface ConnectionSlice {
   connect(): () => void;
 }
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const message = (error: unknown): string => errorMessage(error);
 
 export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSlice> = (set, get) => ({
   connection: 'connecting',
