@@ -23,6 +23,7 @@ import type { Actuator, ActuatorResult } from '../platform/actuator';
 import { intentToChanges, statusOfRefusal, toEngineResult, type IntentOptions } from '../engine/intents';
 import { IN_FORCE } from '../store/journal';
 import { errorMessage } from '../../src-shared/errors';
+import { processKey, programKey } from '../../src-shared/identity';
 
 /** What the pipeline needs of the actuator: the real Actuator's public surface. */
 export type ActuatorSurface = Pick<Actuator, 'apply' | 'undo' | 'checkExternal' | 'listChanges' | 'restoreAll'>;
@@ -104,7 +105,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
   function remember(id: string, record: AppliedRecord) {
     applied.set(id, record);
     while (applied.size > 5000) applied.delete(applied.keys().next().value!);
-    touched.set(`${record.target.pid}:${record.target.startTime}`, record.target);
+    touched.set(processKey(record.target), record.target);
   }
 
   /** Carry out one decision; never throws. */
@@ -187,7 +188,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   async function checkExternal(sample: Sample) {
     if (!actuator || touched.size === 0) return [];
-    const live = new Set(sample.processes.map((p) => `${p.pid}:${p.startTime}`));
+    const live = new Set(sample.processes.map(processKey));
     for (const key of [...touched.keys()]) if (!live.has(key)) touched.delete(key);
     if (touched.size === 0) return [];
     const report = await actuator.checkExternal([...touched.values()]);
@@ -209,7 +210,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
       const keep = new Set<string>();
       for (const p of sample.processes) {
         const c = engine.classification(p.pid);
-        if (c && c.policy.ruleIds.length > 0) keep.add(p.programId ?? p.name);
+        if (c && c.policy.ruleIds.length > 0) keep.add(programKey(p));
       }
       bank.update(sample, keep);
       const forecast = bank.plannerForecast();

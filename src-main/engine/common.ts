@@ -1,16 +1,9 @@
 // Small pure helpers shared by the engine modules: identity keys, targets, core counts, robust stats.
 import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { DecisionTarget } from '../../src-shared/engine';
+import { processKey, programKey } from '../../src-shared/identity';
 
-/** A process is (pid, startTime): a reused pid never maps to an old entry. */
-export function processKey(p: { pid: number; startTime: number }): string {
-  return `${p.pid}:${p.startTime}`;
-}
-
-/** Program identity: the processing step's programId, else the process name. */
-export function programKey(p: ProcessSample): string {
-  return p.programId ?? p.name;
-}
+export { processKey, programKey };
 
 export function targetOf(p: ProcessSample): DecisionTarget {
   return { pid: p.pid, startTime: p.startTime, name: p.name, programId: programKey(p) };

@@ -6,6 +6,7 @@ import type { ForecastSummary, HorizonForecast, ModelErrorRow, ProgramForecast, 
 import type { PlannerForecast, ProgramCpuForecast } from './planner';
 import type { Forecaster } from './forecast/types';
 import { SeriesForecaster, type HorizonErrors, type ModelErrorRow as RawErrorRow, type SeriesForecast } from './forecast/selector';
+import { programKey } from '../../src-shared/identity';
 
 /** One forecast series as the pipeline uses it. */
 export interface SeriesModel {
@@ -128,7 +129,7 @@ export class ForecastBank {
     const totals = new Map<string, { name: string; cpu: number; rss: number }>();
     for (const p of sample.processes) {
       if (p.kernelThread) continue;
-      const id = p.programId ?? p.name;
+      const id = programKey(p);
       const t = totals.get(id);
       if (t) {
         t.cpu += p.cpuPercent;

@@ -29,6 +29,7 @@ import { fairShares, niceWeight } from './common';
 import { createEngine, type EngineConfig } from './engine';
 import { createPrng, type Prng } from './forecast/prng';
 import type { Scenario, SimProcessSpec, SimRole } from './scenarios';
+import { processKey, programKey } from '../../src-shared/identity';
 
 export const SIM_START_MS = Date.UTC(2025, 0, 6, 9, 0, 0);
 
@@ -144,7 +145,7 @@ export function scenarioFromTrace(trace: TraceInput): Scenario {
   trace.samples.forEach((s, idx) => {
     for (const p of s.processes) {
       if (p.kernelThread) continue;
-      const key = `${p.pid}:${p.startTime}`;
+      const key = processKey(p);
       const a = byKey.get(key);
       if (a) {
         a.lastIdx = idx;
@@ -417,7 +418,7 @@ export function runSimulation(options: SimulationOptions): SimulationReport {
         ioClass: p.ioClass,
         ioLevel: p.ioLevel,
         schedPolicy: 'other',
-        programId: s.programId ?? s.name,
+        programId: programKey(s),
       });
     }
     const cpuPercent = Math.min(100, (totalCpuMs / (intervalMs * cores)) * 100);
@@ -475,7 +476,7 @@ export function runSimulation(options: SimulationOptions): SimulationReport {
     if (bank) {
       for (const p of sample.processes) {
         const c = engine.classification(p.pid);
-        if (c && c.policy.ruleIds.length > 0) keep.add(p.programId ?? p.name);
+        if (c && c.policy.ruleIds.length > 0) keep.add(programKey(p));
       }
       bank.update(sample, keep);
     }

@@ -20,6 +20,7 @@ import {
 } from './libproc.darwin';
 import type { DarwinRusage, DarwinShortBsdInfo, DarwinSwapUsage, DarwinTaskAllInfo, DarwinVmStatistics } from './libproc.darwin';
 import { errorMessage } from '../../src-shared/errors';
+import { processKey } from '../../src-shared/identity';
 
 /** Fields macOS never provides through this collector, as `field:reason`. */
 export const DARWIN_UNAVAILABLE: readonly string[] = Object.freeze([
@@ -187,7 +188,7 @@ export function processDarwinTick(prev: DarwinState | undefined, raw: DarwinRawT
     const t = rp.task;
     if (t.pid <= 0) continue; // pid 0 is kernel_task's placeholder; not a process Allot manages
     const startTime = darwinStartTimeUs(t);
-    const key = `${t.pid}:${startTime}`;
+    const key = processKey({ pid: t.pid, startTime });
     const cur: ProcessCounters = {
       userMs: machToMs(t.totalUserMach, numer, denom),
       systemMs: machToMs(t.totalSystemMach, numer, denom),
@@ -318,7 +319,7 @@ export function collectDarwin(api: DarwinProcessApi, caches: DarwinCaches, atMs:
       const full = api.taskAllInfo(pid);
       if (full.ok) {
         const task = parseTaskAllInfo(full.bytes);
-        const key = `${task.pid}:${darwinStartTimeUs(task)}`;
+        const key = processKey({ pid: task.pid, startTime: darwinStartTimeUs(task) });
         seen.add(key);
         const ru = api.rusageV2(pid);
         if (api.pidPath && !caches.exeByKey.has(key)) caches.exeByKey.set(key, api.pidPath(pid));

@@ -18,6 +18,7 @@ import type { Battery, CoreSample, DiskIo, Memory, NetIo, ProcessSample, Process
 import { cpuPercentFromMs, ratePerSec } from './rates';
 import type { Sampler } from './types';
 import { errorMessage } from '../../src-shared/errors';
+import { processKey } from '../../src-shared/identity';
 
 /** The part of systeminformation this sampler calls; tests pass fakes typed against it. */
 export type SiApi = Pick<typeof SiModule, 'currentLoad' | 'mem' | 'networkStats' | 'fsStats' | 'disksIO' | 'battery' | 'processes' | 'osInfo' | 'cpu'>;
@@ -134,7 +135,7 @@ export function processSiTick(prev: SiState | undefined, raw: SiRawTick): { samp
     const seenStart = prev?.startByPid.get(p.pid);
     if (seenStart !== undefined && Math.abs(startedAtMs - seenStart) <= START_TOLERANCE_MS) startedAtMs = seenStart;
     startByPid.set(p.pid, startedAtMs);
-    const key = `${p.pid}:${startedAtMs}`;
+    const key = processKey({ pid: p.pid, startTime: startedAtMs });
     const usage = raw.usage ? raw.usage[String(p.pid)] : undefined;
     // With pidusage in use, a listed pid it could not read has exited since the list was taken.
     if (raw.usage && !usage) continue;

@@ -14,6 +14,7 @@ import { matches } from '../../src-shared/action-values';
 import { IN_FORCE, type Journal, type ListFilter, type RestoreReport } from '../store/journal';
 import type { AuditLog } from '../store/audit';
 import { errorMessage } from '../../src-shared/errors';
+import { processKey } from '../../src-shared/identity';
 
 export interface ApplyRequest {
   target: ProcessIdentity;
@@ -200,11 +201,11 @@ export class Actuator {
    * means someone else changed it: mark the change 'external', record the process, audit, report.
    */
   async checkExternal(processes?: ReadonlyArray<{ pid: number; startTime: number }>): Promise<ExternalReport> {
-    const wanted = processes ? new Set(processes.map((p) => `${p.pid}:${p.startTime}`)) : null;
+    const wanted = processes ? new Set(processes.map(processKey)) : null;
     const report: ExternalReport = { external: [], gone: [] };
     for (const record of this.journal.inForce()) {
       if ((record.status !== 'applied' && record.status !== 'restore-failed') || record.after === null) continue;
-      if (wanted && !wanted.has(`${record.target.pid}:${record.target.startTime}`)) continue;
+      if (wanted && !wanted.has(processKey(record.target))) continue;
       if (record.change.op === 'terminate') continue;
       await this.serial(record.target.pid, async () => {
         const current = this.journal.get(record.id);

@@ -2,6 +2,7 @@
 // A fixed-size circular buffer: append is O(1) and never allocates once full; range queries by
 // time are a binary search over the logical order. Charts read plain arrays from the series helpers.
 import type { Sample, SystemSample } from '../../src-shared/domain';
+import { programKey } from '../../src-shared/identity';
 
 export const DEFAULT_RING_WINDOW_MS = 10 * 60 * 1000;
 
@@ -21,9 +22,7 @@ export interface Series {
 export type ProgramMetric = 'cpuPercent' | 'rssBytes';
 
 /** The program a process belongs to: the collector's `programId`, or its name when absent. */
-export function programKeyOf(process: { programId?: string | undefined; name: string }): string {
-  return process.programId ?? process.name;
-}
+export const programKeyOf = programKey;
 
 export class SampleRing {
   private buffer: Array<Sample | undefined>;

@@ -154,7 +154,7 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
         const set = new Map<string, ProcessSample>();
         for (const key of state.selected) {
           const r = byKey.get(key);
-          if (r?.kind === 'group') r.members.forEach((m) => set.set(`${m.pid}:${m.startTime}`, m));
+          if (r?.kind === 'group') r.members.forEach((m) => set.set(processKey(m), m));
           else if (r) set.set(key, r.process);
         }
         targets = [...set.values()];
