@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { encodeRequest, HelperRequestSchema, parseResponse, type HelperRequest, type HelperResponse } from './protocol';
 import { errorMessage } from '../../src-shared/errors';
+import { importKoffi } from '../native/koffi';
 
 export type ElevationResult = { ok: true } | { ok: false; cancelled: boolean; message: string };
 
@@ -111,7 +112,7 @@ const SW_HIDE = 0;
 export async function shellExecuteRunas(file: string, parameters: string): Promise<ElevationResult> {
   if (process.platform !== 'win32') return { ok: false, cancelled: false, message: 'ShellExecuteEx exists only on Windows' };
   try {
-    const { default: koffi } = await import('koffi');
+    const koffi = await importKoffi();
     const shell32 = koffi.load('shell32.dll');
     const kernel32 = koffi.load('kernel32.dll');
     const SHELLEXECUTEINFOW = koffi.struct('SHELLEXECUTEINFOW', {

@@ -5,7 +5,7 @@
 //
 // Limit: both calls describe the interactive desktop of this session. A service in session 0 sees
 // no foreground window, which the reading says.
-import type * as Koffi from 'koffi';
+import { importKoffi } from '../native/koffi';
 import type { ForegroundProbe, ForegroundReading } from './foreground';
 import { errorMessage } from '../../src-shared/errors';
 
@@ -53,8 +53,7 @@ export function createWin32ForegroundProbe(api: Win32ForegroundApi): ForegroundP
 
 export async function loadWin32ForegroundApi(): Promise<Win32ForegroundApi> {
   if (process.platform !== 'win32') throw new Error(`loadWin32ForegroundApi: needs win32, this is ${process.platform}`);
-  const imported = (await import('koffi')) as typeof Koffi & { default?: typeof Koffi };
-  const koffi = imported.default ?? imported;
+  const koffi = await importKoffi();
   const user32 = koffi.load('user32.dll');
   const kernel32 = koffi.load('kernel32.dll');
   const GetForegroundWindow = user32.func('void * __stdcall GetForegroundWindow()');
