@@ -14,7 +14,7 @@
 // made, the journal records are undone (actuator.undo), which puts back the exact original values
 // (including cgroup placement and the session's autogroup nice), rather than applying a new value.
 import type { ProcessIdentity, Sample } from '../../src-shared/domain';
-import type { ActionResult as EngineResult, Decision, EngineEvent, Mode } from '../../src-shared/engine';
+import type { IntentResult, Decision, EngineEvent, Mode } from '../../src-shared/engine';
 import type { ActionResult as OsResult, Change as OsChange, ChangeRecord } from '../../src-shared/actions';
 import type { AppliedChange, ApplyAdviceResult, ReportedDecision, TickReport } from '../../src-shared/report';
 import type { Engine, TickInputs } from '../engine/engine';
@@ -125,7 +125,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
         // A record already put back (by someone, or superseded) counts as done when any undo worked.
         const ok = results.some((r) => r.kind === 'applied');
         const first = results.find((r) => r.kind === 'refused' && r.reason !== 'invalid') ?? results[0]!;
-        const result: EngineResult = ok || first.kind === 'applied'
+        const result: IntentResult = ok || first.kind === 'applied'
           ? { decisionId: d.id, at: stamp, status: 'applied' }
           : { decisionId: d.id, at: stamp, status: statusOfRefusal(first.reason), message: `undo: ${first.message}`.slice(0, 1024) };
         return { decision: d, result, changes };
@@ -150,7 +150,7 @@ export function createPipeline(options: PipelineOptions): Pipeline {
 
   async function executeAll(decisions: readonly Decision[], actor: 'engine' | 'system'): Promise<{ reported: ReportedDecision[]; events: EngineEvent[] }> {
     const reported: ReportedDecision[] = [];
-    const results: EngineResult[] = [];
+    const results: IntentResult[] = [];
     for (const d of decisions) {
       if (d.apply && (mode === 'auto' || d.revertOf !== undefined)) {
         const r = await execute(d, actor);

@@ -21,7 +21,7 @@
 // same report. Pure: no I/O (the CLI reads trace files and hands the samples in).
 import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { ActionResult as OsResult, Change as OsChange } from '../../src-shared/actions';
-import type { ActionResult as EngineResult, Mode, Tier } from '../../src-shared/engine';
+import type { IntentResult, Mode, Tier } from '../../src-shared/engine';
 import type { RulesFile } from '../../src-shared/rules';
 import { intentToChanges, toEngineResult, type IntentOptions } from './intents';
 import { ForecastBank } from './forecast-bank';
@@ -485,7 +485,7 @@ export function runSimulation(options: SimulationOptions): SimulationReport {
       ...(bank ? { forecast: bank.plannerForecast() } : {}),
     });
     for (const a of out.alerts) alerts[a.kind] = (alerts[a.kind] ?? 0) + 1;
-    const results: EngineResult[] = [];
+    const results: IntentResult[] = [];
     for (const d of out.decisions) {
       actions.decisions++;
       actions.bySource[d.source] = (actions.bySource[d.source] ?? 0) + 1;
