@@ -15,6 +15,7 @@ import { DATA_USAGE, dataCommand } from './tools/data-cli';
 import { simulateCommand } from './tools/simulate';
 import { DEFAULT_SETTINGS, type Settings } from '../src-shared/settings';
 import pkg from '../package.json';
+import { errorMessage } from '../src-shared/errors';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -234,6 +235,6 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`allot: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`allot: ${errorMessage(error)}\n`);
   process.exit(1);
 });

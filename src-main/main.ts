@@ -15,6 +15,7 @@ import type { Settings } from '../src-shared/settings';
 import type { TickReport } from '../src-shared/report';
 import { restoreWindowBounds, trackWindowBounds } from './electron/window-state';
 import { applyDesktopSettings, shouldStartHidden, trayIconPath } from './electron/desktop';
+import { errorMessage } from '../src-shared/errors';
 
 const rendererUrl =
   !app.isPackaged && process.env['ELECTRON_RENDERER_URL']
@@ -152,7 +153,7 @@ if (!app.requestSingleInstanceLock()) {
       notifier.onReport(report, settings?.notifications.enabled ?? true);
     });
     await core.ready;
-  }).catch((error: unknown) => fatal(`Allot could not start: ${error instanceof Error ? error.message : String(error)}`));
+  }).catch((error: unknown) => fatal(`Allot could not start: ${errorMessage(error)}`));
 
   let stopped = false;
   app.on('will-quit', (event) => {

@@ -58,7 +58,7 @@ export type IoPriority = z.infer<typeof IoPrioritySchema>;
  * of one core (100 = one full core, may exceed 100); `memoryLimit` is a soft limit in bytes
  * (cgroup memory.high, job object on Windows); `null` values mean "remove the limit".
  */
-export const ChangeSchema = z.discriminatedUnion('op', [
+export const IntentSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('nice'), value: int().min(-20).max(19) }),
   z.strictObject({ op: z.literal('tier'), value: TierSchema }),
   z.strictObject({ op: z.literal('affinity'), value: z.array(int().nonnegative()).max(4096) }),
@@ -66,8 +66,8 @@ export const ChangeSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('cpuCap'), value: nonNeg().nullable() }),
   z.strictObject({ op: z.literal('memoryLimit'), value: nonNeg().nullable() }),
 ]);
-export type Change = z.infer<typeof ChangeSchema>;
-export type ChangeOp = Change['op'];
+export type Intent = z.infer<typeof IntentSchema>;
+export type IntentOp = Intent['op'];
 
 export const DecisionSourceSchema = z.enum(['balancer', 'planner', 'rule', 'feedback', 'tenant']);
 export type DecisionSource = z.infer<typeof DecisionSourceSchema>;
@@ -86,9 +86,9 @@ export const DecisionSchema = z.strictObject({
   /** Sample time the decision was taken at, epoch ms. */
   at: nonNeg(),
   target: DecisionTargetSchema,
-  change: ChangeSchema,
+  change: IntentSchema,
   /** The change that undoes this one (the value before), when known. */
-  undo: ChangeSchema.optional(),
+  undo: IntentSchema.optional(),
   /** One or two sentences a person can read. */
   reason: z.string().max(2048),
   /** The figures behind the decision, units in the key names. */
@@ -126,13 +126,13 @@ export const AlertSchema = z.strictObject({
 export type Alert = z.infer<typeof AlertSchema>;
 
 /** What the actuator reports for each decision it was given. */
-export const ActionResultSchema = z.strictObject({
+export const IntentResultSchema = z.strictObject({
   decisionId: z.string().max(128),
   at: nonNeg(),
   status: z.enum(['applied', 'failed', 'unsupported', 'gone', 'skipped']),
   message: z.string().max(1024).optional(),
 });
-export type ActionResult = z.infer<typeof ActionResultSchema>;
+export type IntentResult = z.infer<typeof IntentResultSchema>;
 
 export const EffectSchema = z.strictObject({
   decisionId: z.string().max(128),

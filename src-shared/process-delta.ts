@@ -10,11 +10,10 @@
 // the encoder updates its memory only for a message that is actually sent, and the decoder checks
 // the count; on a mismatch it reports a broken stream and the transport reconnects, which resyncs.
 import type { ProcessSample } from './domain';
+import { processKey } from './identity';
 
 /** A process's identity across ticks: pid and start time (a reused pid is another process). */
-export function processKey(process: Pick<ProcessSample, 'pid' | 'startTime'>): string {
-  return `${process.pid}:${process.startTime}`;
-}
+export { processKey };
 
 /** `tick` with its sample's process list replaced: emptied to send a delta, rebuilt on arrival. */
 export function withProcesses<T extends { sample: { processes: readonly ProcessSample[] } }>(tick: T, processes: ProcessSample[]): T {

@@ -3,7 +3,7 @@
 // mode. Plain and serializable (no NaN: unknown ratios are null). Pure: zod schemas first.
 import { z } from 'zod';
 import { RefusalReasonSchema } from './actions';
-import { ActionResultSchema as EngineResultSchema, AlertSchema, DecisionSchema, EngineEventSchema, ModeSchema } from './engine';
+import { IntentResultSchema, AlertSchema, DecisionSchema, EngineEventSchema, ModeSchema } from './engine';
 import { LIMITS, ProcessIdentitySchema } from './domain';
 
 const nonNeg = () => z.number().finite().nonnegative();
@@ -23,7 +23,7 @@ export type AppliedChange = z.infer<typeof AppliedChangeSchema>;
 export const ReportedDecisionSchema = z.strictObject({
   decision: DecisionSchema,
   /** Present when the decision was sent to the actuator (Auto mode, a restore, or advice a person applied). */
-  result: EngineResultSchema.optional(),
+  result: IntentResultSchema.optional(),
   changes: z.array(AppliedChangeSchema).max(16).optional(),
 });
 export type ReportedDecision = z.infer<typeof ReportedDecisionSchema>;

@@ -14,7 +14,7 @@ import { exportRows } from '../store/export';
 import { Actuator } from '../platform/actuator';
 import type { Exclusion } from '../platform/protect';
 import { createPlatformAdapter } from '../platform';
-import { createLinuxElevationHelper, elevatingAdapter } from '../platform/elevated';
+import { createLinuxElevationHelper, elevatingAdapter } from '../helper/elevated';
 import type { Sampler } from '../monitor/types';
 import { createSampler } from '../monitor';
 import { createInlineSampleSource } from './sample-source';

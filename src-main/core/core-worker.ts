@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { eventChannels, type EventChannel } from '../../src-shared/contract';
 import { createAppCore } from './app';
-import { startAdminSocket, type AdminSocket } from '../agent/admin-socket';
+import { startAdminSocket, type AdminSocket } from '../core/admin-socket';
 import type { FromCoreWorker, ToCoreWorker, CoreWorkerData } from './host';
 import { InstanceLockedError } from './instance-lock';
 

@@ -18,10 +18,11 @@ import { launchProbabilities } from '../engine/forecast/launch';
 import { createPipeline, type ActuatorSurface, type Pipeline } from './pipeline';
 import { mappedFiles, prefetchFiles, prefetchSupport, type MappedFile } from '../platform/prefetch';
 import type { AuditLog } from '../store/audit';
-import { ForecastBank } from './pipeline';
+import { ForecastBank } from '../engine/forecast-bank';
 import { GruForecaster } from '../engine/forecast/gru';
 import { loadModel, saveModel, trainGruInWorker } from './gru-trainer';
 import type { ForegroundProbe } from '../monitor/foreground';
+import { processKey, programKey } from '../../src-shared/identity';
 
 export const ENGINE_MIGRATIONS: readonly Migration[] = [
   {
@@ -245,10 +246,10 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   const recordLaunches = (sample: Sample): void => {
     const current = new Set<string>();
     for (const process of sample.processes) {
-      const key = `${process.pid}:${process.startTime}`;
+      const key = processKey(process);
       current.add(key);
       if (seen.has(key) || seen.size === 0) continue;
-      const programId = process.programId ?? process.name;
+      const programId = programKey(process);
       let times = launches.get(programId);
       if (!times) {
         if (launches.size >= MAX_LAUNCH_PROGRAMS) continue;
@@ -282,11 +283,11 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   const learnFiles = (sample: Sample): void => {
     if (!support.supported) return;
     for (const process of sample.processes) {
-      const programId = process.programId ?? process.name;
+      const programId = programKey(process);
       if (process.kernelThread || programFiles.has(programId) || !programId.startsWith('/')) continue;
       if (sample.at - process.startedAtMs < 2000) continue;
       if (programFiles.size >= MAX_PROGRAM_FILES) return;
-      const identity = `${process.pid}:${process.startTime}`;
+      const identity = processKey(process);
       if (mapsTried.has(identity)) continue;
       if (mapsTried.size >= 10_000) mapsTried.clear();
       mapsTried.add(identity);
@@ -300,7 +301,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   const prefetchRound = (sample: Sample): void => {
     if (!support.supported || sample.at - lastPrefetchRoundMs < PREFETCH_EVERY_MS) return;
     lastPrefetchRoundMs = sample.at;
-    const running = new Set(sample.processes.map((process) => process.programId ?? process.name));
+    const running = new Set(sample.processes.map(programKey));
     const excluded = new Set(settings.getSettings().excludedPrograms);
     let budget = PREFETCH_BUDGET_BYTES;
     const candidates = [...programFiles]

@@ -2,6 +2,7 @@
 // thread, so a training run never delays a tick. One message in (series + options), one out.
 import { parentPort, workerData } from 'node:worker_threads';
 import { trainGru, type GruTrainOptions, type GruWeights } from '../engine/forecast/gru';
+import { errorMessage } from '../../src-shared/errors';
 
 export interface GruJob {
   series: number[];
@@ -15,6 +16,6 @@ let result: GruJobResult;
 try {
   result = { ok: true, weights: trainGru(job.series, job.options), trainMs: performance.now() - startedAt };
 } catch (error) {
-  result = { ok: false, message: error instanceof Error ? error.message : String(error) };
+  result = { ok: false, message: errorMessage(error) };
 }
 parentPort?.postMessage(result);

@@ -24,7 +24,7 @@ import type { Actuator } from '../platform/actuator';
 import type { History } from '../store/history';
 import type { ExportOptions, ExportResult } from '../store/export';
 import type { EngineService } from './engine-service';
-import { withElevation } from '../platform/elevated';
+import { withElevation } from '../helper/elevated';
 import { auditConfigChanges } from './audit-config';
 import { MAX_EXPORT_BYTES } from '../../src-shared/contract';
 

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Settings } from '../../src-shared/settings';
+import { errorMessage } from '../../src-shared/errors';
 
 /** Command-line flag the login item passes when the app should start in the tray. */
 export const HIDDEN_ARG = '--hidden';
@@ -87,7 +88,7 @@ export function applyLoginItem(settings: DesktopSettings, env: DesktopEnvironmen
     }
     return { kind: 'unsupported', reason: `no login-item mechanism on ${env.platform}` };
   } catch (error) {
-    return { kind: 'failed', message: `could not change start at login: ${error instanceof Error ? error.message : String(error)}` };
+    return { kind: 'failed', message: `could not change start at login: ${errorMessage(error)}` };
   }
 }
 

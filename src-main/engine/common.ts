@@ -1,21 +1,9 @@
 // Small pure helpers shared by the engine modules: identity keys, targets, core counts, robust stats.
 import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { DecisionTarget } from '../../src-shared/engine';
+import { processKey, programKey } from '../../src-shared/identity';
 
-/** A process is (pid, startTime): a reused pid never maps to an old entry. */
-/** Keys of objects seen before: an unchanged process is the same object tick after tick, so its key is built once. */
-const keys = new WeakMap<object, string>();
-
-export function processKey(p: { pid: number; startTime: number }): string {
-  let key = keys.get(p);
-  if (key === undefined) keys.set(p, (key = `${p.pid}:${p.startTime}`));
-  return key;
-}
-
-/** Program identity: the processing step's programId, else the process name. */
-export function programKey(p: ProcessSample): string {
-  return p.programId ?? p.name;
-}
+export { processKey, programKey };
 
 export function targetOf(p: ProcessSample): DecisionTarget {
   return { pid: p.pid, startTime: p.startTime, name: p.name, programId: programKey(p) };

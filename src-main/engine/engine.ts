@@ -12,7 +12,7 @@
 // Time comes only from `sample.at`; ids come from a counter; the same inputs give the same outputs.
 // `tick` never throws: an internal error comes back as a 'degraded' event with no decisions.
 import type { Sample, ProcessSample } from '../../src-shared/domain';
-import { TIER_DEFAULTS, tierRank, type ActionResult, type Alert, type Decision, type EngineEvent, type Mode } from '../../src-shared/engine';
+import { TIER_DEFAULTS, tierRank, type IntentResult, type Alert, type Decision, type EngineEvent, type Mode } from '../../src-shared/engine';
 import { DEFAULT_RULES_FILE, type RulesFile } from '../../src-shared/rules';
 import { createBalancer } from './balancer';
 import { createClassifier, type Classification, type ClassifierOptions } from './classify';
@@ -85,7 +85,7 @@ export interface EngineState {
 export interface Engine {
   tick(sample: Sample, inputs?: TickInputs): TickOutput;
   /** Results of applying decisions (from the actuator). */
-  onResults(results: readonly ActionResult[]): EngineEvent[];
+  onResults(results: readonly IntentResult[]): EngineEvent[];
   /** Leaving Auto restores everything Allot applied (apply=true decisions). */
   setMode(mode: Mode, at: number): TickOutput;
   /** Replace the rules (already validated by parseRulesFile). */

@@ -34,7 +34,7 @@
 // share, so the protected program's wait does not change and the verdict is "no-effect": reverting
 // such a nice-only restraint is the intended behaviour, not a misjudgement (the balancer-only bench
 // shows it: nice 5, nice 10, then all reverted). The lever that works across sessions is the cgroup
-// CPU weight the core adds to a lowering nice (core/intents.ts `crossSessionWeight`); the decision is
+// CPU weight the core adds to a lowering nice (engine/intents.ts `crossSessionWeight`); the decision is
 // the same nice intent, so the same trial judges it, and with the weight the measured wait does
 // fall and the restraint is kept. Where the weight could not be set (no delegated cgroup) the result
 // still says applied (the nice was set) and the trial judges what actually happened.

@@ -18,7 +18,7 @@
 // step that did not help) and caps the depth for a while (`ProcessMemo.depthCap`) so the same step
 // is not retried at once.
 import type { ProcessSample } from '../../src-shared/domain';
-import type { Change, Decision, DecisionSource, DecisionTarget, Mode } from '../../src-shared/engine';
+import type { Intent, Decision, DecisionSource, DecisionTarget, Mode } from '../../src-shared/engine';
 import { processKey, targetOf } from './common';
 
 export type RestraintSource = Extract<DecisionSource, 'balancer' | 'planner' | 'tenant'>;
@@ -59,7 +59,7 @@ export type DecisionDraft = Omit<Decision, 'id' | 'at' | 'apply'>;
 export type ChangeField = 'nice' | 'ioPriority' | 'affinity' | 'cpuCap' | 'memoryLimit';
 
 /** The fields a change sets (a tier is a nice value plus an I/O priority). */
-export function fieldsOf(change: Change): ChangeField[] {
+export function fieldsOf(change: Intent): ChangeField[] {
   switch (change.op) {
     case 'nice':
       return ['nice'];
@@ -159,8 +159,8 @@ export class Ledger {
     const key = processKey(p);
     const prev = this.restraints.get(key);
     const originalNice = prev ? prev.originalNice : p.nice;
-    const change: Change = { op: 'nice', value: nice };
-    const undo: Change = { op: 'nice', value: originalNice };
+    const change: Intent = { op: 'nice', value: nice };
+    const undo: Intent = { op: 'nice', value: originalNice };
     const d = sink.decide({ target: targetOf(p), change, undo, source, ...why, numbers: { ...why.numbers, niceBefore: p.nice, niceAfter: nice, originalNice } });
     if (!d) return undefined;
     this.restraints.set(key, {

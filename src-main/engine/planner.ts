@@ -31,7 +31,7 @@
 // hierarchically (sessions, then processes), so lowering a hog in another session than the
 // protected program is predicted to save nothing (no benefit, and the feedback loop's counterfactual
 // is the session-fair wait, not a flat one that would credit the nice with help it cannot give).
-// With a cross-session lever (cgroup weights: core/intents.ts) or no autogroups, the flat model.
+// With a cross-session lever (cgroup weights: engine/intents.ts) or no autogroups, the flat model.
 // Memory: warns on time to exhaustion from leaking processes and applies a soft memory limit only
 // where a rule allows it. Pure.
 import type { ProcessSample, Sample } from '../../src-shared/domain';

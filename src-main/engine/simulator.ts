@@ -1,6 +1,6 @@
 // A deterministic model of a multiprogramming machine, for replaying a recorded trace or a synthetic
 // scenario (scenarios.ts) through a policy: the real engine, the real forecasts and the real intent
-// mapping (core/intents.ts), with the decisions applied to the model instead of the OS.
+// mapping (engine/intents.ts), with the decisions applied to the model instead of the OS.
 //
 // The model, per quantum (default 1 ms):
 // - CPU: N cores shared by weighted fair sharing (the fluid limit of CFS): each runnable process gets
@@ -21,14 +21,15 @@
 // same report. Pure: no I/O (the CLI reads trace files and hands the samples in).
 import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { ActionResult as OsResult, Change as OsChange } from '../../src-shared/actions';
-import type { ActionResult as EngineResult, Mode, Tier } from '../../src-shared/engine';
+import type { IntentResult, Mode, Tier } from '../../src-shared/engine';
 import type { RulesFile } from '../../src-shared/rules';
-import { intentToChanges, toEngineResult, type IntentOptions } from '../core/intents';
-import { ForecastBank } from '../core/pipeline';
+import { intentToChanges, toEngineResult, type IntentOptions } from './intents';
+import { ForecastBank } from './forecast-bank';
 import { fairShares, niceWeight } from './common';
 import { createEngine, type EngineConfig } from './engine';
 import { createPrng, type Prng } from './forecast/prng';
 import type { Scenario, SimProcessSpec, SimRole } from './scenarios';
+import { processKey, programKey } from '../../src-shared/identity';
 
 export const SIM_START_MS = Date.UTC(2025, 0, 6, 9, 0, 0);
 
@@ -144,7 +145,7 @@ export function scenarioFromTrace(trace: TraceInput): Scenario {
   trace.samples.forEach((s, idx) => {
     for (const p of s.processes) {
       if (p.kernelThread) continue;
-      const key = `${p.pid}:${p.startTime}`;
+      const key = processKey(p);
       const a = byKey.get(key);
       if (a) {
         a.lastIdx = idx;
@@ -417,7 +418,7 @@ export function runSimulation(options: SimulationOptions): SimulationReport {
         ioClass: p.ioClass,
         ioLevel: p.ioLevel,
         schedPolicy: 'other',
-        programId: s.programId ?? s.name,
+        programId: programKey(s),
       });
     }
     const cpuPercent = Math.min(100, (totalCpuMs / (intervalMs * cores)) * 100);
@@ -475,7 +476,7 @@ export function runSimulation(options: SimulationOptions): SimulationReport {
     if (bank) {
       for (const p of sample.processes) {
         const c = engine.classification(p.pid);
-        if (c && c.policy.ruleIds.length > 0) keep.add(p.programId ?? p.name);
+        if (c && c.policy.ruleIds.length > 0) keep.add(programKey(p));
       }
       bank.update(sample, keep);
     }
@@ -484,7 +485,7 @@ export function runSimulation(options: SimulationOptions): SimulationReport {
       ...(bank ? { forecast: bank.plannerForecast() } : {}),
     });
     for (const a of out.alerts) alerts[a.kind] = (alerts[a.kind] ?? 0) + 1;
-    const results: EngineResult[] = [];
+    const results: IntentResult[] = [];
     for (const d of out.decisions) {
       actions.decisions++;
       actions.bySource[d.source] = (actions.bySource[d.source] ?? 0) + 1;

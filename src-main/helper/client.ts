@@ -8,6 +8,7 @@ import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import type { ActionResult } from '../../src-shared/actions';
 import { encodeRequest, HelperRequestSchema, parseResponse, type HelperRequest, type HelperResponse } from './protocol';
+import { errorMessage } from '../../src-shared/errors';
 
 /** What to run: a command and its fixed arguments. The request never becomes an argument. */
 export interface HelperLaunch {
@@ -111,7 +112,7 @@ export function runHelper(request: HelperRequest, launch: HelperLaunch, options:
     try {
       child = spawn(launch.command, [...launch.args], { shell: false, stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
     } catch (error) {
-      settle(refusal('failed', `could not start the helper: ${error instanceof Error ? error.message : String(error)}`));
+      settle(refusal('failed', `could not start the helper: ${errorMessage(error)}`));
       return;
     }
     const timer = setTimeout(() => {

@@ -20,6 +20,7 @@ import { withProcess } from '../platform/identity.linux';
 import { describeRule } from '../platform/protect';
 import { refusalFromError, refused } from '../platform/errors';
 import type { CgroupController, CgroupFile, HelperRequest, RestoreOriginal } from './protocol';
+import { errorMessage } from '../../src-shared/errors';
 
 /** Which cgroup files exist in which cgroup version. */
 const FILES_BY_VERSION: Record<1 | 2, readonly CgroupFile[]> = {
@@ -90,7 +91,7 @@ export async function executeLinux(request: HelperRequest, options: LinuxHelperO
           : await adapter.restore(target, toChange(request.original));
     }
   } catch (error) {
-    return refused('failed', `the helper failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+    return refused('failed', `the helper failed unexpectedly: ${errorMessage(error)}`);
   }
 }
 
@@ -135,7 +136,7 @@ async function cgroupWrite(
       const mount = realpathSync(backend.mount);
       if (!dir.startsWith(mount + sep) || !lstatSync(dir).isDirectory()) throw new Error(`${dir} is outside ${mount}`);
     } catch (error) {
-      return refused('invalid', `the group directory is not usable: ${error instanceof Error ? error.message : String(error)}`);
+      return refused('invalid', `the group directory is not usable: ${errorMessage(error)}`);
     }
     const path = join(dir, request.file);
     let before: string;

@@ -10,6 +10,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { encodeRequest, HelperRequestSchema, parseResponse, type HelperRequest, type HelperResponse } from './protocol';
+import { errorMessage } from '../../src-shared/errors';
+import { importKoffi } from '../native/koffi';
 
 export type ElevationResult = { ok: true } | { ok: false; cancelled: boolean; message: string };
 
@@ -92,7 +94,7 @@ export async function runElevatedHelper(request: HelperRequest, deps: WindowsHel
     clearTimeout(timer);
     return withVerb(response);
   } catch (error) {
-    return withVerb(refusal('failed', `the helper pipe failed: ${error instanceof Error ? error.message : String(error)}`));
+    return withVerb(refusal('failed', `the helper pipe failed: ${errorMessage(error)}`));
   } finally {
     server?.close();
   }
@@ -110,7 +112,7 @@ const SW_HIDE = 0;
 export async function shellExecuteRunas(file: string, parameters: string): Promise<ElevationResult> {
   if (process.platform !== 'win32') return { ok: false, cancelled: false, message: 'ShellExecuteEx exists only on Windows' };
   try {
-    const { default: koffi } = await import('koffi');
+    const koffi = await importKoffi();
     const shell32 = koffi.load('shell32.dll');
     const kernel32 = koffi.load('kernel32.dll');
     const SHELLEXECUTEINFOW = koffi.struct('SHELLEXECUTEINFOW', {
@@ -157,6 +159,6 @@ export async function shellExecuteRunas(file: string, parameters: string): Promi
     if (info.hProcess) CloseHandle(info.hProcess);
     return { ok: true };
   } catch (error) {
-    return { ok: false, cancelled: false, message: error instanceof Error ? error.message : String(error) };
+    return { ok: false, cancelled: false, message: errorMessage(error) };
   }
 }

@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { ActionResult } from '../../src-shared/actions';
 import { encodeResponse, exitCodeFor, MAX_REQUEST_BYTES, parseRequest, type HelperRequest, type HelperResponse } from './protocol';
 import { executeLinux } from './execute.linux';
+import { errorMessage } from '../../src-shared/errors';
 
 export type Executor = (request: HelperRequest) => Promise<ActionResult>;
 
@@ -57,7 +58,7 @@ export async function handleLine(line: string, execute: Executor): Promise<Helpe
   try {
     return { verb: parsed.request.verb, result: await execute(parsed.request) };
   } catch (error) {
-    return { verb: parsed.request.verb, result: { kind: 'refused', reason: 'failed', message: `the helper failed: ${error instanceof Error ? error.message : String(error)}` } };
+    return { verb: parsed.request.verb, result: { kind: 'refused', reason: 'failed', message: `the helper failed: ${errorMessage(error)}` } };
   }
 }
 
@@ -116,7 +117,7 @@ if (isEntry) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      process.stderr.write(`allot-helper: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(`allot-helper: ${errorMessage(error)}\n`);
       process.exitCode = 2;
     },
   );

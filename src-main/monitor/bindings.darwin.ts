@@ -7,7 +7,7 @@
 //
 // koffi is imported lazily inside `loadDarwinProcessApi()`, which refuses to run off darwin.
 import os from 'node:os';
-import type * as Koffi from 'koffi';
+import { importKoffi, type KoffiApi } from '../native/koffi';
 import { RUSAGE_V2, SHORTBSDINFO, TASKALLINFO_BYTES, VM_STATISTICS64, XSW_USAGE } from './libproc.darwin';
 
 /** A libproc call's bytes, or the errno it failed with (ESRCH: gone; EPERM: another user's). */
@@ -52,7 +52,7 @@ export const HOST_VM_INFO64 = 4;
 export const PROC_PIDPATHINFO_MAXSIZE = 4096;
 
 /** koffi definitions of the structs the parsers read, for a layout cross-check in tests. */
-export function defineDarwinStructs(koffi: typeof Koffi) {
+export function defineDarwinStructs(koffi: KoffiApi) {
   const proc_bsdinfo = koffi.struct('ALLOT_proc_bsdinfo', {
     pbi_flags: 'uint32_t',
     pbi_status: 'uint32_t',
@@ -175,8 +175,7 @@ export async function loadDarwinProcessApi(): Promise<DarwinProcessApi> {
   if (process.platform !== 'darwin') {
     throw new Error(`loadDarwinProcessApi: needs darwin, this is ${process.platform}`);
   }
-  const imported = (await import('koffi')) as typeof Koffi & { default?: typeof Koffi };
-  const koffi = imported.default ?? imported;
+  const koffi = await importKoffi();
   const lib = koffi.load('/usr/lib/libSystem.B.dylib');
   const proc_listallpids = lib.func('int proc_listallpids(void *buffer, int buffersize)');
   const proc_pidinfo = lib.func('int proc_pidinfo(int pid, int flavor, uint64_t arg, void *buffer, int buffersize)');

@@ -5,7 +5,7 @@
 // koffi is imported lazily inside `loadWin32ProcessApi()`, which refuses to run anywhere but win32,
 // so importing this module on Linux/macOS costs nothing. Everything the sampler needs goes through
 // the `Win32ProcessApi` interface, which tests implement with fixture buffers.
-import type * as Koffi from 'koffi';
+import { importKoffi, type KoffiApi } from '../native/koffi';
 import { parseMemoryStatusEx, parsePerformanceInformation, MEMORYSTATUSEX, PERFORMANCE_INFORMATION } from './sysinfo.win32';
 import type { MemoryStatusEx, PerformanceInformation } from './sysinfo.win32';
 
@@ -54,7 +54,7 @@ export const STATUS_INFO_LENGTH_MISMATCH = 0xc0000004 | 0;
  * parsers read bytes directly, which is faster than koffi decoding ~500 records); kept so a test
  * can check the hand-written offsets against the C layout rules koffi applies.
  */
-export function defineWin32Structs(koffi: typeof Koffi) {
+export function defineWin32Structs(koffi: KoffiApi) {
   const UNICODE_STRING = koffi.struct('ALLOT_UNICODE_STRING', {
     Length: 'uint16_t',
     MaximumLength: 'uint16_t',
@@ -167,8 +167,7 @@ export async function loadWin32ProcessApi(): Promise<Win32ProcessApi> {
   if (process.platform !== 'win32') {
     throw new Error(`loadWin32ProcessApi: needs win32, this is ${process.platform}`);
   }
-  const imported = (await import('koffi')) as typeof Koffi & { default?: typeof Koffi };
-  const koffi = imported.default ?? imported;
+  const koffi = await importKoffi();
   const ntdll = koffi.load('ntdll.dll');
   const kernel32 = koffi.load('kernel32.dll');
   const NtQuerySystemInformation = ntdll.func(

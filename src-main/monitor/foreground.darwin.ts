@@ -9,8 +9,9 @@
 // list is one call plus a few CFArray/CFDictionary look-ups that stop at the first normal window,
 // works in any thread, and needs no Screen Recording permission for the owner pid and layer.
 // Cost: the list builds a dictionary per on-screen window (about a millisecond); read once per tick.
-import type * as Koffi from 'koffi';
+import { importKoffi } from '../native/koffi';
 import type { ForegroundProbe, ForegroundReading } from './foreground';
+import { errorMessage } from '../../src-shared/errors';
 
 export interface DarwinForegroundApi {
   /** Owner pid and layer of on-screen windows, front to back, stopping after the first layer-0 one. Undefined when the window server cannot be asked. */
@@ -38,7 +39,7 @@ export function createDarwinForegroundProbe(api: DarwinForegroundApi): Foregroun
       try {
         return foregroundFromDarwin(api);
       } catch (error) {
-        return { unavailableReason: `could not read the frontmost window: ${error instanceof Error ? error.message : String(error)}` };
+        return { unavailableReason: `could not read the frontmost window: ${errorMessage(error)}` };
       }
     },
     close: () => api.close(),
@@ -54,8 +55,7 @@ const kCGAnyInputEventType = 0xffff_ffff;
 
 export async function loadDarwinForegroundApi(): Promise<DarwinForegroundApi> {
   if (process.platform !== 'darwin') throw new Error(`loadDarwinForegroundApi: needs darwin, this is ${process.platform}`);
-  const imported = (await import('koffi')) as typeof Koffi & { default?: typeof Koffi };
-  const koffi = imported.default ?? imported;
+  const koffi = await importKoffi();
   const cf = koffi.load('/System/Library/Frameworks/CoreFoundation.framework/CoreFoundation');
   const cg = koffi.load('/System/Library/Frameworks/CoreGraphics.framework/CoreGraphics');
   const CFStringCreateWithCString = cf.func('void *CFStringCreateWithCString(void *alloc, const char *text, uint32_t encoding)');

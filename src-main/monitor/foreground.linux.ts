@@ -18,6 +18,7 @@
 // process, as it does for every Xlib program.
 import koffi from 'koffi';
 import type { ForegroundProbe, ForegroundReading } from './foreground';
+import { errorMessage } from '../../src-shared/errors';
 
 export const WAYLAND_REASON = 'Wayland sessions do not expose the focused window to other programs';
 export const HEADLESS_REASON = 'no display: running headless';
@@ -211,7 +212,7 @@ export function createLinuxForegroundProbe(env: NodeJS.ProcessEnv = process.env,
   try {
     api = (options.load ?? loadX11)(env.DISPLAY);
   } catch (error) {
-    const why = `X11 is not usable (${error instanceof Error ? error.message : String(error)})`;
+    const why = `X11 is not usable (${errorMessage(error)})`;
     return { source: 'none', read: () => ({ unavailableReason: why }), close: () => {} };
   }
   return {
@@ -220,7 +221,7 @@ export function createLinuxForegroundProbe(env: NodeJS.ProcessEnv = process.env,
       try {
         return foregroundFromX11(api, env);
       } catch (error) {
-        return { unavailableReason: `could not read the focused window: ${error instanceof Error ? error.message : String(error)}` };
+        return { unavailableReason: `could not read the focused window: ${errorMessage(error)}` };
       }
     },
     close: () => api.close(),

@@ -7,6 +7,7 @@
 //
 // read() never throws. What it cannot know it leaves out and says why in `unavailableReason`
 // (e.g. Wayland, headless), so classification degrades clearly instead of guessing.
+import { errorMessage } from '../../src-shared/errors';
 
 export interface ForegroundReading {
   /** Process owning the focused window. */
@@ -59,6 +60,6 @@ export async function createForegroundProbe(options: ForegroundOptions = {}): Pr
         return unavailableProbe(`foreground window detection is not implemented for ${platform}`);
     }
   } catch (error) {
-    return unavailableProbe(`foreground window detection could not start: ${error instanceof Error ? error.message : String(error)}`);
+    return unavailableProbe(`foreground window detection could not start: ${errorMessage(error)}`);
   }
 }

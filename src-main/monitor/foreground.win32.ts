@@ -5,8 +5,9 @@
 //
 // Limit: both calls describe the interactive desktop of this session. A service in session 0 sees
 // no foreground window, which the reading says.
-import type * as Koffi from 'koffi';
+import { importKoffi } from '../native/koffi';
 import type { ForegroundProbe, ForegroundReading } from './foreground';
+import { errorMessage } from '../../src-shared/errors';
 
 export interface Win32ForegroundApi {
   /** GetForegroundWindow: null when no window has the focus (e.g. the secure desktop or session 0). */
@@ -43,7 +44,7 @@ export function createWin32ForegroundProbe(api: Win32ForegroundApi): ForegroundP
       try {
         return foregroundFromWin32(api);
       } catch (error) {
-        return { unavailableReason: `could not read the focused window: ${error instanceof Error ? error.message : String(error)}` };
+        return { unavailableReason: `could not read the focused window: ${errorMessage(error)}` };
       }
     },
     close: () => api.close(),
@@ -52,8 +53,7 @@ export function createWin32ForegroundProbe(api: Win32ForegroundApi): ForegroundP
 
 export async function loadWin32ForegroundApi(): Promise<Win32ForegroundApi> {
   if (process.platform !== 'win32') throw new Error(`loadWin32ForegroundApi: needs win32, this is ${process.platform}`);
-  const imported = (await import('koffi')) as typeof Koffi & { default?: typeof Koffi };
-  const koffi = imported.default ?? imported;
+  const koffi = await importKoffi();
   const user32 = koffi.load('user32.dll');
   const kernel32 = koffi.load('kernel32.dll');
   const GetForegroundWindow = user32.func('void * __stdcall GetForegroundWindow()');

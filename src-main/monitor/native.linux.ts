@@ -2,9 +2,7 @@
 // missing or broken native module only turns these values into "unsupported"):
 //   syscall(SYS_ioprio_get, IOPRIO_WHO_PROCESS, pid), sysconf(_SC_CLK_TCK / _SC_PAGESIZE),
 //   getrlimit(RLIMIT_NOFILE).
-import { createRequire } from 'node:module';
-
-type KoffiModule = typeof import('koffi');
+import { koffiSync, loadLibc, syscallNumber } from '../native/libc.linux';
 
 interface Native {
   syscall3: (nr: number, a: number, b: number) => number;
@@ -18,9 +16,9 @@ let native: Native | null | undefined;
 function load(): Native | null {
   if (native !== undefined) return native;
   try {
-    const require = createRequire(import.meta.url);
-    const koffi = require('koffi') as KoffiModule;
-    const libc = koffi.load('libc.so.6');
+    const koffi = koffiSync();
+    const libc = loadLibc();
+    if (!libc) return (native = null);
     // syscall(2) is variadic; its integer arguments travel in the same registers as a fixed
     // prototype on x86_64 and arm64, and glibc's syscall() reads none from a va_list. A fixed
     // prototype avoids koffi's slower variadic path (~0.6 µs per call measured here).
@@ -36,7 +34,6 @@ function load(): Native | null {
   return native;
 }
 
-const SYS_IOPRIO_GET: Partial<Record<string, number>> = { x64: 252, arm64: 31, arm: 315, ia32: 290, riscv64: 31, loong64: 31 };
 const IOPRIO_WHO_PROCESS = 1;
 
 export type IoprioResult = { ok: true; value: number } | { ok: false; reason: 'gone' | 'permission' | 'unsupported' };
@@ -44,7 +41,7 @@ export type IoprioResult = { ok: true; value: number } | { ok: false; reason: 'g
 /** ioprio_get(IOPRIO_WHO_PROCESS, pid): the raw value (class << 13 | data). */
 export function ioprioGet(pid: number): IoprioResult {
   const n = load();
-  const nr = SYS_IOPRIO_GET[process.arch];
+  const nr = syscallNumber('ioprio_get');
   if (!n || nr === undefined) return { ok: false, reason: 'unsupported' };
   const v = n.syscall3(nr, IOPRIO_WHO_PROCESS, pid);
   if (v >= 0) return { ok: true, value: v };

@@ -19,6 +19,8 @@ import {
   PROC_STATUS,
 } from './libproc.darwin';
 import type { DarwinRusage, DarwinShortBsdInfo, DarwinSwapUsage, DarwinTaskAllInfo, DarwinVmStatistics } from './libproc.darwin';
+import { errorMessage } from '../../src-shared/errors';
+import { processKey } from '../../src-shared/identity';
 
 /** Fields macOS never provides through this collector, as `field:reason`. */
 export const DARWIN_UNAVAILABLE: readonly string[] = Object.freeze([
@@ -186,7 +188,7 @@ export function processDarwinTick(prev: DarwinState | undefined, raw: DarwinRawT
     const t = rp.task;
     if (t.pid <= 0) continue; // pid 0 is kernel_task's placeholder; not a process Allot manages
     const startTime = darwinStartTimeUs(t);
-    const key = `${t.pid}:${startTime}`;
+    const key = processKey({ pid: t.pid, startTime });
     const cur: ProcessCounters = {
       userMs: machToMs(t.totalUserMach, numer, denom),
       systemMs: machToMs(t.totalSystemMach, numer, denom),
@@ -282,9 +284,6 @@ export function processDarwinTick(prev: DarwinState | undefined, raw: DarwinRawT
 
 const EPERM = 1;
 
-function errorMessage(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).slice(0, 1024);
-}
 
 /** Per-process things read once per process lifetime (exe path) or per uid (user name). */
 export interface DarwinCaches {
@@ -305,7 +304,7 @@ export function collectDarwin(api: DarwinProcessApi, caches: DarwinCaches, atMs:
   try {
     raw.timebase = api.machTimebase();
   } catch (e) {
-    raw.errors.push({ source: 'timebase', message: errorMessage(e) });
+    raw.errors.push({ source: 'timebase', message: errorMessage(e, 1024) });
   }
   const userOf = (uid: number): string | undefined => {
     if (!api.userName) return undefined;
@@ -320,7 +319,7 @@ export function collectDarwin(api: DarwinProcessApi, caches: DarwinCaches, atMs:
       const full = api.taskAllInfo(pid);
       if (full.ok) {
         const task = parseTaskAllInfo(full.bytes);
-        const key = `${task.pid}:${darwinStartTimeUs(task)}`;
+        const key = processKey({ pid: task.pid, startTime: darwinStartTimeUs(task) });
         seen.add(key);
         const ru = api.rusageV2(pid);
         if (api.pidPath && !caches.exeByKey.has(key)) caches.exeByKey.set(key, api.pidPath(pid));
@@ -344,24 +343,24 @@ export function collectDarwin(api: DarwinProcessApi, caches: DarwinCaches, atMs:
     }
     for (const key of caches.exeByKey.keys()) if (!seen.has(key)) caches.exeByKey.delete(key);
   } catch (e) {
-    raw.errors.push({ source: 'processes', message: errorMessage(e) });
+    raw.errors.push({ source: 'processes', message: errorMessage(e, 1024) });
   }
   try {
     raw.cpuTimes = api.cpuTimes();
   } catch (e) {
-    raw.errors.push({ source: 'cores', message: errorMessage(e) });
+    raw.errors.push({ source: 'cores', message: errorMessage(e, 1024) });
   }
   try {
     raw.vm = parseVmStatistics64(api.vmStatistics64());
     raw.memSizeBytes = api.memSizeBytes();
     raw.pageSizeBytes = api.pageSizeBytes();
   } catch (e) {
-    raw.errors.push({ source: 'memory', message: errorMessage(e) });
+    raw.errors.push({ source: 'memory', message: errorMessage(e, 1024) });
   }
   try {
     raw.swap = parseXswUsage(api.swapUsage());
   } catch (e) {
-    raw.errors.push({ source: 'swap', message: errorMessage(e) });
+    raw.errors.push({ source: 'swap', message: errorMessage(e, 1024) });
   }
   return raw;
 }

@@ -60,6 +60,7 @@ import { buildSample, type ProcessingContext, type RawProcess, type RawSnapshot,
 import { programIdOf } from './programs';
 import { clockTicksPerSec, ioprioGet, openFileLimit, pageSizeBytes } from './native.linux';
 import { readLinuxSystemInfo } from './static-info';
+import { errorMessage } from '../../src-shared/errors';
 
 export interface LinuxSamplerOptions {
   /** Root of procfs (tests point this at a fixture tree). Default "/proc". */
@@ -777,7 +778,7 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
         // A process vanishing mid-read lands in the silent paths above; anything else is reported
         // once per tick and never breaks the tick.
         if (errors.length < 8) {
-          errors.push({ source: `process:${pid}`, message: (err instanceof Error ? err.message : String(err)).slice(0, 1000) });
+          errors.push({ source: `process:${pid}`, message: errorMessage(err).slice(0, 1000) });
         }
       }
     };

@@ -17,6 +17,8 @@ import { LINUX_ONLY_FIELDS, processingSampler, unsupportedFields } from './node-
 import type { Battery, CoreSample, DiskIo, Memory, NetIo, ProcessSample, ProcessState, Sample, SystemInfo, Platform } from '../../src-shared/domain';
 import { cpuPercentFromMs, ratePerSec } from './rates';
 import type { Sampler } from './types';
+import { errorMessage } from '../../src-shared/errors';
+import { processKey } from '../../src-shared/identity';
 
 /** The part of systeminformation this sampler calls; tests pass fakes typed against it. */
 export type SiApi = Pick<typeof SiModule, 'currentLoad' | 'mem' | 'networkStats' | 'fsStats' | 'disksIO' | 'battery' | 'processes' | 'osInfo' | 'cpu'>;
@@ -133,7 +135,7 @@ export function processSiTick(prev: SiState | undefined, raw: SiRawTick): { samp
     const seenStart = prev?.startByPid.get(p.pid);
     if (seenStart !== undefined && Math.abs(startedAtMs - seenStart) <= START_TOLERANCE_MS) startedAtMs = seenStart;
     startByPid.set(p.pid, startedAtMs);
-    const key = `${p.pid}:${startedAtMs}`;
+    const key = processKey({ pid: p.pid, startTime: startedAtMs });
     const usage = raw.usage ? raw.usage[String(p.pid)] : undefined;
     // With pidusage in use, a listed pid it could not read has exited since the list was taken.
     if (raw.usage && !usage) continue;
@@ -267,9 +269,6 @@ export function processSiTick(prev: SiState | undefined, raw: SiRawTick): { samp
   };
 }
 
-function errorMessage(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).slice(0, 1024);
-}
 
 interface Resolved {
   si: SiApi;
@@ -335,7 +334,7 @@ export function createSiSampler(deps: SiSamplerDeps = {}): Sampler {
       ]);
       const take = <T>(r: PromiseSettledResult<T>, source: string): T | undefined => {
         if (r.status === 'fulfilled') return r.value ?? undefined;
-        raw.errors.push({ source, message: errorMessage(r.reason) });
+        raw.errors.push({ source, message: errorMessage(r.reason, 1024) });
         return undefined;
       };
       const listData = take(list, 'processes');
@@ -355,7 +354,7 @@ export function createSiSampler(deps: SiSamplerDeps = {}): Sampler {
           try {
             raw.usage = await pidusage(pids);
           } catch (e) {
-            raw.errors.push({ source: 'pidusage', message: errorMessage(e) });
+            raw.errors.push({ source: 'pidusage', message: errorMessage(e, 1024) });
           }
         }
       }

@@ -17,6 +17,7 @@ import {
   priorityClassFromBasePriority,
 } from './spi.win32';
 import type { Win32ProcessorTimes, Win32RawProcess } from './spi.win32';
+import { errorMessage } from '../../src-shared/errors';
 
 /**
  * Fields this collector never fills on Windows, as `field:reason`. `cmdline` and `user` need
@@ -236,9 +237,6 @@ export interface Win32SamplerOptions {
   monotonicNow?: () => number;
 }
 
-function errorMessage(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).slice(0, 1024);
-}
 
 /** Collect step: one call per source; a failing source becomes an entry in `errors`. */
 export function collectWin32(api: Win32ProcessApi, atMs: number, monotonicMs: number): Win32RawTick {
@@ -249,29 +247,29 @@ export function collectWin32(api: Win32ProcessApi, atMs: number, monotonicMs: nu
     raw.processes = parsed.processes;
     if (!parsed.ok) raw.errors.push({ source: 'processes', message: parsed.error });
   } catch (e) {
-    raw.errors.push({ source: 'processes', message: errorMessage(e) });
+    raw.errors.push({ source: 'processes', message: errorMessage(e, 1024) });
   }
   try {
     raw.systemTimes = api.getSystemTimes();
   } catch (e) {
-    raw.errors.push({ source: 'cpu', message: errorMessage(e) });
+    raw.errors.push({ source: 'cpu', message: errorMessage(e, 1024) });
   }
   try {
     const perf = api.queryProcessorPerformance();
     raw.processors = parseProcessorPerformance(perf.bytes, perf.byteLength);
   } catch (e) {
-    raw.errors.push({ source: 'cores', message: errorMessage(e) });
+    raw.errors.push({ source: 'cores', message: errorMessage(e, 1024) });
   }
   try {
     raw.memory = api.globalMemoryStatusEx();
   } catch (e) {
-    raw.errors.push({ source: 'memory', message: errorMessage(e) });
+    raw.errors.push({ source: 'memory', message: errorMessage(e, 1024) });
   }
   if (api.getPerformanceInfo) {
     try {
       raw.performance = api.getPerformanceInfo();
     } catch (e) {
-      raw.errors.push({ source: 'performance', message: errorMessage(e) });
+      raw.errors.push({ source: 'performance', message: errorMessage(e, 1024) });
     }
   }
   return raw;

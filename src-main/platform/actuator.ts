@@ -10,9 +10,11 @@ import type { ActionResult, Actor, Change, ChangeRecord, Operation, Refusal } fr
 import type { GuardedAdapter } from './guard';
 import { describeRule } from './protect';
 import { refused } from './errors';
-import { matches } from './values';
+import { matches } from '../../src-shared/action-values';
 import { IN_FORCE, type Journal, type ListFilter, type RestoreReport } from '../store/journal';
 import type { AuditLog } from '../store/audit';
+import { errorMessage } from '../../src-shared/errors';
+import { processKey } from '../../src-shared/identity';
 
 export interface ApplyRequest {
   target: ProcessIdentity;
@@ -86,7 +88,7 @@ export class Actuator {
 
   apply(request: ApplyRequest): Promise<ActuatorResult> {
     return this.serial(request.target.pid, () => this.applyNow(request)).catch((error: unknown) => ({
-      ...refused('failed', `internal error: ${error instanceof Error ? error.message : String(error)}`),
+      ...refused('failed', `internal error: ${errorMessage(error)}`),
       changeId: null,
     }));
   }
@@ -205,11 +207,11 @@ export class Actuator {
    * means someone else changed it: mark the change 'external', record the process, audit, report.
    */
   async checkExternal(processes?: ReadonlyArray<{ pid: number; startTime: number }>): Promise<ExternalReport> {
-    const wanted = processes ? new Set(processes.map((p) => `${p.pid}:${p.startTime}`)) : null;
+    const wanted = processes ? new Set(processes.map(processKey)) : null;
     const report: ExternalReport = { external: [], gone: [] };
     for (const record of this.journal.inForce()) {
       if ((record.status !== 'applied' && record.status !== 'restore-failed') || record.after === null) continue;
-      if (wanted && !wanted.has(`${record.target.pid}:${record.target.startTime}`)) continue;
+      if (wanted && !wanted.has(processKey(record.target))) continue;
       if (record.change.op === 'terminate') continue;
       await this.serial(record.target.pid, async () => {
         const current = this.journal.get(record.id);

@@ -18,7 +18,7 @@ import type { ProcessIdentity } from '../../src-shared/domain';
 import type { ActionResult, Capabilities, Capability, Change, Operation, Reading, ReadableOperation, ReadResult, Refusal } from '../../src-shared/actions';
 import { namedOperations, type ApplyOptions, type PlatformAdapter, type ProcessFacts } from './types';
 import { errnoName, GONE_MESSAGE, refused, refusalFromCode } from './errors';
-import { matches } from './values';
+import { matches } from '../../src-shared/action-values';
 import { guardAdapter, type GuardedAdapter } from './guard';
 import type { ProtectionPolicy } from './protect';
 import {

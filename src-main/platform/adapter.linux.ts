@@ -61,7 +61,7 @@ import {
   priorityIrreversible,
   priorityReversibility,
 } from './reversible.linux';
-import { matches } from './values';
+import { matches } from '../../src-shared/action-values';
 import { guardAdapter, type GuardedAdapter } from './guard';
 import type { ProtectionPolicy } from './protect';
 

@@ -42,7 +42,7 @@ import type { ActionResult, Capabilities, Capability, Change, Operation, Reading
 import { niceFromPriorityClass, type Win32PriorityClass } from '../monitor/spi.win32';
 import { namedOperations, type PlatformAdapter, type ProcessFacts } from './types';
 import { describeAttempt, GONE_MESSAGE, refused, refusalFromCode, windowsErrorName } from './errors';
-import { matches, settingMatches } from './values';
+import { matches, settingMatches } from '../../src-shared/action-values';
 import { guardAdapter, type GuardedAdapter } from './guard';
 import type { ProtectionPolicy } from './protect';
 import {
@@ -61,6 +61,7 @@ import {
   type Win32ProcessEntry,
   type WorkingSetSize,
 } from './bindings.win32';
+import { processKey } from '../../src-shared/identity';
 
 const Q = ACCESS.PROCESS_QUERY_LIMITED_INFORMATION;
 
@@ -200,7 +201,7 @@ export function unguardedWin32Adapter(api: Win32ActuationApi, options: Win32Adap
   const jobs = new Map<string, JobEntry>();
   const workingSetOriginals = new Map<string, WorkingSetSize>();
   const workingSetLimits = new Map<string, number>();
-  const keyOf = (t: ProcessIdentity): string => `${t.pid}:${t.startTime}`;
+  const keyOf = (t: ProcessIdentity): string => processKey(t);
   let logicalCpus: number | undefined;
   const cpuCount = (): number => (logicalCpus ??= Math.max(1, api.logicalProcessorCount()));
 
@@ -533,7 +534,7 @@ export function unguardedWin32Adapter(api: Win32ActuationApi, options: Win32Adap
     if (workingSetLimits.size > 0) {
       const list = api.processes();
       if (list.ok) {
-        const alive = new Set(list.value.map((p) => `${p.pid}:${startTimeFromFileTime(p.createTime)}`));
+        const alive = new Set(list.value.map((p) => processKey({ pid: p.pid, startTime: startTimeFromFileTime(p.createTime) })));
         for (const key of [...workingSetLimits.keys()]) {
           if (alive.has(key)) continue;
           workingSetLimits.delete(key);

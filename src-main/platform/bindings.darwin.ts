@@ -5,7 +5,7 @@
 // koffi is imported lazily inside `loadDarwinActuationApi()`, which refuses to run off darwin. The
 // adapter only sees the `DarwinActuationApi` interface; tests implement it with a fake OS. Every
 // method returns a value or the errno and never throws.
-import type * as Koffi from 'koffi';
+import { importKoffi } from '../native/koffi';
 import { BSDINFO } from '../monitor/libproc.darwin';
 
 export type DarwinCall<T> = { ok: true; value: T } | { ok: false; errno: number };
@@ -69,8 +69,7 @@ export async function loadDarwinActuationApi(): Promise<DarwinActuationApi> {
   if (process.platform !== 'darwin') {
     throw new Error(`loadDarwinActuationApi: needs darwin, this is ${process.platform}`);
   }
-  const imported = (await import('koffi')) as typeof Koffi & { default?: typeof Koffi };
-  const koffi = imported.default ?? imported;
+  const koffi = await importKoffi();
   const lib = koffi.load('/usr/lib/libSystem.B.dylib');
   const proc_pidinfo = lib.func('int proc_pidinfo(int pid, int flavor, uint64_t arg, void *buffer, int buffersize)');
   const proc_pidpath = lib.func('int proc_pidpath(int pid, void *buffer, uint32_t buffersize)');

@@ -11,7 +11,7 @@
 // win32. The adapter only ever sees the `Win32ActuationApi` interface, so tests implement it with
 // a fake OS (test/main/platform/adapter.win32.test.ts). Every method returns a result with the
 // Win32 error code (GetLastError, or RtlNtStatusToDosError of the NTSTATUS) and never throws.
-import type * as Koffi from 'koffi';
+import { importKoffi } from '../native/koffi';
 import { parseSystemProcessInformation, type Win32RawProcess } from '../monitor/spi.win32';
 
 /** An open kernel handle (process or job). Opaque: only the bindings look inside. */
@@ -138,8 +138,7 @@ export async function loadWin32ActuationApi(): Promise<Win32ActuationApi> {
   if (process.platform !== 'win32') {
     throw new Error(`loadWin32ActuationApi: needs win32, this is ${process.platform}`);
   }
-  const imported = (await import('koffi')) as typeof Koffi & { default?: typeof Koffi };
-  const koffi = imported.default ?? imported;
+  const koffi = await importKoffi();
   const { loadWin32ProcessApi } = await import('../monitor/bindings.win32');
   const spi = await loadWin32ProcessApi();
 

@@ -1,6 +1,7 @@
 // OS error codes -> typed refusals with a message a person understands. Shared by every adapter
 // variant: POSIX errno names (Linux, macOS) and Windows error names/numbers.
 import type { Operation, Refusal, RefusalReason } from '../../src-shared/actions';
+import { errorMessage } from '../../src-shared/errors';
 
 /** Human phrase for what was being attempted, used inside messages. */
 export function describeAttempt(op: Operation, raising = false): string {
@@ -95,7 +96,7 @@ export function refusalFromCode(code: string | undefined, op: Operation, raising
 export function refusalFromError(error: unknown, op: Operation, raising = false, detail?: string): Refusal {
   const code = codeOf(error);
   if (code) return refusalFromCode(code, op, raising, detail);
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return { kind: 'refused', reason: 'failed', message: `could not ${describeAttempt(op, raising)}: ${message.slice(0, 300)}` };
 }
 

@@ -8,6 +8,7 @@ import { ChangeSchema, type ActionResult, type Change } from '../../src-shared/a
 import { namedOperations, type ApplyOptions, type PlatformAdapter, type ProcessFacts } from './types';
 import { describeRule, protectionRule, type Exclusion, type ProtectionPolicy } from './protect';
 import { GONE_MESSAGE, refused } from './errors';
+import { errorMessage } from '../../src-shared/errors';
 
 export interface GuardedAdapter extends PlatformAdapter {
   readonly guarded: true;
@@ -61,7 +62,7 @@ export function guardAdapter(inner: PlatformAdapter, initial: ProtectionPolicy):
       // Putting an original back is never refused as irreversible: it is the undo itself.
       return await inner.apply(validTarget.data, valid.data, restoring ? { irreversible: 'allow' } : options);
     } catch (error) {
-      return refused('failed', `the adapter failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+      return refused('failed', `the adapter failed unexpectedly: ${errorMessage(error)}`);
     }
   }
 
@@ -73,7 +74,7 @@ export function guardAdapter(inner: PlatformAdapter, initial: ProtectionPolicy):
       try {
         return await inner.read(target, op);
       } catch (error) {
-        return refused('failed', `could not read ${op}: ${error instanceof Error ? error.message : String(error)}`);
+        return refused('failed', `could not read ${op}: ${errorMessage(error)}`);
       }
     },
     apply: (target, change, options) => apply(target, change, false, options),

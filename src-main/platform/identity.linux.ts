@@ -11,6 +11,7 @@ import type { ProcessIdentity } from '../../src-shared/domain';
 import type { Refusal } from '../../src-shared/actions';
 import { closeFd, isErrno, pidfdExited, pidfdOpen } from './native.linux';
 import { GONE_MESSAGE, refused } from './errors';
+import { parseStat as parseProcStat } from '../monitor/procfs.linux';
 
 export interface ProcStat {
   pid: number;
@@ -27,28 +28,15 @@ export interface ProcStat {
   policy: number;
 }
 
-/** PF_KTHREAD from include/linux/sched.h. */
-export const PF_KTHREAD = 0x00200000;
+export { PF_KTHREAD } from '../monitor/procfs.linux';
 
+/** The fields identity checks need, from the collector's one /proc/PID/stat parser (monitor/procfs.linux.ts). */
 export function parseStat(text: string): ProcStat | null {
-  const open = text.indexOf('(');
-  const close = text.lastIndexOf(')');
-  if (open < 0 || close < open) return null;
-  const rest = text.slice(close + 2).split(' ');
-  // rest[0] is field 3 (state); field n is rest[n - 3].
-  const field = (n: number): number => Number(rest[n - 3]);
-  const stat: ProcStat = {
-    pid: Number(text.slice(0, open).trim()),
-    comm: text.slice(open + 1, close),
-    state: rest[0] ?? '?',
-    ppid: field(4),
-    flags: field(9),
-    nice: field(19),
-    startTime: field(22),
-    rtPriority: field(40),
-    policy: field(41),
-  };
-  return Number.isFinite(stat.startTime) && Number.isFinite(stat.pid) ? stat : null;
+  const buf = Buffer.from(text, 'utf8');
+  const stat = parseProcStat(buf, buf.length);
+  if (!stat) return null;
+  const { pid, comm, stateChar: state, ppid, flags, nice, startTime, rtPriority, policy } = stat;
+  return { pid, comm, state, ppid, flags, nice, startTime, rtPriority, policy };
 }
 
 /** /proc/PID/stat (or /proc/PID/task/TID/stat), null when gone or unreadable. */

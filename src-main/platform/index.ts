@@ -10,6 +10,7 @@ import { namedOperations, type PlatformAdapter } from './types';
 import { guardAdapter, type GuardedAdapter } from './guard';
 import type { ProtectionPolicy } from './protect';
 import { refused } from './errors';
+import { errorMessage } from '../../src-shared/errors';
 
 export type { GuardedAdapter } from './guard';
 
@@ -32,7 +33,7 @@ export async function createPlatformAdapter(policy: ProtectionPolicy, platform: 
         return guardAdapter(unsupportedAdapter(`Allot cannot change processes on ${platform}: there is no adapter for this OS`), policy);
     }
   } catch (error) {
-    const why = `the ${platform} adapter could not load its native bindings (${error instanceof Error ? error.message : String(error)})`;
+    const why = `the ${platform} adapter could not load its native bindings (${errorMessage(error)})`;
     console.error(`[allot] ${why}; every change will be refused`);
     return guardAdapter(unsupportedAdapter(why), policy);
   }

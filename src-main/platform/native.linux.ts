@@ -1,22 +1,15 @@
 // Linux system calls Node has no API for, through koffi (libc.so.6): sched_setaffinity /
 // sched_getaffinity (libc wrappers), and via syscall(2): ioprio_set / ioprio_get, pidfd_open,
 // pidfd_send_signal, sched_setattr / sched_getattr (uclamp), plus poll(2) on a pidfd.
-// Syscall numbers for x86_64 and arm64 (asm-generic); other architectures report ENOSYS.
+// Syscall numbers come from native/libc.linux.ts; an architecture it does not know reports ENOSYS.
 // Every function returns a number or { errno } and never throws.
-import koffi from 'koffi';
-
-const SYSCALLS = {
-  x64: { ioprio_set: 251, ioprio_get: 252, pidfd_open: 434, pidfd_send_signal: 424, sched_setattr: 314, sched_getattr: 315 },
-  arm64: { ioprio_set: 30, ioprio_get: 31, pidfd_open: 434, pidfd_send_signal: 424, sched_setattr: 274, sched_getattr: 275 },
-} as const;
-type SyscallName = keyof (typeof SYSCALLS)['x64'];
+import { lastErrno, loadLibc, syscallNumber, type SyscallName } from '../native/libc.linux';
+import type { NativeFunction } from '../native/koffi';
 
 export interface Errno {
   errno: number;
 }
 const ENOSYS = 38;
-
-type NativeFunction = ReturnType<ReturnType<typeof koffi.load>['func']>;
 
 interface Bindings {
   syscall: NativeFunction;
@@ -30,7 +23,8 @@ let bindings: Bindings | null | undefined;
 function lib(): Bindings | null {
   if (bindings !== undefined) return bindings;
   try {
-    const libc = koffi.load('libc.so.6');
+    const libc = loadLibc();
+    if (!libc) return (bindings = null);
     bindings = {
       syscall: libc.func('long syscall(long number, ...)'),
       getaffinity: libc.func('int sched_getaffinity(int pid, size_t size, _Out_ uint8_t *mask)'),
@@ -49,17 +43,12 @@ export function nativeAvailable(): boolean {
   return lib() !== null && syscallNumber('pidfd_open') !== undefined;
 }
 
-function syscallNumber(name: SyscallName): number | undefined {
-  const table = (SYSCALLS as unknown as Record<string, Record<SyscallName, number> | undefined>)[process.arch];
-  return table?.[name];
-}
-
 function sys(name: SyscallName, ...args: unknown[]): number | Errno {
   const b = lib();
   const nr = syscallNumber(name);
   if (!b || nr === undefined) return { errno: ENOSYS };
   const result = Number(b.syscall(nr, ...args));
-  if (result < 0) return { errno: koffi.errno() };
+  if (result < 0) return { errno: lastErrno() };
   return result;
 }
 
@@ -100,7 +89,7 @@ export function getAffinity(tid: number): number[] | Errno {
   const b = lib();
   if (!b) return { errno: ENOSYS };
   const mask = Buffer.alloc(MASK_BYTES);
-  if (Number(b.getaffinity(tid, MASK_BYTES, mask)) < 0) return { errno: koffi.errno() };
+  if (Number(b.getaffinity(tid, MASK_BYTES, mask)) < 0) return { errno: lastErrno() };
   const cpus: number[] = [];
   for (let byte = 0; byte < MASK_BYTES; byte++) {
     const bits = mask[byte] ?? 0;
@@ -119,7 +108,7 @@ export function setAffinity(tid: number, cpus: readonly number[]): number | Errn
     if (byte >= MASK_BYTES) return { errno: 22 };
     mask[byte] = (mask[byte] ?? 0) | (1 << (cpu & 7));
   }
-  if (Number(b.setaffinity(tid, MASK_BYTES, mask)) < 0) return { errno: koffi.errno() };
+  if (Number(b.setaffinity(tid, MASK_BYTES, mask)) < 0) return { errno: lastErrno() };
   return 0;
 }
 

@@ -5,7 +5,7 @@
 // kernel at its own pace, no copying into this process, nothing pinned (the cache may drop it again
 // under pressure). Other OSes: reported unsupported with the reason.
 import { closeSync, constants, fstatSync, lstatSync, openSync } from 'node:fs';
-import koffi from 'koffi';
+import { loadLibc } from '../native/libc.linux';
 
 export type PrefetchResult =
   | { kind: 'prefetched'; files: number; bytes: number; skipped: Array<{ path: string; reason: string }> }
@@ -22,7 +22,8 @@ let fadvise: Fadvise | null | undefined;
 function loadFadvise(): Fadvise | null {
   if (fadvise !== undefined) return fadvise;
   try {
-    const libc = koffi.load('libc.so.6');
+    const libc = loadLibc();
+    if (!libc) return (fadvise = null);
     const fn = libc.func('int posix_fadvise(int fd, int64_t offset, int64_t len, int advice)');
     fadvise = (fd, offset, length, advice) => fn(fd, offset, length, advice) as number;
   } catch {

@@ -12,6 +12,7 @@ import {
   iterateProcessRows,
   type MetricColumn,
 } from './history';
+import { errorMessage } from '../../src-shared/errors';
 
 export type ExportFormat = 'csv' | 'jsonl';
 export type ExportLevel = 'system' | 'program' | 'process';
@@ -125,7 +126,7 @@ export async function writeExport(
       rows += 1;
     }
   } catch (e) {
-    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+    return { ok: false, error: errorMessage(e) };
   }
   return { ok: true, rows: options.format === 'csv' ? rows - 1 : rows };
 }

@@ -23,8 +23,9 @@ import {
   type Reading,
   type ReadResult,
 } from '../../src-shared/actions';
-import { restorePlan } from '../platform/values';
+import { restorePlan } from '../../src-shared/action-values';
 import { migrate, openDb, type Db, type Migration } from './db';
+import { errorMessage } from '../../src-shared/errors';
 
 export const journalMigrations: readonly Migration[] = [
   {
@@ -380,7 +381,7 @@ export class Journal {
     try {
       result = await adapter.restore(record.target, original);
     } catch (error) {
-      result = { kind: 'refused', reason: 'failed', message: error instanceof Error ? error.message : String(error) };
+      result = { kind: 'refused', reason: 'failed', message: errorMessage(error) };
     }
     if (result.kind === 'applied' && (external.length > 0 || options.outsider)) {
       // Partly Allot's: what was still Allot's is back; the rest belongs to whoever changed it.

@@ -6,6 +6,7 @@
 // program absent for a whole window is dropped, so memory does not grow with uptime. Range queries
 // by time are a binary search over the logical order. Charts read plain arrays from the series helpers.
 import type { Sample, SystemSample } from '../../src-shared/domain';
+import { programKey } from '../../src-shared/identity';
 
 export const DEFAULT_RING_WINDOW_MS = 10 * 60 * 1000;
 
@@ -25,9 +26,7 @@ export interface Series {
 export type ProgramMetric = 'cpuPercent' | 'rssBytes';
 
 /** The program a process belongs to: the collector's `programId`, or its name when absent. */
-export function programKeyOf(process: { programId?: string | undefined; name: string }): string {
-  return process.programId ?? process.name;
-}
+export const programKeyOf = programKey;
 
 /** One slot of the ring: when, and the system-wide part of that tick. */
 export interface RingEntry {

@@ -9,6 +9,7 @@ import {
   type SettingsKey,
 } from '../../src-shared/settings';
 import { migrate, type Db, type Migration } from './db';
+import { errorMessage } from '../../src-shared/errors';
 
 export const SETTINGS_MIGRATIONS: readonly Migration[] = [
   {
@@ -64,7 +65,7 @@ export function createSettingsStore(db: Db): SettingsStore {
       }
       return undefined;
     } catch (error) {
-      return error instanceof Error ? error.message : String(error);
+      return errorMessage(error);
     }
   }
 

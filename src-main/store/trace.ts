@@ -6,6 +6,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { z } from 'zod';
 import { SampleSchema, SystemInfoSchema, type Sample } from '../../src-shared/domain';
+import { errorMessage } from '../../src-shared/errors';
 
 export const TRACE_KIND = 'allot-trace';
 export const TRACE_VERSION = 1;
@@ -134,7 +135,7 @@ export async function* readTrace(path: string, options: { stopOnError?: boolean 
     }
     if (lineNumber === 0) yield { kind: 'error', lineNumber: 0, message: 'empty file' };
   } catch (e) {
-    yield { kind: 'error', lineNumber: lineNumber + 1, message: e instanceof Error ? e.message : String(e) };
+    yield { kind: 'error', lineNumber: lineNumber + 1, message: errorMessage(e) };
   } finally {
     lines.close();
     stream.destroy();
@@ -164,7 +165,7 @@ function parseLine<T>(line: string, schema: z.ZodType<T>): { ok: true; value: T 
   try {
     json = JSON.parse(line);
   } catch (e) {
-    return { ok: false, message: `invalid JSON: ${e instanceof Error ? e.message : String(e)}` };
+    return { ok: false, message: `invalid JSON: ${errorMessage(e)}` };
   }
   const parsed = schema.safeParse(json);
   if (parsed.success) return { ok: true, value: parsed.data };

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { ActionResult, Change, ChangeRecord } from '../../src-shared/actions';
 import { IoClassSchema } from '../../src-shared/domain';
 import type { ApplyOutput, ProcessSnapshot, Result } from '../../src-shared/contract';
-import { adminRequest } from '../agent/admin-socket';
+import { adminRequest } from '../core/admin-socket';
 import { defaultSocketPath } from '../core/paths';
 
 export const ADMIN_USAGE = `  apply PID (--priority N | --affinity 0,2 | --io-priority CLASS[:LEVEL] | --cpu-cap PERCENT | --memory-limit BYTES[K|M|G])

@@ -1,6 +1,6 @@
 // Column chooser: a checkbox per ProcessSample field, grouped; the choice persists (processes slice).
 import { useEffect, useRef, useState } from 'react';
-import { ALL_COLUMNS, DEFAULT_COLUMN_IDS, type ColumnGroup } from './process-columns';
+import { ALL_COLUMNS, DEFAULT_COLUMN_IDS, type ColumnGroup } from '../model/process-columns';
 
 export interface ColumnChooserProps {
   columns: readonly string[];

@@ -7,8 +7,8 @@ import { useStore } from '../store';
 import { IN_FORCE_STATUSES } from '../store/changes';
 import { describeValue, OPERATION_LABELS } from './change-format';
 import { Chart } from './Chart';
-import { ALL_COLUMNS, columnUnavailable } from './process-columns';
-import { processKey, programOf } from './process-rows';
+import { ALL_COLUMNS, columnUnavailable } from '../model/process-columns';
+import { processKey, programOf } from '../model/process-rows';
 import { ProfileSummary } from './ProfileSummary';
 import { formatHorizon } from './engine-format';
 

@@ -25,6 +25,7 @@ import {
   type OverrideForm,
   type SectionId,
 } from './override-form';
+import { processKey } from '../../src-shared/identity';
 
 export interface OverrideDialogProps {
   targets: readonly ProcessSample[];
@@ -418,7 +419,7 @@ export function ConnectedOverrideDialog() {
   const targets = dialog.targets;
   return (
     <OverrideDialog
-      key={targets.map((t) => `${t.pid}:${t.startTime}`).join(',') + (dialog.preset ?? '')}
+      key={targets.map(processKey).join(',') + (dialog.preset ?? '')}
       targets={targets}
       preset={dialog.preset}
       systemInfo={systemInfo}

@@ -8,8 +8,8 @@
 // ids from their keys), so screen readers follow arrow-key moves. Shift+F10 and the ContextMenu key
 // open the row context menu for the focused row, placed at the row.
 import { useEffect, useId, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
-import type { ProcessColumn } from './process-columns';
-import type { DisplayRow } from './process-rows';
+import type { ProcessColumn } from '../model/process-columns';
+import type { DisplayRow } from '../model/process-rows';
 import { createTablePainter, ROW_HEIGHT_PX, type HeatScale, type RowSource, type TablePainter } from './process-table-painter';
 
 export { ROW_HEIGHT_PX, staticRowSource, type HeatScale, type RowSource } from './process-table-painter';

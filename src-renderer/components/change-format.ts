@@ -1,7 +1,7 @@
 // How a change, a change's value and a result read for a person (dialog results, Changes view, details).
 import type { ActionResult, Change, Operation } from '../../src-shared/actions';
 import { formatBytes } from '../../src-shared/format';
-import { formatCpuList } from './process-columns';
+import { formatCpuList } from '../model/process-columns';
 
 export const OPERATION_LABELS: Record<Operation, string> = {
   priority: 'Priority',

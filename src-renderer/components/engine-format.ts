@@ -1,10 +1,10 @@
 // How engine vocabulary reads for a person: an engine change (nice, tier, ...), the figures behind a
 // decision (units from the key names), a horizon, a probability.
-import type { Change as EngineChange } from '../../src-shared/engine';
+import type { Intent } from '../../src-shared/engine';
 import { formatBytes, formatDurationMs } from '../../src-shared/format';
-import { formatCpuList } from './process-columns';
+import { formatCpuList } from '../model/process-columns';
 
-export function describeEngineChange(change: EngineChange): string {
+export function describeEngineChange(change: Intent): string {
   switch (change.op) {
     case 'nice':
       return `nice ${change.value}`;

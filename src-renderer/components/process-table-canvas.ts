@@ -12,7 +12,7 @@
 //
 // Colours and fonts come from the stylesheet (computed styles of probe elements), read again when
 // the theme changes, so the canvas follows light and dark exactly like the DOM cells it replaces.
-import type { HeatKind } from './process-columns';
+import type { HeatKind } from '../model/process-columns';
 
 /** How one value cell looks: text, alignment, heat shading, weight, or the n/a marker. */
 export interface CanvasCell {

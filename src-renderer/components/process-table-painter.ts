@@ -8,9 +8,9 @@
 // Where the page has a 2D canvas, the value cells (every column but the name) are drawn on one
 // canvas layer instead of as DOM text (process-table-canvas.ts): their elements stay, carrying the
 // value as aria-label, the n/a reason as title; only the drawing moves.
-import { columnUnavailable, heatLevel, type ProcessColumn } from './process-columns';
+import { columnUnavailable, heatLevel, type ProcessColumn } from '../model/process-columns';
 import { createCellCanvas, type CanvasCell } from './process-table-canvas';
-import { GROUP_COLUMN_IDS, type DisplayRow, type ViewMode } from './process-rows';
+import { GROUP_COLUMN_IDS, type DisplayRow, type ViewMode } from '../model/process-rows';
 
 export const ROW_HEIGHT_PX = 26;
 /** Rows drawn above and below the viewport, so a small scroll shows painted rows at once. */

@@ -6,6 +6,7 @@ import type { Capabilities } from '../../src-shared/actions';
 import type { SystemInfo } from '../../src-shared/domain';
 import { client, type ConnectionState, type SessionRole } from '../ipc/client';
 import type { AppState } from './index';
+import { errorMessage } from '../../src-shared/errors';
 
 export interface ConnectionSlice {
   connection: ConnectionState;
@@ -29,7 +30,7 @@ export function actBlockedReason(state: Pick<ConnectionSlice, 'connection' | 'ro
   return undefined;
 }
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+const message = (error: unknown): string => errorMessage(error);
 
 export const createConnectionSlice: StateCreator<AppState, [], [], ConnectionSlice> = (set, get) => ({
   connection: 'connecting',

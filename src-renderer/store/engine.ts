@@ -4,7 +4,7 @@
 // mode, pause, switch profile and apply advice through ipc/client.
 import type { StateCreator } from 'zustand';
 import type { EngineStateView } from '../../src-shared/contract';
-import type { ActionResult, Alert, Decision, Effect, EngineEvent, Mode } from '../../src-shared/engine';
+import type { IntentResult, Alert, Decision, Effect, EngineEvent, Mode } from '../../src-shared/engine';
 import type { AppliedChange, ApplyAdviceResult, ReportedDecision, TickReport } from '../../src-shared/report';
 import { client } from '../ipc/client';
 import { describeError } from './errors';
@@ -34,7 +34,7 @@ export function withNewestEntry<T>(record: Readonly<Record<string, T>>, key: str
 export interface EngineLogEntry {
   decision: Decision;
   /** What the actuator did (absent for advice nobody applied). */
-  result?: ActionResult;
+  result?: IntentResult;
   changes?: AppliedChange[];
   /** Measured effect, once the feedback loop has judged it. */
   effect?: Effect;

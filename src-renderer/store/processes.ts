@@ -4,8 +4,8 @@
 import type { StateCreator } from 'zustand';
 import type { Tick, TickStatus } from '../../src-shared/contract';
 import type { ProcessSample, SystemSample } from '../../src-shared/domain';
-import { DEFAULT_COLUMN_IDS, normalizeColumnIds } from '../components/process-columns';
-import { buildRows, processKey, programOf, type DisplayRow, type RowOptions, type ViewMode } from '../components/process-rows';
+import { DEFAULT_COLUMN_IDS, normalizeColumnIds } from '../model/process-columns';
+import { buildRows, processKey, programOf, type DisplayRow, type RowOptions, type ViewMode } from '../model/process-rows';
 import type { AppState } from './index';
 import { appendPerf, perfCapacity } from './perf';
 

@@ -5,7 +5,7 @@ import type { StateCreator } from 'zustand';
 import type { RulesSetResult } from '../../src-shared/contract';
 import type { RuleAction } from '../../src-shared/rules';
 import { client } from '../ipc/client';
-import { addProgramRule, describeRulesError, type ProgramRuleTarget } from '../components/rules-edit';
+import { addProgramRule, describeRulesError, type ProgramRuleTarget } from '../model/rules-edit';
 import { describeError } from './errors';
 import type { AppState } from './index';
 

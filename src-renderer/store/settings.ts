@@ -5,6 +5,7 @@ import { RequestError } from '../../src-shared/contract';
 import type { Settings, SettingsPatch } from '../../src-shared/settings';
 import { client } from '../ipc/client';
 import type { AppState } from './index';
+import { errorMessage } from '../../src-shared/errors';
 
 export interface SettingsSlice {
   settings?: Settings;
@@ -44,7 +45,7 @@ export function settingsErrorsFrom(error: unknown, patch: SettingsPatch): Record
     }
     if (Object.keys(errors).length > 0) return errors;
   }
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorMessage(error);
   for (const path of named) errors[path] = text;
   return errors;
 }
@@ -55,7 +56,7 @@ export const createSettingsSlice: StateCreator<AppState, [], [], SettingsSlice> 
     try {
       set({ settings: await client().invoke('settings.get', {}) });
     } catch (error) {
-      get().pushToast('error', `Could not load settings: ${error instanceof Error ? error.message : String(error)}`);
+      get().pushToast('error', `Could not load settings: ${errorMessage(error)}`);
     }
   },
   async updateSettings(patch) {

@@ -7,8 +7,8 @@ import { formatBytes, formatPercent } from '../../src-shared/format';
 import { useStore } from '../store';
 import { actBlockedReason } from '../store/connection';
 import { ProcessTable, type HeatScale, type MenuPoint, type RowSource } from '../components/ProcessTable';
-import { columnById, type ProcessColumn } from '../components/process-columns';
-import { processKey, programOf, type DisplayRow, type ViewMode } from '../components/process-rows';
+import { columnById, type ProcessColumn } from '../model/process-columns';
+import { processKey, programOf, type DisplayRow, type ViewMode } from '../model/process-rows';
 import { ContextMenu, type MenuItem } from '../components/ContextMenu';
 import { ColumnChooser } from '../components/ColumnChooser';
 import { DetailsPane } from '../components/DetailsPane';
@@ -155,7 +155,7 @@ export function ProcessesView({ dark }: ProcessesViewProps) {
         const set = new Map<string, ProcessSample>();
         for (const key of state.selected) {
           const r = byKey.get(key);
-          if (r?.kind === 'group') r.members.forEach((m) => set.set(`${m.pid}:${m.startTime}`, m));
+          if (r?.kind === 'group') r.members.forEach((m) => set.set(processKey(m), m));
           else if (r) set.set(key, r.process);
         }
         targets = [...set.values()];

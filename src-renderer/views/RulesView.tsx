@@ -15,8 +15,9 @@ import {
   THRESHOLD_CONTROLS,
   type EditResult,
   type ThresholdKey,
-} from '../components/rules-edit';
+} from '../model/rules-edit';
 import { downloadText, readFileText } from '../components/download';
+import { errorMessage } from '../../src-shared/errors';
 
 const GIB = 1024 ** 3;
 
@@ -208,7 +209,7 @@ export function RulesView() {
       const check = parseRulesFile(imported);
       actions.pushToast(check.ok ? 'info' : 'error', check.ok ? `Imported ${file.name}: review, then Save` : `Imported ${file.name}, but it is invalid: ${describeRulesError(check.error)}`);
     } catch (error) {
-      actions.pushToast('error', `Could not read ${file.name}: ${error instanceof Error ? error.message : String(error)}`);
+      actions.pushToast('error', `Could not read ${file.name}: ${errorMessage(error)}`);
     }
   };
 

@@ -5,6 +5,7 @@ import { EwmaForecaster, HoltForecaster, HoltWintersForecaster, NaiveForecaster,
 import { RlsArForecaster } from './rls-ar';
 import { DecayingHistogramForecaster } from './histogram';
 import { GruForecaster } from './gru';
+import { errorMessage } from '../../../src-shared/errors';
 
 export type RestoreResult = { ok: true; model: Forecaster } | { ok: false; error: string };
 
@@ -24,7 +25,7 @@ export function restoreForecaster(json: unknown): RestoreResult {
       default: return { ok: false, error: `unknown model kind ${JSON.stringify(kind)}` };
     }
   } catch (err) {
-    return { ok: false, error: err instanceof Error ? err.message : String(err) };
+    return { ok: false, error: errorMessage(err) };
   }
 }
 

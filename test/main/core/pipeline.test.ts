@@ -10,8 +10,9 @@ import type { Change as OsChange, ChangeRecord } from '../../../src-shared/actio
 import { RulesFileSchema } from '../../../src-shared/rules';
 import { TickReportSchema } from '../../../src-shared/report';
 import { createEngine } from '../../../src-main/engine/engine';
-import { createPipeline, ForecastBank, type ActuatorSurface } from '../../../src-main/core/pipeline';
-import { niceToCgroupWeight } from '../../../src-main/core/intents';
+import { createPipeline, type ActuatorSurface } from '../../../src-main/core/pipeline';
+import { ForecastBank } from '../../../src-main/engine/forecast-bank';
+import { niceToCgroupWeight } from '../../../src-main/engine/intents';
 import { Actuator, type ApplyRequest, type ActuatorResult } from '../../../src-main/platform/actuator';
 import { createLinuxAdapter } from '../../../src-main/platform/adapter.linux';
 import { readStat } from '../../../src-main/platform/identity.linux';

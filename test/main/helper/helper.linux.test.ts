@@ -13,7 +13,7 @@ import { parseResponse, type HelperResponse } from '../../../src-main/helper/pro
 import { readStat } from '../../../src-main/platform/identity.linux';
 import { niceOf, spawnOrphan } from '../../helpers/proc';
 import { getAffinity, ioprioGet } from '../../../src-main/platform/native.linux';
-import { helperRequestFor } from '../../../src-main/platform/elevated';
+import { helperRequestFor } from '../../../src-main/helper/elevated';
 import type { Change } from '../../../src-shared/actions';
 
 const root = join(import.meta.dirname, '..', '..', '..');

@@ -9,7 +9,7 @@ import { setPriority as osSetPriority } from 'node:os';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Actuator } from '../../../src-main/platform/actuator';
 import { autogroupEnabled, createLinuxAdapter, readAutogroup, writeAutogroup } from '../../../src-main/platform/adapter.linux';
-import { restorePlan } from '../../../src-main/platform/values';
+import { restorePlan } from '../../../src-shared/action-values';
 import { readStat } from '../../../src-main/platform/identity.linux';
 import { Journal } from '../../../src-main/store/journal';
 import { AuditLog } from '../../../src-main/store/audit';

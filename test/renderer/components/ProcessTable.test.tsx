@@ -4,8 +4,8 @@ import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { ProcessesView } from '../../../src-renderer/views/ProcessesView';
 import { ProcessTable, ROW_HEIGHT_PX, staticRowSource } from '../../../src-renderer/components/ProcessTable';
 import { createTablePainter } from '../../../src-renderer/components/process-table-painter';
-import { buildRows } from '../../../src-renderer/components/process-rows';
-import { ALL_COLUMNS, columnById } from '../../../src-renderer/components/process-columns';
+import { buildRows } from '../../../src-renderer/model/process-rows';
+import { ALL_COLUMNS, columnById } from '../../../src-renderer/model/process-columns';
 import { useStore } from '../../../src-renderer/store';
 import { fixtureProcess, fixtureSample } from '../../helpers/sample-fixture';
 import type { ProcessSample } from '../../../src-shared/domain';

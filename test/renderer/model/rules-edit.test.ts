@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES_FILE, formatRulesFile, parseRulesFile } from '../../../src-shared/rules';
-import { addProgramRule, DEFAULT_THRESHOLDS, profileThresholds, programRuleId, setProfileThreshold, setTenantBudget } from '../../../src-renderer/components/rules-edit';
+import { addProgramRule, DEFAULT_THRESHOLDS, profileThresholds, programRuleId, setProfileThreshold, setTenantBudget } from '../../../src-renderer/model/rules-edit';
 
 const TEXT = formatRulesFile(DEFAULT_RULES_FILE);
 const WITH_TENANT = JSON.stringify({ version: 1, rules: [], profiles: [{ id: 'balanced', name: 'B', rules: '*' }], tenants: [{ id: 'alice', name: 'Alice', users: ['alice'] }] }, null, 2);

@@ -24,13 +24,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync } from 'node:fs';
 import type { ProcessIdentity } from '../../src-shared/domain';
 import type { ActionResult, Change, Refusal } from '../../src-shared/actions';
-import { defaultHelperPath, linuxHelperLaunch, runHelper, type HelperLaunch, type LaunchPlan } from '../helper/client';
-import type { HelperRequest, HelperResponse, RestoreOriginal } from '../helper/protocol';
-import type { GuardedAdapter } from './guard';
-import { namedOperations, type ApplyOptions } from './types';
-import { describeRule } from './protect';
-import { GONE_MESSAGE, refused } from './errors';
-import { matches } from './values';
+import { defaultHelperPath, linuxHelperLaunch, runHelper, type HelperLaunch, type LaunchPlan } from './client';
+import type { HelperRequest, HelperResponse, RestoreOriginal } from './protocol';
+import type { GuardedAdapter } from '../platform/guard';
+import { namedOperations, type ApplyOptions } from '../platform/types';
+import { describeRule } from '../platform/protect';
+import { GONE_MESSAGE, refused } from '../platform/errors';
+import { matches } from '../../src-shared/action-values';
+import { errorMessage } from '../../src-shared/errors';
 
 /** Whether the code running now acts for a person who may be asked for administrator rights. */
 export const elevation = new AsyncLocalStorage<{ allowed: boolean }>();
@@ -119,7 +120,7 @@ export function elevatingAdapter(inner: GuardedAdapter, helper: ElevationHelper)
     try {
       response = await helper.run(request);
     } catch (error) {
-      return withBefore(refused('failed', `the privileged helper failed: ${error instanceof Error ? error.message : String(error)}`));
+      return withBefore(refused('failed', `the privileged helper failed: ${errorMessage(error)}`));
     }
     if (response.verb !== null && response.verb !== request.verb) {
       return withBefore(refused('failed', `the privileged helper answered ${response.verb} to a ${request.verb} request; nothing is assumed changed`));
@@ -163,13 +164,13 @@ export function elevatingAdapter(inner: GuardedAdapter, helper: ElevationHelper)
     try {
       result = restoring ? await inner.restore(target, change) : await inner.apply(target, change, options);
     } catch (error) {
-      return refused('failed', `the adapter failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`);
+      return refused('failed', `the adapter failed unexpectedly: ${errorMessage(error)}`);
     }
     if (result.kind !== 'refused' || result.reason !== 'permission' || !elevationAllowed() || !elevatable(change)) return result;
     try {
       return await elevate(target, change, result, restoring);
     } catch (error) {
-      return refused('failed', `elevation failed unexpectedly: ${error instanceof Error ? error.message : String(error)}`, result.before ? { before: result.before } : {});
+      return refused('failed', `elevation failed unexpectedly: ${errorMessage(error)}`, result.before ? { before: result.before } : {});
     }
   }
 
@@ -240,7 +241,7 @@ export function createLinuxElevationHelper(options: LinuxElevationOptions = {}):
         if (!plan.ok) return { verb: request.verb, result: plan.result };
         return await runHelper(request, plan.launch, options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {});
       } catch (error) {
-        return { verb: request.verb, result: refused('failed', `could not run the privileged helper: ${error instanceof Error ? error.message : String(error)}`) };
+        return { verb: request.verb, result: refused('failed', `could not run the privileged helper: ${errorMessage(error)}`) };
       }
     },
   };

@@ -1,6 +1,6 @@
 // Pure comparison of setting values, shared by every adapter (read-back check) and the actuator
 // (external-change detection): does a value read from the OS mean the same as the one asked for?
-import type { Change, ValueOf } from '../../src-shared/actions';
+import type { Change, ValueOf } from './actions';
 
 /** True when the two values mean the same setting (rounding of quota and page size allowed). */
 export function settingMatches(setting: 'cpuWeight' | 'cpuCap' | 'memoryLimit', wanted: number | null, actual: number | null): boolean {

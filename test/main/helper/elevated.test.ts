@@ -21,7 +21,7 @@ import {
   HELPER_MISSING_MESSAGE,
   withElevation,
   type ElevationHelper,
-} from '../../../src-main/platform/elevated';
+} from '../../../src-main/helper/elevated';
 import { guardAdapter, type GuardedAdapter } from '../../../src-main/platform/guard';
 import { namedOperations, type PlatformAdapter, type ProcessFacts } from '../../../src-main/platform/types';
 import { refused } from '../../../src-main/platform/errors';
@@ -324,7 +324,7 @@ const execFileAsync = promisify(execFile);
  */
 const AS_USER_SOURCE = `
 import { createLinuxAdapter } from './src-main/platform/adapter.linux';
-import { createLinuxElevationHelper, elevatingAdapter, withElevation } from './src-main/platform/elevated';
+import { createLinuxElevationHelper, elevatingAdapter, withElevation } from './src-main/helper/elevated';
 async function main() {
   const input = JSON.parse(process.argv[2]);
   const adapter = elevatingAdapter(

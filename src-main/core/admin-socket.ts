@@ -6,7 +6,7 @@ import { createServer, createConnection, type Server, type Socket } from 'node:n
 import { chmodSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MAX_CLIENT_MESSAGE_BYTES, WsClientMessageSchema, zodToContractError, type Result } from '../../src-shared/contract';
-import type { CoreLike } from '../core/service';
+import type { CoreLike } from './service';
 
 export interface AdminSocket {
   readonly path: string;

@@ -4,6 +4,7 @@
 import type { ProcessSample } from '../../src-shared/domain';
 import { processKey } from '../../src-shared/process-delta';
 import { ALL_COLUMNS, columnById, compareBy, matchesSearch, sortByColumn } from './process-columns';
+import { programKey } from '../../src-shared/identity';
 
 export type ViewMode = 'flat' | 'tree' | 'grouped';
 
@@ -32,9 +33,7 @@ export type DisplayRow = ProcessRow | GroupRow;
 export { processKey };
 
 /** The program a process belongs to: its programId, else its name. */
-export function programOf(process: ProcessSample): string {
-  return process.programId ?? process.name;
-}
+export const programOf: (process: ProcessSample) => string = programKey;
 
 /** Fields summed over a group's members; every other column shows blank on a group row. */
 export const GROUP_SUM_FIELDS = [

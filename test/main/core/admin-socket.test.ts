@@ -3,7 +3,7 @@ import { createConnection } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { adminRequest, startAdminSocket } from '../../../src-main/agent/admin-socket';
+import { adminRequest, startAdminSocket } from '../../../src-main/core/admin-socket';
 import type { CoreLike } from '../../../src-main/core/service';
 
 const calls: Array<{ channel: unknown; actor: string | undefined }> = [];

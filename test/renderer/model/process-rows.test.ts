@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildRows, processKey, type RowOptions } from '../../../src-renderer/components/process-rows';
-import { columnUnavailable, columnById, heatLevel } from '../../../src-renderer/components/process-columns';
+import { buildRows, processKey, type RowOptions } from '../../../src-renderer/model/process-rows';
+import { columnUnavailable, columnById, heatLevel } from '../../../src-renderer/model/process-columns';
 import { fixtureProcess } from '../../helpers/sample-fixture';
 import { indentPxFor } from '../../../src-renderer/components/process-table-painter';
 
@@ -107,7 +107,7 @@ describe('sorting from the previous order', () => {
   });
 
   it('skips the sort when the list is already in order, and sorts when it is not', async () => {
-    const { sortByColumn } = await import('../../../src-renderer/components/process-columns');
+    const { sortByColumn } = await import('../../../src-renderer/model/process-columns');
     const cpu = columnById('cpuPercent')!;
     const list = [fixtureProcess({ pid: 3, cpuPercent: 9 }), fixtureProcess({ pid: 1, cpuPercent: 5 }), fixtureProcess({ pid: 2, cpuPercent: 5 })];
     expect(sortByColumn(list, cpu, 'desc')).toBe(false);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ChangeSchema as OsChangeSchema } from '../../../src-shared/actions';
 import { TIER_DEFAULTS, TIERS } from '../../../src-shared/engine';
-import { intentToChanges, niceToCgroupWeight, niceWeight, statusOfRefusal, toEngineResult } from '../../../src-main/core/intents';
+import { intentToChanges, niceToCgroupWeight, niceWeight, statusOfRefusal, toEngineResult } from '../../../src-main/engine/intents';
 
 describe('intentToChanges', () => {
   it('maps nice to priority', () => {

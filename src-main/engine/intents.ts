@@ -11,8 +11,8 @@
 // CFS weight (cgroup v2 scale, 100 = nice 0), which ranks the process against other sessions too;
 // a nice of 0 or less removes Allot's weight.
 import type { ActionResult as OsResult, Change as OsChange, RefusalReason } from '../../src-shared/actions';
-import { TIER_DEFAULTS, type ActionResult as EngineResult, type Change as Intent } from '../../src-shared/engine';
-import { niceWeight } from '../engine/common';
+import { TIER_DEFAULTS, type IntentResult, type Intent } from '../../src-shared/engine';
+import { niceWeight } from './common';
 
 export interface IntentOptions {
   /** Also set a cgroup CPU weight for lowered nice values (see header). Default false. */
@@ -21,7 +21,7 @@ export interface IntentOptions {
 
 export type IntentMapping = { ok: true; changes: OsChange[] } | { ok: false; error: string };
 
-export { NICE_TO_WEIGHT, niceWeight } from '../engine/common';
+export { NICE_TO_WEIGHT, niceWeight } from './common';
 
 /** cgroup v2 cpu.weight (1..10000, 100 = nice 0) that matches a nice value. */
 export function niceToCgroupWeight(nice: number): number {
@@ -65,7 +65,7 @@ export function intentToChanges(intent: Intent, options: IntentOptions = {}): In
 }
 
 /** Engine status for an OS refusal reason. */
-export function statusOfRefusal(reason: RefusalReason): Exclude<EngineResult['status'], 'applied'> {
+export function statusOfRefusal(reason: RefusalReason): Exclude<IntentResult['status'], 'applied'> {
   switch (reason) {
     case 'gone':
       return 'gone';
@@ -90,7 +90,7 @@ function describe(change: OsChange, result: OsResult): string {
  * One engine result for a decision from the OS results of its changes (same order as the changes).
  * The first change decides the status; the others are reported in the message.
  */
-export function toEngineResult(decisionId: string, at: number, changes: readonly OsChange[], results: readonly OsResult[]): EngineResult {
+export function toEngineResult(decisionId: string, at: number, changes: readonly OsChange[], results: readonly OsResult[]): IntentResult {
   const first = results[0];
   if (!first || changes.length === 0) return { decisionId, at, status: 'failed', message: 'no change was made' };
   const notes: string[] = [];
