@@ -45,14 +45,8 @@ export function diskFreeBytes(dir: string): number | undefined {
  * product name "Allot". It equals defaultDataDir on Windows and macOS; on Linux it is ~/.config/Allot.
  */
 export function legacyDesktopDataDir(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string {
-  switch (platform) {
-    case 'win32':
-      return join(env['APPDATA'] ?? join(homedir(), 'AppData', 'Roaming'), 'Allot');
-    case 'darwin':
-      return join(homedir(), 'Library', 'Application Support', 'Allot');
-    default:
-      return join(env['XDG_CONFIG_HOME'] || join(homedir(), '.config'), 'Allot');
-  }
+  if (platform === 'win32' || platform === 'darwin') return defaultDataDir(platform, { ...env, ALLOT_DATA_DIR: '' });
+  return join(env['XDG_CONFIG_HOME'] || join(homedir(), '.config'), 'Allot');
 }
 
 /** Left in the old directory after a migration, so it happens once and a person can see where the data went. */

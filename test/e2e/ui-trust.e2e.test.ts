@@ -86,7 +86,7 @@ describe('honest states in the browser UI', () => {
       expect(await restore.getAttribute('title')).toMatch(/viewer URL/);
       await openView(viewer, 'settings');
       expect(await viewer.getByTestId('act-blocked').textContent()).toMatch(/Read-only/);
-      expect(await viewer.locator('fieldset.settings-form').evaluate((node) => (node as HTMLFieldSetElement).disabled)).toBe(true);
+      expect(await viewer.locator('fieldset.settings-form').evaluate((node) => (node as { disabled: boolean }).disabled)).toBe(true);
       expect(await viewer.locator('fieldset.settings-form input').first().isDisabled()).toBe(true);
       await viewer.screenshot({ path: `${ARTIFACTS_DIR}/trust-viewer-read-only.png` });
       // The operator page has neither.
