@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startCoreHost } from './core/host';
 import { InstanceLockedError, instanceLockOwner } from './core/instance-lock';
-import { defaultDataDir, defaultSocketPath } from './core/paths';
+import { defaultDataDir, defaultSocketPath, legacyDesktopDataDir, migrateDataDir } from './core/paths';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { openDb } from './store/db';
@@ -206,6 +206,13 @@ async function serve(argv: string[]): Promise<void> {
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  // The desktop app, `allot serve` and the CLI share one data directory; whichever runs first moves
+  // an older desktop store over (once), so `allot export` finds a desktop user's history.
+  if ((command === 'serve' || command === 'export') && !rest.includes('--data-dir') && !process.env['ALLOT_DATA_DIR']) {
+    const migration = migrateDataDir(legacyDesktopDataDir(), defaultDataDir());
+    if (migration.kind === 'migrated') process.stderr.write(`allot: moved the desktop app's data from ${migration.from} to ${migration.to}\n`);
+    if (migration.kind === 'failed') process.stderr.write(`allot: ${migration.message}\n`);
+  }
   switch (command) {
     case 'serve':
       return serve(rest);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startCoreHost } from './core/host';
 import { defaultSocketPath } from './core/paths';
+import { desktopDataDir } from './electron/data-dir';
 import { defaultHelperPath } from './helper/client';
 import { createMainWindow, installSessionPolicy, isAppUrl } from './electron/window';
 import { forwardEvents, registerIpc } from './electron/ipc';
@@ -39,7 +40,7 @@ if (!app.requestSingleInstanceLock()) {
   const core = startCoreHost(
     new URL('./core-worker.js', import.meta.url),
     {
-      dataDir: app.getPath('userData'),
+      dataDir: desktopDataDir().dataDir, // the one data directory, shared with `allot serve` and the CLI
       runtime: 'electron',
       version: app.getVersion(),
       selfPids: [process.pid],
