@@ -4,6 +4,7 @@ import { app, BrowserWindow, dialog } from 'electron';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startCoreHost } from './core/host';
+import { latestSample } from './core/latest-sample';
 import { defaultSocketPath } from './core/paths';
 import { desktopDataDir } from './electron/data-dir';
 import { defaultHelperPath } from './helper/client';
@@ -11,7 +12,7 @@ import { createMainWindow, installSessionPolicy, isAppUrl } from './electron/win
 import { forwardEvents, registerIpc } from './electron/ipc';
 import { boostedNice, createTray, restrainedNice, type TrayController, type TrayEngineState } from './electron/tray';
 import { createNotifier } from './electron/notifications';
-import type { ProcessSample, SystemSample } from '../src-shared/domain';
+import type { ProcessSample, Sample } from '../src-shared/domain';
 import type { Settings } from '../src-shared/settings';
 import type { TickReport } from '../src-shared/report';
 import { restoreWindowBounds, trackWindowBounds } from './electron/window-state';
@@ -118,15 +119,11 @@ if (!app.requestSingleInstanceLock()) {
     // The tray reads the latest sample every few seconds instead of taking every tick: with the
     // window hidden, no tick crosses from the core at all.
     const trayTimer = setInterval(() => {
-      void Promise.all([core.handle('system.summary', {}), core.handle('processes.snapshot', {})]).then(([summary, list]) => {
-        if (!summary.ok || !list.ok) return;
-        const { at, system } = summary.value as { at: number; system: SystemSample };
-        updateTray({ at, system, processes: (list.value as { processes: ProcessSample[] }).processes });
-      });
+      void latestSample(core).then((sample) => sample && updateTray(sample));
     }, 3000);
     trayTimer.unref?.();
-    const updateTray = (sample: { at: number; system: SystemSample; processes: ProcessSample[] }) => {
-      if (sample.at - lastTrayUpdateMs < 2000) return;
+    const updateTray = (sample: Sample) => {
+      if (sample.at === lastTrayUpdateMs) return; // nothing new since the last refresh
       lastTrayUpdateMs = sample.at;
       // Pick up settings changed in the UI (theme, login item, notifications) every couple of seconds.
       void core.handle('settings.get', {}).then((result) => {

@@ -23,8 +23,8 @@ import {
 } from '../../src-shared/contract';
 import { ACT_CHANNELS } from '../../src-shared/channels';
 import { ProcessDeltaEncoder, withProcesses } from '../../src-shared/process-delta';
-import type { Sample } from '../../src-shared/domain';
 import type { Settings } from '../../src-shared/settings';
+import { latestSample } from '../core/latest-sample';
 import type { CoreLike } from '../core/service';
 import { createEngineMetrics, renderFamilies, sampleFamilies, type MetricFamily } from './metrics';
 
@@ -246,14 +246,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   ];
   const operator = tokens.find((entry) => entry.role === 'operator');
   const viewer = tokens.find((entry) => entry.role === 'viewer');
-  // No standing 'tick' subscription: with no browser connected the core sends no tick here at all;
-  // /metrics asks for the latest sample when it is scraped.
-  const latestSample = async (): Promise<Sample | undefined> => {
-    const [summary, list] = await Promise.all([options.core.handle('system.summary', {}), options.core.handle('processes.snapshot', {})]);
-    if (!summary.ok || !list.ok) return undefined;
-    const { at, system } = summary.value as Pick<Sample, 'at' | 'system'>;
-    return { at, intervalMs: 0, system, processes: (list.value as { processes: Sample['processes'] }).processes };
-  };
+
   const engineMetrics = createEngineMetrics();
   const offEngine = options.core.on('engine', (report) => engineMetrics.onReport(report));
   const findToken = (given: string | undefined): AgentToken | undefined =>
@@ -336,7 +329,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       res.writeHead(401, { 'Content-Type': 'text/plain' }).end('a viewer token is needed for /metrics');
       return;
     }
-    const latest = await latestSample();
+    // No standing 'tick' subscription: the latest sample is asked for when /metrics is scraped.
+    const latest = await latestSample(options.core);
     const families = [...(latest ? sampleFamilies(latest) : []), ...engineMetrics.families(), ...(options.extraMetrics?.() ?? [])];
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(renderFamilies(families));

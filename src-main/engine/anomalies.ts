@@ -5,7 +5,7 @@
 // (kind, process) per cooldown. Pure.
 import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { Alert, AlertKind } from '../../src-shared/engine';
-import { processKey, programKey, round, targetOf } from './common';
+import { processKey, programKey, round, targetOf, type Unchanged } from './common';
 import type { LeakVerdict } from './memory';
 import { metricValues, type ProfileMetric, type ProfileStore } from './profiles';
 import { qsSummary, robustZ } from './quantiles';
@@ -44,7 +44,7 @@ export const DEFAULT_ANOMALY_OPTIONS: AnomalyOptions = {
 };
 
 export interface AnomalyDetector {
-  tick(sample: Sample, profiles: ProfileStore, leakVerdicts: readonly LeakVerdict[]): Alert[];
+  tick(sample: Sample, profiles: ProfileStore, leakVerdicts: readonly LeakVerdict[], unchanged?: Unchanged): Alert[];
 }
 
 export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): AnomalyDetector {
@@ -54,8 +54,6 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
   const lastAlert = new Map<string, number>();
   const childHistory = new Map<number, { at: number; count: number }[]>();
   let forkSince: number | undefined;
-  /** Last tick's object per process: an identical object has the same values as last tick. */
-  const lastSeen = new Map<string, ProcessSample>();
   let ticks = 0;
 
   const emit = (alerts: Alert[], at: number, kind: AlertKind, dedupeKey: string, alert: Omit<Alert, 'id' | 'at' | 'kind'>) => {
@@ -67,7 +65,7 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
   };
 
   return {
-    tick(sample, profiles, leakVerdicts) {
+    tick(sample, profiles, leakVerdicts, unchanged) {
       const at = sample.at;
       const alerts: Alert[] = [];
       const live = new Set<string>();
@@ -102,12 +100,11 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
           }
         } else pinnedSince.delete(key);
 
-        // Behaviour far outside the profile. An unchanged process (identical object, same values) that
-        // was inside its profile last tick is inside it now, unless the profile moved: that is checked
-        // every 10 ticks (staggered by pid) instead of every tick.
-        const unchanged = lastSeen.get(key) === p && !outsideSince.has(key) && (p.pid + ticks) % 10 !== 0;
-        lastSeen.set(key, p);
-        if (profile && profile.samples >= o.minProfileSamples && !unchanged) {
+        // Behaviour far outside the profile. An unchanged process that was inside its profile last tick
+        // is inside it now, unless the profile moved: that is checked every 10 ticks (staggered by
+        // pid) instead of every tick.
+        const stillInside = unchanged !== undefined && unchanged(p) && !outsideSince.has(key) && (p.pid + ticks) % 10 !== 0;
+        if (profile && profile.samples >= o.minProfileSamples && !stillInside) {
           const values = metricValues(p);
           let worst: { metric: ProfileMetric; z: number; value: number } | undefined;
           for (const m of Object.keys(values) as ProfileMetric[]) {
@@ -189,7 +186,6 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
       for (const ppid of childHistory.keys()) if (!children.has(ppid)) childHistory.delete(ppid);
       for (const key of pinnedSince.keys()) if (!live.has(key)) pinnedSince.delete(key);
       for (const key of outsideSince.keys()) if (!live.has(key)) outsideSince.delete(key);
-      for (const key of lastSeen.keys()) if (!live.has(key)) lastSeen.delete(key);
       for (const [k, t] of lastAlert) if (at - t >= o.cooldownMs) lastAlert.delete(k);
       return alerts;
     },

@@ -5,7 +5,7 @@
 import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { ProcessClass, Tier } from '../../src-shared/engine';
 import { globMatches } from '../../src-shared/rules';
-import { processKey, programKey } from './common';
+import { processKey, programKey, type Unchanged } from './common';
 import type { Policy, PolicyMatch } from './policy';
 import { learnedClass, type ProfileStore } from './profiles';
 
@@ -69,7 +69,7 @@ interface Behaviour {
 }
 
 export interface Classifier {
-  classify(sample: Sample, inputs: ClassifyInputs, policy: Policy, profiles?: ProfileStore): Map<string, Classification>;
+  classify(sample: Sample, inputs: ClassifyInputs, policy: Policy, profiles?: ProfileStore, unchanged?: Unchanged): Map<string, Classification>;
   /** Processes it keeps state for (released when a process is gone). */
   size(): number;
 }
@@ -112,14 +112,14 @@ export function createClassifier(options: Partial<ClassifierOptions> = {}): Clas
   const opts = { ...DEFAULT_CLASSIFIER_OPTIONS, ...options };
   const behaviour = new Map<string, Behaviour>();
   /**
-   * Work in proportion to change: the collector hands over the identical ProcessSample object for a
-   * process that did not run. Its behaviour figures are still updated every tick (a few flops), but
+   * Work in proportion to change: for a process that did not change since last tick (`unchanged`), its
+   * behaviour figures are still updated every tick (a few flops), but
    * its classification (rule matching, the never-touch globs, the reason text) is reused while the
    * inputs it depends on are the same (policy, focus, idle, its parent's name), and worked out again
    * at least every RECLASSIFY_EVERY_TICKS ticks (staggered by pid) so decaying behaviour and a
    * learning profile still move it.
    */
-  const cached = new Map<string, { p: ProcessSample; context: string; policy: Policy; parentName: string | undefined; classification: Classification }>();
+  const cached = new Map<string, { context: string; policy: Policy; parentName: string | undefined; classification: Classification }>();
   let ticks = 0;
 
   function observe(p: ProcessSample, at: number, intervalMs: number): Behaviour {
@@ -146,7 +146,7 @@ export function createClassifier(options: Partial<ClassifierOptions> = {}): Clas
 
   return {
     size: () => Math.max(behaviour.size, cached.size),
-    classify(sample, inputs, policy, profiles) {
+    classify(sample, inputs, policy, profiles, unchanged) {
       const out = new Map<string, Classification>();
       const byPid = new Map<number, ProcessSample>();
       for (const p of sample.processes) byPid.set(p.pid, p);
@@ -178,7 +178,8 @@ export function createClassifier(options: Partial<ClassifierOptions> = {}): Clas
         const prior = cached.get(key);
         if (
           prior !== undefined &&
-          prior.p === p &&
+          unchanged !== undefined &&
+          unchanged(p) &&
           prior.policy === policy &&
           prior.context === context &&
           prior.parentName === parentName &&
@@ -188,7 +189,7 @@ export function createClassifier(options: Partial<ClassifierOptions> = {}): Clas
           continue;
         }
         const classification = classifyOne(p, b, parentName);
-        cached.set(key, { p, context, policy, parentName, classification });
+        cached.set(key, { context, policy, parentName, classification });
         out.set(key, classification);
       }
       for (const key of behaviour.keys()) if (!live.has(key)) behaviour.delete(key);

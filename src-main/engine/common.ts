@@ -5,6 +5,14 @@ import { processKey, programKey } from '../../src-shared/identity';
 
 export { processKey, programKey };
 
+/**
+ * Work in proportion to change: true when `p` is the identical object the previous tick had for the
+ * same process. The collector hands over the same ProcessSample for a process it proved did not run,
+ * so its values are last tick's. The engine answers it once per tick from last tick's processes;
+ * modules use it to skip repeated work. Absent: nothing is taken as unchanged.
+ */
+export type Unchanged = (p: ProcessSample) => boolean;
+
 export function targetOf(p: ProcessSample): DecisionTarget {
   return { pid: p.pid, startTime: p.startTime, name: p.name, programId: programKey(p) };
 }

@@ -16,7 +16,7 @@ import { TIER_DEFAULTS, tierRank, type IntentResult, type Alert, type Decision, 
 import { DEFAULT_RULES_FILE, type RulesFile } from '../../src-shared/rules';
 import { createBalancer } from './balancer';
 import { createClassifier, type Classification, type ClassifierOptions } from './classify';
-import { coreCount, processKey, programKey, round, targetOf } from './common';
+import { coreCount, processKey, programKey, round, targetOf, type Unchanged } from './common';
 import { EventBus, TriggerWatcher } from './events';
 import { createFeedback, type FeedbackOptions } from './feedback';
 import { DecisionSink, Ledger, type Restraint } from './ledger';
@@ -129,6 +129,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
   const recentDecisions = new Map<string, Decision>();
   let classes = new Map<string, Classification>();
   let pidToKey = new Map<number, string>();
+  let previousByKey = new Map<string, ProcessSample>();
   let tenantUsage: TenantUsage[] = [];
   let lastAt: number | undefined;
   let firstTick = true;
@@ -206,6 +207,9 @@ export function createEngine(config: EngineConfig = {}): Engine {
       events.push({ type: 'degraded', at, what: 'foreground', reason: inputs.foregroundUnavailableReason.slice(0, 1024) });
     }
 
+    // Last tick's process objects: an identical object now means the process did not change.
+    const before = previousByKey;
+    const unchanged: Unchanged = (p) => before.get(processKey(p)) === p;
     classes = classifier.classify(
       sample,
       {
@@ -215,10 +219,11 @@ export function createEngine(config: EngineConfig = {}): Engine {
       },
       policy,
       profiles,
+      unchanged,
     );
     const classOf = new Map<string, import('../../src-shared/engine').ProcessClass>();
     for (const [k, c] of classes) classOf.set(k, c.class);
-    updateProfiles(profiles, sample, classOf);
+    updateProfiles(profiles, sample, classOf, unchanged);
 
     const byKey = new Map<string, ProcessSample>();
     pidToKey = new Map();
@@ -227,6 +232,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
       pidToKey.set(p.pid, processKey(p));
     }
     const live = new Set(byKey.keys());
+    previousByKey = byKey;
 
     // Housekeeping on existing restraints.
     for (const r of [...ledger.restraints.values()]) {
@@ -347,7 +353,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
       for (const p of sample.processes) seen.add(processKey(p));
     }
 
-    alerts.push(...anomalies.tick(sample, profiles, newLeakVerdicts));
+    alerts.push(...anomalies.tick(sample, profiles, newLeakVerdicts, unchanged));
 
     for (const k of [...seen]) if (!live.has(k)) seen.delete(k);
     for (const k of [...memoryLimited]) if (!live.has(k)) memoryLimited.delete(k);

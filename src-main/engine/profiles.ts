@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { ProcessClass } from '../../src-shared/engine';
-import { processKey, programKey } from './common';
+import { processKey, programKey, type Unchanged } from './common';
 import { qsAdd, qsCreate, qsFromJSON, qsSummary, qsToJSON, type QuantileSet, type QuantileSummary } from './quantiles';
 
 export const HOURS_PER_WEEK = 168;
@@ -51,8 +51,6 @@ interface LiveProcess {
   programId: string;
   startedAtMs: number;
   lastSeenAt: number;
-  /** The sample object seen last tick (an identical object next tick means it did not change). */
-  last?: ProcessSample;
 }
 
 /** An unchanged process's repeated values enter the quantile sketches once every this many ticks. */
@@ -135,7 +133,7 @@ function pairKey(a: string, b: string): string {
  * Returns the program launches seen this tick (a program going from no live process to one, for a
  * process that started after observation began).
  */
-export function updateProfiles(store: ProfileStore, sample: Sample, classes?: ReadonlyMap<string, ProcessClass>): Launch[] {
+export function updateProfiles(store: ProfileStore, sample: Sample, classes?: ReadonlyMap<string, ProcessClass>, unchanged?: Unchanged): Launch[] {
   const { options } = store;
   const at = sample.at;
   const first = store.lastAt === undefined;
@@ -162,16 +160,15 @@ export function updateProfiles(store: ProfileStore, sample: Sample, classes?: Re
     }
     const liveEntry = store.live.get(key);
     const isNew = liveEntry === undefined;
-    // An unchanged process (the identical object as last tick: it did not run) adds the same values
-    // again; its repeats go into the quantile sketches on a slower clock (every QUIET_EVERY_TICKS
-    // ticks, staggered by pid). Counts, class shares and running time still move every tick.
-    const quiet = liveEntry !== undefined && liveEntry.last === p && (p.pid + store.ticks!) % QUIET_EVERY_TICKS !== 0;
+    // An unchanged process (it did not run since last tick) adds the same values again; its repeats
+    // go into the quantile sketches on a slower clock (every QUIET_EVERY_TICKS ticks, staggered by
+    // pid). Counts, class shares and running time still move every tick.
+    const quiet = liveEntry !== undefined && unchanged !== undefined && unchanged(p) && (p.pid + store.ticks!) % QUIET_EVERY_TICKS !== 0;
     if (liveEntry) {
       liveEntry.programId = programId;
       liveEntry.startedAtMs = p.startedAtMs;
       liveEntry.lastSeenAt = at;
-      liveEntry.last = p;
-    } else store.live.set(key, { programId, startedAtMs: p.startedAtMs, lastSeenAt: at, last: p });
+    } else store.live.set(key, { programId, startedAtMs: p.startedAtMs, lastSeenAt: at });
     profile.samples++;
     profile.lastSeenAt = at;
     if (!quiet) {

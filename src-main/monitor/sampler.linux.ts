@@ -55,6 +55,7 @@ import {
   parseUptime,
   type ProcSchedstat,
   type ProcStat,
+  type ProcStatSystem,
 } from './procfs.linux';
 import { buildSample, type ProcessingContext, type RawProcess, type RawSnapshot, type RawSystem } from './snapshot.linux';
 import { programIdOf } from './programs';
@@ -618,7 +619,7 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
     return b;
   }
 
-  function sampleSystem(errors: RawSnapshot['errors']): RawSystem {
+  function sampleSystem(errors: RawSnapshot['errors'], procStat: ProcStatSystem | undefined, loadavgText: string | undefined): RawSystem {
     const sys: RawSystem = {};
     const guard = (source: string, fn: () => void) => {
       try {
@@ -628,10 +629,9 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
       }
     };
     guard('proc/stat', () => {
-      const text = readSystemFile(`${procRoot}/stat`);
-      if (text === undefined) throw new Error('cannot read /proc/stat');
-      sys.procStat = parseProcStat(text);
-      if (sys.procStat.bootTimeSec !== undefined) ctx.bootTimeSec = sys.procStat.bootTimeSec;
+      if (procStat === undefined) throw new Error('cannot read /proc/stat');
+      sys.procStat = procStat;
+      if (procStat.bootTimeSec !== undefined) ctx.bootTimeSec = procStat.bootTimeSec;
     });
     guard('meminfo', () => {
       const text = readSystemFile(`${procRoot}/meminfo`);
@@ -678,8 +678,7 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
       if (psi.cpu || psi.memory || psi.io) sys.psi = psi;
     });
     guard('loadavg', () => {
-      const text = readSystemFile(`${procRoot}/loadavg`);
-      if (text !== undefined) sys.loadAvg = parseLoadavg(text);
+      if (loadavgText !== undefined) sys.loadAvg = parseLoadavg(loadavgText);
     });
     guard('uptime', () => {
       const text = readSystemFile(`${procRoot}/uptime`);
@@ -724,10 +723,10 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
    * that no task was created (same last pid) and none ended (same number of tasks) since the last
    * one: then the set of processes is the same. Only on the real /proc (a fixture's loadavg is static).
    */
-  function listPids(errors: RawSnapshot['errors']): number[] {
+  function listPids(errors: RawSnapshot['errors'], loadavg: string | undefined): number[] {
     let key: string | undefined;
     if (realProc) {
-      const load = readSystemFile(`${procRoot}/loadavg`)?.trim().split(/\s+/);
+      const load = loadavg?.trim().split(/\s+/);
       if (load && load.length >= 5) key = `${load[3]!.slice(load[3]!.indexOf('/') + 1)} ${load[4]}`;
     }
     if (key !== undefined && listed?.key === key) return listed.pids;
@@ -749,24 +748,21 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
     return pids;
   }
 
-  /** Busy CPU clock ticks of the whole machine (user + nice + system), from /proc/stat. */
-  function busyTicks(): number | undefined {
-    const text = readSystemFile(`${procRoot}/stat`);
-    if (text === undefined || !text.startsWith('cpu ')) return undefined;
-    const f = text.slice(4, text.indexOf('\n')).trim().split(/\s+/);
-    const v = Number(f[0]) + Number(f[1]) + Number(f[2]);
-    return Number.isFinite(v) ? v : undefined;
-  }
-
   function collect(): RawSnapshot {
     const monoMs = performance.now();
     const atMs = Date.now();
     const errors: RawSnapshot['errors'] = [];
     const processes: RawProcess[] = [];
-    const pids = listPids(errors);
+    // /proc/stat and /proc/loadavg are read once per tick, before the processes: the listing and the
+    // cold-process check use them, and so does the system part of the sample.
+    const statText = readSystemFile(`${procRoot}/stat`);
+    const procStat = statText !== undefined ? parseProcStat(statText) : undefined;
+    const loadavgText = readSystemFile(`${procRoot}/loadavg`);
+    const pids = listPids(errors, loadavgText);
     const alive = new Set<number>(pids);
     alive.add(0); // the parent of pid 1 and 2
-    const busy = coldAfterTicks > 0 ? busyTicks() : undefined;
+    /** Busy CPU clock ticks of the whole machine (user + nice + system). */
+    const busy = coldAfterTicks > 0 && procStat ? procStat.total.user + procStat.total.nice + procStat.total.system : undefined;
     accountedTicks = 0;
     /** Cold processes not looked at in the first pass. */
     const deferred: Tracked[] = [];
@@ -813,7 +809,7 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
     const seen = new Set<number>();
     for (const raw of processes) seen.add(raw.pid);
     for (const t of [...tracked.values()]) if (!seen.has(t.pid)) forget(t);
-    const system = sampleSystem(errors);
+    const system = sampleSystem(errors, procStat, loadavgText);
     tick++;
     return { atMs, monoMs, system, processes, errors };
   }

@@ -27,7 +27,8 @@
 import type { ProcessSample, Sample, SystemSample } from '../../src-shared/domain';
 import type { ProcessRows } from '../../src-shared/settings';
 import { migrate, type Db, type Migration } from './db';
-import { SampleRing, programKeyOf } from './ring';
+import { SampleRing } from './ring';
+import { programKey } from '../../src-shared/identity';
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
@@ -474,7 +475,7 @@ interface PendingGroup {
 export function programTicks(sample: Sample): Map<string, ProgramTick> {
   const ticks = new Map<string, ProgramTick>();
   for (const p of sample.processes) {
-    const key = programKeyOf(p);
+    const key = programKey(p);
     let t = ticks.get(key);
     if (!t) ticks.set(key, (t = { cpuPercent: 0, rssBytes: 0, processCount: 0, threadCount: 0 }));
     t.cpuPercent += p.cpuPercent;
@@ -706,7 +707,7 @@ export function createHistory(options: HistoryOptions): History {
     }
     if (processRows !== 'off') {
       for (const p of sample.processes) {
-        const programId = programKeyOf(p);
+        const programId = programKey(p);
         const key = `${p.pid}:${p.startTime}:${programId}`;
         let entry = bucket.processes.get(key);
         if (!entry) bucket.processes.set(key, (entry = { acc: newBucketAcc(PROCESS_METRICS.length), process: p, programId, active: false, idleRepeats: 0, idleCoveredMs: 0 }));

@@ -25,9 +25,6 @@ export interface Series {
 
 export type ProgramMetric = 'cpuPercent' | 'rssBytes';
 
-/** The program a process belongs to: the collector's `programId`, or its name when absent. */
-export const programKeyOf = programKey;
-
 /** One slot of the ring: when, and the system-wide part of that tick. */
 export interface RingEntry {
   at: number;
@@ -94,7 +91,7 @@ export class SampleRing {
       columns.rssBytes[slot] = 0;
     }
     for (const process of sample.processes) {
-      const id = programKeyOf(process);
+      const id = programKey(process);
       let columns = this.programs.get(id);
       if (!columns) {
         columns = { cpuPercent: new Float64Array(capacity), rssBytes: new Float64Array(capacity), lastSeq: 0 };

@@ -195,12 +195,17 @@ async function measure(label: string, agentPid: number, barePid: number, windows
     rss.push(r);
     const pageMs = (p1 - p0) / seconds;
     console.log(
-      `| ${w} (${Math.round((w * WINDOW_S) / 60)} min) | ${agent.toFixed(1)} | ${busiest.ms.toFixed(1)} (${busiest.comm}) | ${fmtMb(r)} | ${bare.toFixed(1)} | ${(agent / Math.max(bare, 0.01)).toFixed(2)}x |${page ? ` ${pageMs.toFixed(1)} | ${(agent + pageMs).toFixed(1)} |` : ''}`,
+      `| ${w} (${((w * WINDOW_S) / 60).toFixed(1)} min) | ${agent.toFixed(1)} | ${busiest.ms.toFixed(1)} (${busiest.comm}) | ${fmtMb(r)} | ${bare.toFixed(1)} | ${(agent / Math.max(bare, 0.01)).toFixed(2)}x |${page ? ` ${pageMs.toFixed(1)} | ${(agent + pageMs).toFixed(1)} |` : ''}`,
     );
   }
   if (rss.length >= 2) {
-    const first = rss[Math.min(rss.length - 1, Math.max(0, Math.round(5 / (WINDOW_S / 60)) - 1))]!;
-    console.log(`RSS drift: last window ${fmtMb(rss.at(-1)!)} MB vs ${fmtMb(first)} MB (${(((rss.at(-1)! - first) / first) * 100).toFixed(1)} %)`);
+    // The issue's flatness check: the last window against minute 5, or against the first window
+    // when the run is too short to have a minute-5 window before the last one.
+    const atMinute5 = Math.max(0, Math.round((5 * 60) / WINDOW_S) - 1);
+    const base = atMinute5 < rss.length - 1 ? atMinute5 : 0;
+    const first = rss[base]!;
+    const last = rss.at(-1)!;
+    console.log(`RSS drift: last window ${fmtMb(last)} MB vs window ${base + 1} ${fmtMb(first)} MB (${(((last - first) / first) * 100).toFixed(1)} %)`);
   }
   return rss;
 }

@@ -381,55 +381,43 @@ describe.runIf(onLinux)('live /proc: work in proportion to change', () => {
     }
   });
 
-  it('a cold process that wakes up is read in the same tick (the machine CPU time is not accounted for otherwise)', async () => {
-    // Idle until SIGUSR1, then burns 300 ms of CPU time and sleeps again.
-    const script = `process.on('SIGUSR1', () => { const t = process.cpuUsage(); while ((process.cpuUsage(t).user + process.cpuUsage(t).system) < 300000); }); setInterval(() => {}, 1 << 30); process.send?.('ready'); console.log('ready');`;
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
-    children.push(child);
-    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+  /**
+   * Lets `child` go cold (idle for the sampler's cold threshold), wakes it, waits until /proc shows
+   * it ran at least `minMs` of CPU, then requires the very next sample to report its CPU time exactly.
+   */
+  async function expectReportedWhenItWakes(child: ChildProcess, wake: () => void, minMs: number): Promise<void> {
     const s = createLinuxSampler({ coldAfterTicks: 2, coldEveryTicks: 1000 });
     try {
-      // Node has helper threads: make it look single-threaded-idle or multi-threaded, either way it
-      // must be reported exactly after it ran.
       for (let i = 0; i < 6; i++) await s.sample();
       const before = cpuMsOf(child.pid!);
-      child.kill('SIGUSR1');
+      wake();
       let after = before;
-      for (let i = 0; i < 200 && after - before < 250; i++) {
+      for (let i = 0; i < 500 && after - before < minMs; i++) {
         await new Promise((r) => setTimeout(r, 20));
         after = cpuMsOf(child.pid!);
       }
-      expect(after - before).toBeGreaterThanOrEqual(250);
-      const sample = await s.sample();
-      const seen = sample.processes.find((p) => p.pid === child.pid);
+      expect(after - before).toBeGreaterThanOrEqual(minMs);
+      const seen = (await s.sample()).processes.find((p) => p.pid === child.pid);
       expect(seen).toBeDefined();
       expect(Math.abs((seen?.cpuTimeMs ?? -1e9) - cpuMsOf(child.pid!))).toBeLessThanOrEqual(20);
     } finally {
       s.close();
     }
+  }
+
+  it('a cold multi-threaded process that wakes up is read in the same tick', async () => {
+    // Node (several threads): idle until SIGUSR1, then burns 300 ms of CPU time and sleeps again.
+    const script = `process.on('SIGUSR1', () => { const t = process.cpuUsage(); while ((process.cpuUsage(t).user + process.cpuUsage(t).system) < 300000); }); setInterval(() => {}, 1 << 30); console.log('ready');`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(child);
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => resolve()));
+    await expectReportedWhenItWakes(child, () => child.kill('SIGUSR1'), 250);
   });
 
-  it('a single-threaded cold process that wakes up is not missed', async () => {
-    // sh is single-threaded: it takes the cold path once idle.
+  it('a cold single-threaded process that wakes up is read in the same tick (fails without the CPU-accounting check)', async () => {
     const child = spawn('sh', ['-c', 'read x; i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done; sleep 60'], { stdio: ['pipe', 'ignore', 'ignore'] });
     children.push(child);
-    const s = createLinuxSampler({ coldAfterTicks: 2, coldEveryTicks: 1000 });
-    try {
-      for (let i = 0; i < 6; i++) await s.sample();
-      const before = cpuMsOf(child.pid!);
-      child.stdin!.write('go\n');
-      let after = before;
-      for (let i = 0; i < 500 && after - before < 100; i++) {
-        await new Promise((r) => setTimeout(r, 20));
-        after = cpuMsOf(child.pid!);
-      }
-      expect(after - before).toBeGreaterThanOrEqual(100);
-      const sample = await s.sample();
-      const seen = sample.processes.find((p) => p.pid === child.pid);
-      expect(Math.abs((seen?.cpuTimeMs ?? -1e9) - cpuMsOf(child.pid!))).toBeLessThanOrEqual(20);
-    } finally {
-      s.close();
-    }
+    await expectReportedWhenItWakes(child, () => child.stdin!.write('go\n'), 100);
   });
 
   it('sees a process that started and one that ended since the last tick', async () => {
