@@ -229,7 +229,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   let lastReport: TickReport | null = null;
   let lastForeground: { pid?: number; unavailableReason?: string } = { unavailableReason: 'no reading yet' };
   let lastPersistMs = now();
-  const seen = new Set<string>();
+  const seen = new Map<string, number>();
+  let launchTick = 0;
 
   const persist = (): void => {
     try {
@@ -244,11 +245,16 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
 
   /** Record start times of processes not seen before, per program (for launch probabilities). */
   const recordLaunches = (sample: Sample): void => {
-    const current = new Set<string>();
+    // `seen` maps each known process to the tick it was last seen in: updated in place, and the
+    // processes not in this tick pruned, without a new set per tick.
+    const first = seen.size === 0;
+    const tick = ++launchTick;
     for (const process of sample.processes) {
       const key = processKey(process);
-      current.add(key);
-      if (seen.has(key) || seen.size === 0) continue;
+      const known = seen.has(key);
+      seen.set(key, tick);
+      // The first sample only learns who exists: those are not launches we saw.
+      if (known || first) continue;
       const programId = programKey(process);
       let times = launches.get(programId);
       if (!times) {
@@ -258,9 +264,9 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       times.push(process.startedAtMs);
       if (times.length > MAX_LAUNCHES_PER_PROGRAM) times.splice(0, times.length - MAX_LAUNCHES_PER_PROGRAM);
     }
-    // The first sample only learns who exists: those are not launches we saw.
-    seen.clear();
-    for (const key of current) seen.add(key);
+    seen.forEach((at, key) => {
+      if (at !== tick) seen.delete(key);
+    });
   };
 
   // ---- prefetch: warm the page cache for programs likely to start within 5 minutes

@@ -3,9 +3,10 @@
 // forks per second, or one parent's child count growing fast), and behaviour far outside the
 // program's profile (robust z-score against the profile's quantiles, sustained). One alert per
 // (kind, process) per cooldown. Pure.
-import type { ProcessSample, Sample } from '../../src-shared/domain';
+import type { Sample } from '../../src-shared/domain';
 import type { Alert, AlertKind } from '../../src-shared/engine';
-import { processKey, programKey, round, targetOf, type Unchanged } from './common';
+import { processKey, programKey, round, targetOf } from './common';
+import { indexOf, type ProcessIndex } from './process-index';
 import type { LeakVerdict } from './memory';
 import { metricValues, type ProfileMetric, type ProfileStore } from './profiles';
 import { qsSummary, robustZ } from './quantiles';
@@ -44,7 +45,8 @@ export const DEFAULT_ANOMALY_OPTIONS: AnomalyOptions = {
 };
 
 export interface AnomalyDetector {
-  tick(sample: Sample, profiles: ProfileStore, leakVerdicts: readonly LeakVerdict[], unchanged?: Unchanged): Alert[];
+  /** `index`: the tick's process index (the engine's; built from the sample when absent, then nothing counts as unchanged). */
+  tick(sample: Sample, profiles: ProfileStore, leakVerdicts: readonly LeakVerdict[], index?: ProcessIndex): Alert[];
 }
 
 export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): AnomalyDetector {
@@ -65,24 +67,15 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
   };
 
   return {
-    tick(sample, profiles, leakVerdicts, unchanged) {
+    tick(sample, profiles, leakVerdicts, index = indexOf(sample.processes)) {
       const at = sample.at;
       const alerts: Alert[] = [];
-      const live = new Set<string>();
-      const byKey = new Map<string, ProcessSample>();
-      const byPid = new Map<number, ProcessSample>();
-      const children = new Map<number, number>();
+      const unchanged = index.unchanged;
       ticks++;
-      for (const p of sample.processes) {
-        byPid.set(p.pid, p);
-        if (p.ppid > 0) children.set(p.ppid, (children.get(p.ppid) ?? 0) + 1);
-      }
 
       for (const p of sample.processes) {
         if (p.kernelThread) continue;
         const key = processKey(p);
-        live.add(key);
-        byKey.set(key, p);
         const profile = profiles.programs.get(programKey(p));
 
         // Runaway CPU.
@@ -103,7 +96,7 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
         // Behaviour far outside the profile. An unchanged process that was inside its profile last tick
         // is inside it now, unless the profile moved: that is checked every 10 ticks (staggered by
         // pid) instead of every tick.
-        const stillInside = unchanged !== undefined && unchanged(p) && !outsideSince.has(key) && (p.pid + ticks) % 10 !== 0;
+        const stillInside = unchanged(p) && !outsideSince.has(key) && (p.pid + ticks) % 10 !== 0;
         if (profile && profile.samples >= o.minProfileSamples && !stillInside) {
           const values = metricValues(p);
           let worst: { metric: ProfileMetric; z: number; value: number } | undefined;
@@ -132,8 +125,8 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
       // Leaks.
       for (const v of leakVerdicts) {
         if (!v.leaking) continue;
-        const p = byKey.get(v.key);
-        if (!p) continue;
+        const p = index.get(v.key);
+        if (!p || p.kernelThread) continue;
         emit(alerts, at, 'memory-leak', v.key, {
           severity: 'warning',
           target: targetOf(p),
@@ -163,7 +156,7 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
       } else forkSince = undefined;
 
       // Fork storm: one parent's children growing fast.
-      for (const [ppid, count] of children) {
+      index.forEachParent((ppid, count) => {
         let h = childHistory.get(ppid);
         if (!h) {
           h = [];
@@ -173,7 +166,7 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
         while (h.length && at - h[0]!.at > o.childWindowMs) h.shift();
         const minCount = Math.min(...h.map((x) => x.count));
         const growth = count - minCount;
-        const parent = byPid.get(ppid);
+        const parent = index.byPid(ppid);
         if (growth >= o.childGrowth && parent && !parent.kernelThread && parent.pid !== 1) {
           emit(alerts, at, 'fork-storm', processKey(parent), {
             severity: 'critical',
@@ -182,10 +175,11 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
             evidence: { childGrowth: growth, children: count, windowMs: o.childWindowMs },
           });
         }
-      }
-      for (const ppid of childHistory.keys()) if (!children.has(ppid)) childHistory.delete(ppid);
-      for (const key of pinnedSince.keys()) if (!live.has(key)) pinnedSince.delete(key);
-      for (const key of outsideSince.keys()) if (!live.has(key)) outsideSince.delete(key);
+      });
+      for (const ppid of childHistory.keys()) if (index.childCount(ppid) === 0) childHistory.delete(ppid);
+      // Kernel threads are never tracked here, so a live key is enough.
+      for (const key of pinnedSince.keys()) if (!index.has(key)) pinnedSince.delete(key);
+      for (const key of outsideSince.keys()) if (!index.has(key)) outsideSince.delete(key);
       for (const [k, t] of lastAlert) if (at - t >= o.cooldownMs) lastAlert.delete(k);
       return alerts;
     },

@@ -5,7 +5,8 @@
 import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { ProcessClass, Tier } from '../../src-shared/engine';
 import { globMatches } from '../../src-shared/rules';
-import { processKey, programKey, type Unchanged } from './common';
+import { processKey, programKey } from './common';
+import { indexOf, type ProcessIndex } from './process-index';
 import type { Policy, PolicyMatch } from './policy';
 import { learnedClass, type ProfileStore } from './profiles';
 
@@ -69,7 +70,8 @@ interface Behaviour {
 }
 
 export interface Classifier {
-  classify(sample: Sample, inputs: ClassifyInputs, policy: Policy, profiles?: ProfileStore, unchanged?: Unchanged): Map<string, Classification>;
+  /** `index`: the tick's process index (the engine's; built from the sample when absent, then nothing counts as unchanged). */
+  classify(sample: Sample, inputs: ClassifyInputs, policy: Policy, profiles?: ProfileStore, index?: ProcessIndex): Map<string, Classification>;
   /** Processes it keeps state for (released when a process is gone). */
   size(): number;
 }
@@ -146,12 +148,12 @@ export function createClassifier(options: Partial<ClassifierOptions> = {}): Clas
 
   return {
     size: () => Math.max(behaviour.size, cached.size),
-    classify(sample, inputs, policy, profiles, unchanged) {
+    classify(sample, inputs, policy, profiles, index = indexOf(sample.processes)) {
       const out = new Map<string, Classification>();
-      const byPid = new Map<number, ProcessSample>();
-      for (const p of sample.processes) byPid.set(p.pid, p);
+      const byPid = index.byPid;
+      const unchanged = index.unchanged;
       const idle = inputs.userIdleMs !== undefined && inputs.userIdleMs >= opts.idleForegroundMs;
-      const fg = inputs.foregroundPid !== undefined ? byPid.get(inputs.foregroundPid) : undefined;
+      const fg = inputs.foregroundPid !== undefined ? byPid(inputs.foregroundPid) : undefined;
       const fgProgram = fg ? programKey(fg) : undefined;
 
       // The focused process and its descendants of the same program (browser/editor helpers).
@@ -162,23 +164,20 @@ export function createClassifier(options: Partial<ClassifierOptions> = {}): Clas
         let cur: ProcessSample | undefined = p;
         for (let depth = 0; cur && depth < 32; depth++) {
           if (cur.ppid === fg.pid) return true;
-          cur = byPid.get(cur.ppid);
+          cur = byPid(cur.ppid);
         }
         return false;
       };
 
-      const live = new Set<string>();
       ticks++;
       const context = `${inputs.foregroundPid ?? ''}|${fgProgram ?? ''}|${idle}|${inputs.selfPid ?? ''}|${profiles ? 1 : 0}`;
       for (const p of sample.processes) {
         const key = processKey(p);
-        live.add(key);
         const b = observe(p, sample.at, sample.intervalMs);
-        const parentName = byPid.get(p.ppid)?.name;
+        const parentName = byPid(p.ppid)?.name;
         const prior = cached.get(key);
         if (
           prior !== undefined &&
-          unchanged !== undefined &&
           unchanged(p) &&
           prior.policy === policy &&
           prior.context === context &&
@@ -192,9 +191,10 @@ export function createClassifier(options: Partial<ClassifierOptions> = {}): Clas
         cached.set(key, { context, policy, parentName, classification });
         out.set(key, classification);
       }
-      for (const key of behaviour.keys()) if (!live.has(key)) behaviour.delete(key);
-      for (const key of cached.keys()) if (!live.has(key)) cached.delete(key);
-      policy.prune(live);
+      // `out` holds every live process's key.
+      for (const key of behaviour.keys()) if (!out.has(key)) behaviour.delete(key);
+      for (const key of cached.keys()) if (!out.has(key)) cached.delete(key);
+      policy.prune(out);
       return out;
 
       function classifyOne(p: ProcessSample, b: Behaviour, parentName: string | undefined): Classification {

@@ -13,6 +13,11 @@ export { processKey, programKey };
  */
 export type Unchanged = (p: ProcessSample) => boolean;
 
+/** The keys of this tick's processes: a Set, or the tick's Map by key (no copy of its keys). */
+export interface KeySet {
+  has(key: string): boolean;
+}
+
 export function targetOf(p: ProcessSample): DecisionTarget {
   return { pid: p.pid, startTime: p.startTime, name: p.name, programId: programKey(p) };
 }

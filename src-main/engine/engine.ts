@@ -16,7 +16,7 @@ import { TIER_DEFAULTS, tierRank, type IntentResult, type Alert, type Decision, 
 import { DEFAULT_RULES_FILE, type RulesFile } from '../../src-shared/rules';
 import { createBalancer } from './balancer';
 import { createClassifier, type Classification, type ClassifierOptions } from './classify';
-import { coreCount, processKey, programKey, round, targetOf, type Unchanged } from './common';
+import { coreCount, processKey, programKey, round, targetOf, type KeySet } from './common';
 import { EventBus, TriggerWatcher } from './events';
 import { createFeedback, type FeedbackOptions } from './feedback';
 import { DecisionSink, Ledger, type Restraint } from './ledger';
@@ -28,6 +28,7 @@ import { createProfileStore, learnedClass, updateProfiles, type ProfileStore } f
 import { createTenantManager, type TenantUsage } from './tenants';
 import { createTreeRestrainer, type TreeOptions } from './tree';
 import { createMemoryGuard, type MemoryGuardOptions } from './pressure';
+import { createProcessIndex } from './process-index';
 
 export interface EngineConfig {
   rules?: RulesFile;
@@ -128,8 +129,8 @@ export function createEngine(config: EngineConfig = {}): Engine {
   const leaks = new Map<string, LeakVerdict>();
   const recentDecisions = new Map<string, Decision>();
   let classes = new Map<string, Classification>();
-  let pidToKey = new Map<number, string>();
-  let previousByKey = new Map<string, ProcessSample>();
+  /** This tick's processes by key and pid, shared by the engine's parts (updated in place each tick). */
+  const index = createProcessIndex();
   let tenantUsage: TenantUsage[] = [];
   let lastAt: number | undefined;
   let firstTick = true;
@@ -207,9 +208,9 @@ export function createEngine(config: EngineConfig = {}): Engine {
       events.push({ type: 'degraded', at, what: 'foreground', reason: inputs.foregroundUnavailableReason.slice(0, 1024) });
     }
 
-    // Last tick's process objects: an identical object now means the process did not change.
-    const before = previousByKey;
-    const unchanged: Unchanged = (p) => before.get(processKey(p)) === p;
+    // The identical object as last tick means the process did not change.
+    index.update(sample.processes);
+    const unchanged = index.unchanged;
     classes = classifier.classify(
       sample,
       {
@@ -219,24 +220,14 @@ export function createEngine(config: EngineConfig = {}): Engine {
       },
       policy,
       profiles,
-      unchanged,
+      index,
     );
-    const classOf = new Map<string, import('../../src-shared/engine').ProcessClass>();
-    for (const [k, c] of classes) classOf.set(k, c.class);
-    updateProfiles(profiles, sample, classOf, unchanged);
-
-    const byKey = new Map<string, ProcessSample>();
-    pidToKey = new Map();
-    for (const p of sample.processes) {
-      byKey.set(processKey(p), p);
-      pidToKey.set(p.pid, processKey(p));
-    }
-    const live = new Set(byKey.keys());
-    previousByKey = byKey;
+    updateProfiles(profiles, sample, classes, unchanged);
+    const live: KeySet = index;
 
     // Housekeeping on existing restraints.
     for (const r of [...ledger.restraints.values()]) {
-      const p = byKey.get(r.key);
+      const p = index.get(r.key);
       if (!p) {
         ledger.forget(r.key, at);
         continue;
@@ -259,7 +250,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
 
     const newLeakVerdicts = leakDetector.update(sample);
     for (const v of newLeakVerdicts) leaks.set(v.key, v);
-    for (const k of [...leaks.keys()]) if (!live.has(k)) leaks.delete(k);
+    for (const k of leaks.keys()) if (!live.has(k)) leaks.delete(k);
 
     if (mode !== 'off') {
       // Rules for processes seen for the first time; known programs at launch. A process is first
@@ -321,7 +312,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
       if (policy.profile.balancerEnabled) {
         balancer.tick({ sample, classes, ledger, sink, thresholds: policy.thresholds, confidence, preferred: tenantResult.overBudgetKeys });
         // Act where the load lives: a tree that keeps spawning busy children is restrained at its root.
-        tree.tick({ sample, classes, ledger, sink, thresholds: policy.thresholds, ...(inputs.foregroundPid !== undefined ? { foregroundPid: inputs.foregroundPid } : {}), ...(config.selfPid !== undefined ? { selfPid: config.selfPid } : {}) });
+        tree.tick({ sample, classes, ledger, sink, thresholds: policy.thresholds, index, ...(inputs.foregroundPid !== undefined ? { foregroundPid: inputs.foregroundPid } : {}), ...(config.selfPid !== undefined ? { selfPid: config.selfPid } : {}) });
       }
       const knownLaunch = launched.some((p) => profileCpuPercent(profiles, p, 'p50', knownMinSamples) !== undefined);
       if (policy.profile.plannerEnabled && (inputs.forecast || knownLaunch)) {
@@ -353,10 +344,11 @@ export function createEngine(config: EngineConfig = {}): Engine {
       for (const p of sample.processes) seen.add(processKey(p));
     }
 
-    alerts.push(...anomalies.tick(sample, profiles, newLeakVerdicts, unchanged));
+    alerts.push(...anomalies.tick(sample, profiles, newLeakVerdicts, index));
 
-    for (const k of [...seen]) if (!live.has(k)) seen.delete(k);
-    for (const k of [...memoryLimited]) if (!live.has(k)) memoryLimited.delete(k);
+    // Deleting the entry being visited is safe while iterating a Set.
+    for (const k of seen) if (!live.has(k)) seen.delete(k);
+    for (const k of memoryLimited) if (!live.has(k)) memoryLimited.delete(k);
     ledger.prune(live);
 
     const decisions = sink.decisions;
@@ -457,8 +449,8 @@ export function createEngine(config: EngineConfig = {}): Engine {
       return sink.decisions;
     },
     classification(pid) {
-      const key = pidToKey.get(pid);
-      return key ? classes.get(key) : undefined;
+      const p = index.byPid(pid);
+      return p ? classes.get(processKey(p)) : undefined;
     },
     state() {
       return { mode, profileId: policy.profile.id, restraints: [...ledger.restraints.values()].map((r) => ({ ...r, target: { ...r.target } })), tenants: tenantUsage, ...(lastAt !== undefined ? { lastAt } : {}) };

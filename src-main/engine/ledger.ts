@@ -19,7 +19,7 @@
 // is not retried at once.
 import type { ProcessSample } from '../../src-shared/domain';
 import type { Intent, Decision, DecisionSource, DecisionTarget, Mode } from '../../src-shared/engine';
-import { processKey, targetOf } from './common';
+import { processKey, targetOf, type KeySet } from './common';
 
 export type RestraintSource = Extract<DecisionSource, 'balancer' | 'planner' | 'tenant'>;
 
@@ -256,7 +256,7 @@ export class Ledger {
   }
 
   /** Drop memos of processes that no longer exist. */
-  prune(liveKeys: ReadonlySet<string>): void {
+  prune(liveKeys: KeySet): void {
     for (const key of this.restraints.keys()) if (!liveKeys.has(key)) this.restraints.delete(key);
     for (const key of this.memo.keys()) if (!liveKeys.has(key)) this.memo.delete(key);
   }

@@ -296,15 +296,19 @@ export function plan(ctx: PlannerContext): CandidateScore[] {
   const cores = coreCount(sample);
   const model: ShareModel = { bySession: o.bySession };
   const capacity = cores * profile.plannerCapacityPercent;
-  const { load, launchExtraPercent } = buildLoad({ sample, classes, profiles, ...(forecast ? { forecast } : {}), launched: ctx.launched, minProfileSamples: o.minProfileSamples });
+  // The load model (one entry per process) is built only when it is needed: on a calm tick with a
+  // system forecast and no launch, the demand is the forecast's and the planner stops below capacity.
+  let built: ReturnType<typeof buildLoad> | undefined;
+  const loadModel = () => (built ??= buildLoad({ sample, classes, profiles, ...(forecast ? { forecast } : {}), launched: ctx.launched, minProfileSamples: o.minProfileSamples }));
+  const launchExtra = () => (ctx.launched.length > 0 ? loadModel().launchExtraPercent : 0);
 
   // Total demand (per-core %): the system forecast if given, else the sum of the model's demands;
   // plus what launched programs will add that neither contains yet.
   let demand: number;
   const sysP90 = Math.max(forecast?.systemP90CpuPercent5s ?? -1, forecast?.systemP90CpuPercent30s ?? -1);
-  if (sysP90 >= 0) demand = (sysP90 / 100) * cores * 100 + launchExtraPercent;
-  else if (forecast) demand = load.reduce((s, e) => s + e.demandPercent, 0);
-  else demand = sample.system.cpuPercent * cores + launchExtraPercent;
+  if (sysP90 >= 0) demand = (sysP90 / 100) * cores * 100 + launchExtra();
+  else if (forecast) demand = loadModel().load.reduce((s, e) => s + e.demandPercent, 0);
+  else demand = sample.system.cpuPercent * cores + launchExtra();
 
   // Release planner restraints once the forecast fits comfortably.
   if (demand < capacity * o.releaseBelowFraction) {
@@ -319,6 +323,7 @@ export function plan(ctx: PlannerContext): CandidateScore[] {
     return [];
   }
   if (demand <= capacity) return [];
+  const { load } = loadModel();
   if (!load.some((e) => e.protected)) return [];
   const accounted = load.reduce((sum, e) => sum + e.demandPercent, 0);
   if (demand > accounted) load.push({ key: '(forecast, not yet attributed)', demandPercent: demand - accounted, maxCores: cores, nice: 0, protected: false, tierWeight: 0 });
@@ -473,6 +478,7 @@ export function planMemory(ctx: MemoryPlanContext): Alert[] {
   const o = { ...DEFAULT_PLANNER_OPTIONS, ...ctx.options };
   const { sample, leaks, sink } = ctx;
   const alerts: Alert[] = [];
+  if (leaks.size === 0) return alerts;
   const byKey = new Map(sample.processes.map((p) => [processKey(p), p] as const));
   let totalSlope = 0;
   const leaking: ProcessSample[] = [];

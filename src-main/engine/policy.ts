@@ -14,7 +14,7 @@ import {
   type Rule,
   type RulesFile,
 } from '../../src-shared/rules';
-import { processKey } from './common';
+import { processKey, type KeySet } from './common';
 
 export interface PolicyMatch {
   /** Ids of the rules that matched, in file order. */
@@ -39,7 +39,7 @@ export interface Policy {
   /** Match one process (parentName: the parent's process name, if known). Cached per process identity. */
   match(process: ProcessSample, parentName: string | undefined): PolicyMatch;
   /** Forget cache entries of processes not in `liveKeys`. */
-  prune(liveKeys: ReadonlySet<string>): void;
+  prune(liveKeys: KeySet): void;
 }
 
 /** A rule sets this process's nice (directly or through a tier): the balancer, planner and tenants leave it alone. */

@@ -133,7 +133,8 @@ function pairKey(a: string, b: string): string {
  * Returns the program launches seen this tick (a program going from no live process to one, for a
  * process that started after observation began).
  */
-export function updateProfiles(store: ProfileStore, sample: Sample, classes?: ReadonlyMap<string, ProcessClass>, unchanged?: Unchanged): Launch[] {
+/** `classes`: each process's class by key, or the engine's classifications (their `class`). */
+export function updateProfiles(store: ProfileStore, sample: Sample, classes?: ReadonlyMap<string, ProcessClass | { class: ProcessClass }>, unchanged?: Unchanged): Launch[] {
   const { options } = store;
   const at = sample.at;
   const first = store.lastAt === undefined;
@@ -181,7 +182,8 @@ export function updateProfiles(store: ProfileStore, sample: Sample, classes?: Re
       const inv = p.involuntaryCtxSwitchesPerSec;
       if (vol !== undefined && inv !== undefined && vol + inv > 0) qsAdd(profile.voluntaryShare, vol / (vol + inv));
     }
-    const cls = classes?.get(key);
+    const c = classes?.get(key);
+    const cls = typeof c === 'string' ? c : c?.class;
     if (cls) profile.classCounts[cls]++;
     if (!runningPrograms.has(programId)) {
       runningPrograms.add(programId);

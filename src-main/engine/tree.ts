@@ -12,6 +12,7 @@
 import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { BalancerThresholds } from '../../src-shared/rules';
 import { processKey, round } from './common';
+import { indexOf, type ProcessIndex } from './process-index';
 import type { Classification } from './classify';
 import type { DecisionSink, Ledger } from './ledger';
 import { ruleOwnsNice } from './policy';
@@ -31,6 +32,8 @@ export interface TreeContext {
   sink: DecisionSink;
   thresholds: BalancerThresholds;
   foregroundPid?: number;
+  /** The tick's process index (the engine's); built from the sample when absent. */
+  index?: ProcessIndex;
   selfPid?: number;
 }
 
@@ -46,16 +49,15 @@ export function createTreeRestrainer(options: Partial<TreeOptions> = {}): TreeRe
   let first = true;
 
   return {
-    tick({ sample, classes, ledger, sink, thresholds: t, foregroundPid, selfPid }) {
+    tick({ sample, classes, ledger, sink, thresholds: t, foregroundPid, selfPid, index = indexOf(sample.processes) }) {
       const at = sample.at;
-      const byPid = new Map<number, ProcessSample>();
-      for (const p of sample.processes) byPid.set(p.pid, p);
+      const byPid = index.byPid;
       /** Ancestors inside the process's session, nearest first. */
       const ancestors = (p: ProcessSample): ProcessSample[] => {
         const out: ProcessSample[] = [];
         let cur = p;
         for (let depth = 0; depth < 64; depth++) {
-          const parent = byPid.get(cur.ppid);
+          const parent = byPid(cur.ppid);
           if (!parent || parent.pid <= 1) break;
           if (p.autogroup === undefined || parent.autogroup === undefined) {
             if (depth === 0) out.push(parent);
@@ -69,22 +71,23 @@ export function createTreeRestrainer(options: Partial<TreeOptions> = {}): TreeRe
       };
       const shielded = new Set<number>();
       for (const pid of [foregroundPid, selfPid]) {
-        let p = pid !== undefined ? byPid.get(pid) : undefined;
+        let p = pid !== undefined ? byPid(pid) : undefined;
         for (let i = 0; p && i < 64; i++) {
           shielded.add(p.pid);
-          p = byPid.get(p.ppid);
+          p = byPid(p.ppid);
         }
       }
-      const live = new Set<string>();
+      const live = index;
       const busyUnder = new Map<string, number>();
       for (const p of sample.processes) {
         const key = processKey(p);
-        live.add(key);
         const c = classes.get(key);
         const background = c && !c.untouchable && !c.protected && c.class !== 'foreground' && c.class !== 'system' && c.class !== 'interactive';
         const isNew = !known.has(key);
-        known.add(key);
+        if (isNew) known.add(key);
         if (!background) continue;
+        // Its ancestors matter only when it is a new descendant or a busy one.
+        if (!(isNew && !first) && !(p.cpuPercent > 0)) continue;
         const up = ancestors(p);
         for (const a of up) {
           const ak = processKey(a);
@@ -103,7 +106,7 @@ export function createTreeRestrainer(options: Partial<TreeOptions> = {}): TreeRe
       for (const [ak, times] of spawns) {
         const busy = busyUnder.get(ak) ?? 0;
         if (times.length < o.minSpawns || busy < t.processCpuPercent) continue;
-        const a = sample.processes.find((p) => processKey(p) === ak);
+        const a = index.get(ak);
         if (!a || shielded.has(a.pid)) continue;
         const c = classes.get(ak);
         if (!c || c.untouchable || c.protected || c.class === 'foreground' || c.class === 'system' || ruleOwnsNice(c.policy) || ledger.backedOff(ak, at)) continue;

@@ -57,7 +57,7 @@ import {
   type ProcStat,
   type ProcStatSystem,
 } from './procfs.linux';
-import { buildSample, type ProcessingContext, type RawProcess, type RawSnapshot, type RawSystem } from './snapshot.linux';
+import { buildSample, sameRaw, type ProcessingContext, type RawProcess, type RawSnapshot, type RawSystem } from './snapshot.linux';
 import { programIdOf } from './programs';
 import { clockTicksPerSec, ioprioGet, openFileLimit, pageSizeBytes } from './native.linux';
 import { readLinuxSystemInfo } from './static-info';
@@ -83,7 +83,11 @@ export interface LinuxSamplerOptions {
    * Default off on a fixture procfs (its /proc/stat does not add up).
    */
   coldAfterTicks?: number;
-  /** Default 5 (also the slow refresh divides by it, so a cold process gets its slow refresh). */
+  /**
+   * Default 10, the slow refresh's period: a cold process is looked at exactly on its slow-refresh
+   * tick (both staggered by pid the same way), so it costs one full read every 10 ticks and nothing
+   * in between.
+   */
   coldEveryTicks?: number;
 }
 
@@ -135,7 +139,7 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
   const realProc = procRoot === '/proc';
   const readIoprio = options.readIoprio ?? realProc;
   const coldAfterTicks = Math.max(0, Math.floor(options.coldAfterTicks ?? (realProc ? 5 : 0)));
-  const coldEveryTicks = Math.max(1, Math.floor(options.coldEveryTicks ?? 5));
+  const coldEveryTicks = Math.max(1, Math.floor(options.coldEveryTicks ?? slowRefreshTicks));
   const limit = openFileLimit();
   const maxHeldFds = Math.max(0, Math.floor(options.maxHeldFds ?? Math.min(16384, limit !== undefined ? limit / 2 : 512)));
 
@@ -499,6 +503,10 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
     }
 
     if (unavailable.length > 0) raw.unavailable = unavailable;
+    // A full read that found nothing new (a slow refresh of an idle process, an idle process with
+    // several threads) hands over last tick's object: downstream, "the same object" means "did not
+    // change", and everything worked out for it is reused.
+    if (last !== undefined && sameRaw(raw, last)) return last;
     t.last = raw;
     return raw;
   }

@@ -84,6 +84,39 @@ export interface ProcessingContext {
   bootTimeSec: number;
 }
 
+/**
+ * Two raw records of one process hold the same values: every field equal, nested records
+ * (schedstat, io) and lists (affinity, unavailable) compared one level down. A full read of an idle
+ * process usually finds exactly what the last one did; the caller then keeps the last object.
+ */
+export function sameRaw(a: RawProcess, b: RawProcess): boolean {
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  let keys = 0;
+  for (const k in x) {
+    keys++;
+    const u = x[k];
+    const v = y[k];
+    if (u === v) continue;
+    if (typeof u !== 'object' || typeof v !== 'object' || u === null || v === null || !sameShallow(u, v)) return false;
+  }
+  for (const k in y) if (--keys < 0 || !(k in x)) return false;
+  return keys === 0;
+}
+
+function sameShallow(u: object, v: object): boolean {
+  if (Array.isArray(u) !== Array.isArray(v)) return false;
+  const x = u as Record<string, unknown>;
+  const y = v as Record<string, unknown>;
+  let keys = 0;
+  for (const k in x) {
+    keys++;
+    if (x[k] !== y[k]) return false;
+  }
+  for (const k in y) if (--keys < 0 || !(k in x)) return false;
+  return keys === 0;
+}
+
 const ticksToMs = (ticks: number, ctx: ProcessingContext) => (ticks * 1000) / ctx.clockTicksPerSec;
 
 function busyOf(t: CpuTimes): number {

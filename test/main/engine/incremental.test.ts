@@ -8,6 +8,7 @@ import type { ProcessSample, Sample } from '../../../src-shared/domain';
 import type { Decision } from '../../../src-shared/engine';
 import { createEngine } from '../../../src-main/engine/engine';
 import { createClassifier } from '../../../src-main/engine/classify';
+import { createProcessIndex } from '../../../src-main/engine/process-index';
 import { compilePolicy } from '../../../src-main/engine/policy';
 import { DEFAULT_RULES_FILE } from '../../../src-shared/rules';
 import { proc, sample, T0, type ProcSpec } from '../../fixtures/samples/builder';
@@ -71,12 +72,11 @@ describe('incremental engine', () => {
     const idle = proc({ pid: 321, name: 'idle', cpuPercent: 0 });
     // sample() validates (and so copies) its processes: put the very same object in each tick.
     const at = (i: number) => Object.assign(sample(T0 + i * 1000, []), { processes: [idle] });
-    // The engine says "unchanged" when a process is the object it had last tick; so does this test.
-    let previous: ProcessSample | undefined;
+    // The engine's index says "unchanged" when a process is the object it had last tick.
+    const index = createProcessIndex();
     const classify = (s: Sample, p: ReturnType<typeof compilePolicy>) => {
-      const before = previous;
-      previous = s.processes[0];
-      return classifier.classify(s, {}, p, undefined, (x) => x === before).get('321:3210');
+      index.update(s.processes);
+      return classifier.classify(s, {}, p, undefined, index).get('321:3210');
     };
     const first = classify(at(1), policy);
     expect(classify(at(2), policy)).toBe(first);

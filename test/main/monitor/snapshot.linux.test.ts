@@ -8,6 +8,7 @@ import { parseStat } from '../../../src-main/monitor/procfs.linux';
 import {
   buildSample,
   cpuPercentsBetween,
+  sameRaw,
   type ProcessingContext,
   type RawProcess,
   type RawSnapshot,
@@ -29,6 +30,27 @@ function proc(over: Partial<RawProcess>): RawProcess {
 function snap(monoMs: number, processes: RawProcess[], system: RawSnapshot['system'] = {}): RawSnapshot {
   return { atMs: 1_795_240_000_000 + monoMs, monoMs, system, processes, errors: [] };
 }
+
+describe('sameRaw', () => {
+  it('is true for two reads with the same values, nested records and lists included', () => {
+    const a = proc({ schedstat: { runNs: 5, runDelayNs: 1, timeslices: 2 }, io: { rchar: 1, wchar: 2, syscr: 3, syscw: 4, readBytes: 5, writeBytes: 6, cancelledWriteBytes: 0 }, affinity: [0, 1], unavailable: ['io:permission'] });
+    const b = proc({ schedstat: { ...a.schedstat! }, io: { ...a.io! }, affinity: [0, 1], unavailable: ['io:permission'] });
+    expect(sameRaw(a, b)).toBe(true);
+  });
+
+  it('is false when any value differs, one is missing, or a list differs', () => {
+    const a = proc({ schedstat: { runNs: 5, runDelayNs: 1, timeslices: 2 }, affinity: [0, 1], oomScoreAdj: 0 });
+    expect(sameRaw(a, { ...a, nice: a.nice + 1 })).toBe(false);
+    expect(sameRaw(a, { ...a, rssPages: a.rssPages + 1 })).toBe(false);
+    expect(sameRaw(a, { ...a, schedstat: { runNs: 6, runDelayNs: 1, timeslices: 2 } })).toBe(false);
+    expect(sameRaw(a, { ...a, affinity: [0] })).toBe(false);
+    expect(sameRaw(a, { ...a, affinity: [0, 1, 2] })).toBe(false);
+    const { oomScoreAdj: _, ...without } = a;
+    expect(sameRaw(a, without as RawProcess)).toBe(false);
+    expect(sameRaw(without as RawProcess, a)).toBe(false);
+    expect(sameRaw(a, { ...a, ioprio: 4 })).toBe(false);
+  });
+});
 
 describe('buildSample: processes', () => {
   it('first sight primes counters: every rate is 0, identity and static fields filled', () => {
