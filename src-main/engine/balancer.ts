@@ -103,18 +103,19 @@ export function createBalancer(options: Partial<BalancerOptions> = {}): Balancer
       let contention: Contention | undefined;
       const contentionNow = () => (contention ??= contentionOf(sample, classes, t, contentionOptions));
       const preferred = ctx.preferred ?? new Set<string>();
+      // Only a process at or over the CPU threshold, restrained, or already timed as over can lead to
+      // anything below; the rest (most of them, idle) are left out before sorting.
+      const considered = sample.processes.filter((p) => p.cpuPercent >= t.processCpuPercent || overSince.has(processKey(p)) || ledger.get(processKey(p)) !== undefined);
       const order =
         preferred.size > 0
-          ? [...sample.processes].sort((a, b) => {
+          ? considered.sort((a, b) => {
               const pa = preferred.has(processKey(a)) ? 1 : 0;
               const pb = preferred.has(processKey(b)) ? 1 : 0;
               return pb - pa || b.cpuPercent - a.cpuPercent || a.pid - b.pid;
             })
-          : [...sample.processes].sort((a, b) => b.cpuPercent - a.cpuPercent || a.pid - b.pid);
-      const live = new Set<string>();
+          : considered.sort((a, b) => b.cpuPercent - a.cpuPercent || a.pid - b.pid);
       for (const p of order) {
         const key = processKey(p);
-        live.add(key);
         const c = classes.get(key);
         if (!c) continue;
         // The cheap tests first: most processes are far below the threshold, and the confidence
@@ -191,7 +192,8 @@ export function createBalancer(options: Partial<BalancerOptions> = {}): Balancer
         });
         overSince.set(key, at);
       }
-      for (const key of overSince.keys()) if (!live.has(key)) overSince.delete(key);
+      // `classes` holds every process of this tick.
+      for (const key of overSince.keys()) if (!classes.has(key)) overSince.delete(key);
     },
   };
 }

@@ -260,10 +260,8 @@ export function createFeedback(options: Partial<FeedbackOptions> = {}): Feedback
       const busy = new Set<string>();
       for (const p of sample.processes) if (p.cpuPercent >= o.activeCpuPercent) busy.add(processKey(p));
       history.push({ m, busy });
-      if (stepAppliedAt.size > 0) {
-        const live = new Set(sample.processes.map((p) => processKey(p)));
-        for (const k of [...stepAppliedAt.keys()]) if (!live.has(k)) stepAppliedAt.delete(k);
-      }
+      // `classes` holds every process of this tick.
+      for (const k of stepAppliedAt.keys()) if (!classes.has(k)) stepAppliedAt.delete(k);
       while (history.length && sample.at - history[0]!.m.at > o.baselineMs + o.measureMs) history.shift();
       const out: Effect[] = [];
       for (const [id, trial] of trials) {

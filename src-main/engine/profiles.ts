@@ -51,6 +51,8 @@ interface LiveProcess {
   programId: string;
   startedAtMs: number;
   lastSeenAt: number;
+  /** `ProfileStore.ticks` when last seen (a process not seen in this tick has ended). */
+  seenTick: number;
 }
 
 /** An unchanged process's repeated values enter the quantile sketches once every this many ticks. */
@@ -142,17 +144,19 @@ export function updateProfiles(store: ProfileStore, sample: Sample, classes?: Re
   const intervalSec = Math.max(0, sample.intervalMs) / 1000;
   const how = hourOfWeek(at, options.utcOffsetMinutes);
   const launches: Launch[] = [];
-  const programsBefore = new Set<string>();
-  for (const live of store.live.values()) programsBefore.add(live.programId);
-  const seenKeys = new Set<string>();
+  // Programs with a live process before this tick (for launches): needed only when a process is new.
+  let programsBefore: Set<string> | undefined;
+  if (!first && sample.processes.some((p) => !p.kernelThread && !store.live.has(processKey(p)))) {
+    programsBefore = new Set<string>();
+    for (const live of store.live.values()) programsBefore.add(live.programId);
+  }
   const runningPrograms = new Set<string>();
-  store.ticks = (store.ticks ?? 0) + 1;
+  const tick = (store.ticks = (store.ticks ?? 0) + 1);
 
   for (const p of sample.processes) {
     if (p.kernelThread) continue;
     const key = processKey(p);
     const programId = programKey(p);
-    seenKeys.add(key);
     let profile = store.programs.get(programId);
     if (!profile) {
       if (store.programs.size >= options.maxPrograms) evictOldestProgram(store);
@@ -164,12 +168,13 @@ export function updateProfiles(store: ProfileStore, sample: Sample, classes?: Re
     // An unchanged process (it did not run since last tick) adds the same values again; its repeats
     // go into the quantile sketches on a slower clock (every QUIET_EVERY_TICKS ticks, staggered by
     // pid). Counts, class shares and running time still move every tick.
-    const quiet = liveEntry !== undefined && unchanged !== undefined && unchanged(p) && (p.pid + store.ticks!) % QUIET_EVERY_TICKS !== 0;
+    const quiet = liveEntry !== undefined && unchanged !== undefined && unchanged(p) && (p.pid + tick) % QUIET_EVERY_TICKS !== 0;
     if (liveEntry) {
       liveEntry.programId = programId;
       liveEntry.startedAtMs = p.startedAtMs;
       liveEntry.lastSeenAt = at;
-    } else store.live.set(key, { programId, startedAtMs: p.startedAtMs, lastSeenAt: at });
+      liveEntry.seenTick = tick;
+    } else store.live.set(key, { programId, startedAtMs: p.startedAtMs, lastSeenAt: at, seenTick: tick });
     profile.samples++;
     profile.lastSeenAt = at;
     if (!quiet) {
@@ -190,18 +195,18 @@ export function updateProfiles(store: ProfileStore, sample: Sample, classes?: Re
       profile.runningHourOfWeek[how]! += intervalSec;
     }
     // A launch: the process started since the previous sample and its program had no live process.
-    if (isNew && !first && p.startedAtMs >= prevAt - Math.max(1_000, sample.intervalMs) && !programsBefore.has(programId)) {
+    if (isNew && programsBefore && p.startedAtMs >= prevAt - Math.max(1_000, sample.intervalMs) && !programsBefore.has(programId)) {
       if (!launches.some((l) => l.programId === programId)) launches.push({ programId, at, pid: p.pid });
     }
   }
 
   // Processes that ended: record lifetimes.
-  for (const [key, live] of store.live) {
-    if (seenKeys.has(key)) continue;
+  store.live.forEach((live, key) => {
+    if (live.seenTick === tick) return;
     store.live.delete(key);
     const profile = store.programs.get(live.programId);
     if (profile && live.startedAtMs > 0 && live.lastSeenAt >= live.startedAtMs) qsAdd(profile.lifetimeMs, live.lastSeenAt - live.startedAtMs);
-  }
+  });
 
   // Launch histograms and co-start pairs.
   store.recentLaunches = store.recentLaunches.filter((l) => at - l.at <= options.coStartWindowMs);

@@ -153,7 +153,9 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
   /** CPU clock ticks of the processes read this tick (for the cold-process check in collect()). */
   let accountedTicks = 0;
   /** The pid list of the last /proc listing, and what /proc/loadavg said then. */
-  let listed: { key: string; pids: number[] } | undefined;
+  let listed: { key: string; pids: number[]; alive: Set<number> } | undefined;
+  /** Each pid's raw record handed over last tick (what buildSample computes rates against), kept in place. */
+  const lastByPid = new Map<number, RawProcess>();
   /** /proc/stat busy clock ticks (user + nice + system) at the last tick. */
   let lastBusyTicks: number | undefined;
   let prev: RawSnapshot | undefined;
@@ -261,6 +263,7 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
     closeFd(t.ioFd);
     closeFd(t.statusFd);
     tracked.delete(t.pid);
+    lastByPid.delete(t.pid);
   }
 
   function readFile(fd: number, dir: string, file: string): number {
@@ -731,13 +734,13 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
    * that no task was created (same last pid) and none ended (same number of tasks) since the last
    * one: then the set of processes is the same. Only on the real /proc (a fixture's loadavg is static).
    */
-  function listPids(errors: RawSnapshot['errors'], loadavg: string | undefined): number[] {
+  function listPids(errors: RawSnapshot['errors'], loadavg: string | undefined): { pids: number[]; alive: ReadonlySet<number> } {
     let key: string | undefined;
     if (realProc) {
       const load = loadavg?.trim().split(/\s+/);
       if (load && load.length >= 5) key = `${load[3]!.slice(load[3]!.indexOf('/') + 1)} ${load[4]}`;
     }
-    if (key !== undefined && listed?.key === key) return listed.pids;
+    if (key !== undefined && listed?.key === key) return listed;
     let names: string[] = [];
     try {
       names = readdirSync(procRoot);
@@ -752,8 +755,10 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
       if (!Number.isInteger(pid) || pid <= 0) continue;
       pids.push(pid);
     }
-    listed = key !== undefined && names.length > 0 ? { key, pids } : undefined;
-    return pids;
+    const alive = new Set<number>(pids);
+    alive.add(0); // the parent of pid 1 and 2
+    listed = key !== undefined && names.length > 0 ? { key, pids, alive } : undefined;
+    return { pids, alive };
   }
 
   function collect(): RawSnapshot {
@@ -766,9 +771,7 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
     const statText = readSystemFile(`${procRoot}/stat`);
     const procStat = statText !== undefined ? parseProcStat(statText) : undefined;
     const loadavgText = readSystemFile(`${procRoot}/loadavg`);
-    const pids = listPids(errors, loadavgText);
-    const alive = new Set<number>(pids);
-    alive.add(0); // the parent of pid 1 and 2
+    const { pids, alive } = listPids(errors, loadavgText);
     /** Busy CPU clock ticks of the whole machine (user + nice + system). */
     const busy = coldAfterTicks > 0 && procStat ? procStat.total.user + procStat.total.nice + procStat.total.system : undefined;
     accountedTicks = 0;
@@ -814,9 +817,12 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
     }
     lastBusyTicks = busy;
     if (deferred.length > 0) processes.sort((a, b) => a.pid - b.pid);
-    const seen = new Set<number>();
-    for (const raw of processes) seen.add(raw.pid);
-    for (const t of [...tracked.values()]) if (!seen.has(t.pid)) forget(t);
+    // Every process handed over is tracked; more tracked than handed over means some are gone.
+    if (tracked.size !== processes.length) {
+      const seen = new Set<number>();
+      for (const raw of processes) seen.add(raw.pid);
+      for (const t of [...tracked.values()]) if (!seen.has(t.pid)) forget(t);
+    }
     const system = sampleSystem(errors, procStat, loadavgText);
     tick++;
     return { atMs, monoMs, system, processes, errors };
@@ -856,7 +862,8 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
       const thread0 = threadCpuNs();
       const cpu0 = process.cpuUsage();
       const cur = collect();
-      const sample = buildSample(prev, cur, ctx, unchanged);
+      const sample = buildSample(prev, cur, ctx, unchanged, lastByPid);
+      for (const raw of cur.processes) if (lastByPid.get(raw.pid) !== raw) lastByPid.set(raw.pid, raw);
       prev = cur;
       const thread1 = thread0 !== undefined ? threadCpuNs() : undefined;
       if (thread0 !== undefined && thread1 !== undefined && thread1 >= thread0) {

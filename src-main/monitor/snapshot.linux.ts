@@ -352,10 +352,23 @@ export function buildProcessSample(
  * ProcessSample built for it the first time is handed out again, the identical object. Consumers
  * may then treat `p === previous p` as "nothing about this process changed".
  */
-export function buildSample(prev: RawSnapshot | undefined, cur: RawSnapshot, ctx: ProcessingContext, unchanged?: WeakMap<RawProcess, ProcessSample>): Sample {
+export function buildSample(
+  prev: RawSnapshot | undefined,
+  cur: RawSnapshot,
+  ctx: ProcessingContext,
+  unchanged?: WeakMap<RawProcess, ProcessSample>,
+  /** `prev`'s processes by pid, when the caller keeps that map between ticks (saves building it). */
+  prevByPidKept?: ReadonlyMap<number, RawProcess>,
+): Sample {
   const intervalMs = prev ? Math.max(0, cur.monoMs - prev.monoMs) : 0;
-  const prevByPid = new Map<number, RawProcess>();
-  if (prev) for (const p of prev.processes) prevByPid.set(p.pid, p);
+  let prevByPid: ReadonlyMap<number, RawProcess>;
+  if (!prev) prevByPid = new Map();
+  else if (prevByPidKept) prevByPid = prevByPidKept;
+  else {
+    const m = new Map<number, RawProcess>();
+    for (const p of prev.processes) m.set(p.pid, p);
+    prevByPid = m;
+  }
   const processes: ProcessSample[] = new Array(cur.processes.length);
   for (let i = 0; i < cur.processes.length; i++) {
     const p = cur.processes[i]!;
