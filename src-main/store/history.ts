@@ -28,7 +28,7 @@ import type { ProcessSample, Sample, SystemSample } from '../../src-shared/domai
 import type { ProcessRows } from '../../src-shared/settings';
 import { migrate, type Db, type Migration } from './db';
 import { SampleRing } from './ring';
-import { programKey } from '../../src-shared/identity';
+import { processKey, programKey } from '../../src-shared/identity';
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
@@ -474,6 +474,11 @@ interface PendingGroup {
 
 export function programTicks(sample: Sample): Map<string, ProgramTick> {
   const ticks = new Map<string, ProgramTick>();
+  // Per process and tick: no closures or arrays (this runs over every process every tick).
+  const add = (t: ProgramTick, field: Exclude<keyof ProgramTick, 'cpuPercent' | 'rssBytes' | 'processCount' | 'threadCount'>, v: number | undefined) => {
+    if (v !== undefined && Number.isFinite(v)) t[field] = (t[field] ?? 0) + v;
+  };
+  const sum2 = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : a + b);
   for (const p of sample.processes) {
     const key = programKey(p);
     let t = ticks.get(key);
@@ -482,16 +487,13 @@ export function programTicks(sample: Sample): Map<string, ProgramTick> {
     t.rssBytes += p.rssBytes;
     t.processCount += 1;
     t.threadCount += p.threads;
-    const add = (field: Exclude<keyof ProgramTick, 'cpuPercent' | 'rssBytes' | 'processCount' | 'threadCount'>, v: number | undefined) => {
-      if (v !== undefined && Number.isFinite(v)) t[field] = (t[field] ?? 0) + v;
-    };
-    add('swapBytes', p.swapBytes);
-    add('readBytesPerSec', p.readBytesPerSec);
-    add('writeBytesPerSec', p.writeBytesPerSec);
-    add('ctxSwitchesPerSec', sumDefined([p.voluntaryCtxSwitchesPerSec, p.involuntaryCtxSwitchesPerSec]));
-    add('syscallsPerSec', sumDefined([p.readSyscallsPerSec, p.writeSyscallsPerSec]));
-    add('majorFaultsPerSec', p.majorFaultsPerSec);
-    add('runQueueWaitMsPerSec', p.runQueueWaitMsPerSec);
+    add(t, 'swapBytes', p.swapBytes);
+    add(t, 'readBytesPerSec', p.readBytesPerSec);
+    add(t, 'writeBytesPerSec', p.writeBytesPerSec);
+    add(t, 'ctxSwitchesPerSec', sum2(p.voluntaryCtxSwitchesPerSec, p.involuntaryCtxSwitchesPerSec));
+    add(t, 'syscallsPerSec', sum2(p.readSyscallsPerSec, p.writeSyscallsPerSec));
+    add(t, 'majorFaultsPerSec', p.majorFaultsPerSec);
+    add(t, 'runQueueWaitMsPerSec', p.runQueueWaitMsPerSec);
   }
   return ticks;
 }
@@ -708,8 +710,14 @@ export function createHistory(options: HistoryOptions): History {
     if (processRows !== 'off') {
       for (const p of sample.processes) {
         const programId = programKey(p);
-        const key = `${p.pid}:${p.startTime}:${programId}`;
+        // One row per process and program: keyed by the process (a memoized key, no new string per
+        // tick), and by process and program once it exec()s into another program within the bucket.
+        let key = processKey(p);
         let entry = bucket.processes.get(key);
+        if (entry && entry.programId !== programId) {
+          key = `${key}:${programId}`;
+          entry = bucket.processes.get(key);
+        }
         if (!entry) bucket.processes.set(key, (entry = { acc: newBucketAcc(PROCESS_METRICS.length), process: p, programId, active: false, idleRepeats: 0, idleCoveredMs: 0 }));
         // Work in proportion to change: an idle process that is the identical object as last tick adds
         // the same values again. While its row would not be written ('active' rows only), count the
