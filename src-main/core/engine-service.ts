@@ -249,7 +249,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     // processes not in this tick pruned, without a new set per tick.
     const first = seen.size === 0;
     const tick = ++launchTick;
-    for (const process of sample.processes) {
+    for (let i = 0; i < sample.processes.length; i++) {
+      const process = sample.processes[i]!;
       const key = processKey(process);
       const known = seen.has(key);
       seen.set(key, tick);
@@ -288,7 +289,8 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
   /** Learn the files of programs seen running for a couple of seconds (the loader has mapped its libraries). */
   const learnFiles = (sample: Sample): void => {
     if (!support.supported) return;
-    for (const process of sample.processes) {
+    for (let i = 0; i < sample.processes.length; i++) {
+      const process = sample.processes[i]!;
       const programId = programKey(process);
       if (process.kernelThread || programFiles.has(programId) || !programId.startsWith('/')) continue;
       if (sample.at - process.startedAtMs < 2000) continue;

@@ -206,7 +206,8 @@ export function createPipeline(options: PipelineOptions): Pipeline {
     async step(sample, inputs = {}) {
       const t0 = performance.now();
       const keep = new Set<string>();
-      for (const p of sample.processes) {
+      for (let i = 0; i < sample.processes.length; i++) {
+        const p = sample.processes[i]!;
         const c = engine.classification(p.pid);
         if (c && c.policy.ruleIds.length > 0) keep.add(programKey(p));
       }

@@ -73,7 +73,8 @@ export function createAnomalyDetector(options: Partial<AnomalyOptions> = {}): An
       const unchanged = index.unchanged;
       ticks++;
 
-      for (const p of sample.processes) {
+      for (let i = 0; i < sample.processes.length; i++) {
+        const p = sample.processes[i]!;
         if (p.kernelThread) continue;
         const key = processKey(p);
         const profile = profiles.programs.get(programKey(p));

@@ -58,7 +58,8 @@ export interface Contention {
 export function contentionOf(sample: Sample, classes: ReadonlyMap<string, Classification>, t: BalancerThresholds, o: Pick<BalancerOptions, 'contentionPsiPercent' | 'contentionWaitMsPerSec'>): Contention {
   let waitSum = 0;
   let waitN = 0;
-  for (const p of sample.processes) {
+  for (let i = 0; i < sample.processes.length; i++) {
+    const p = sample.processes[i]!;
     if (!classes.get(processKey(p))?.protected || p.runQueueWaitMsPerSec === undefined) continue;
     waitSum += p.runQueueWaitMsPerSec;
     waitN++;

@@ -171,7 +171,8 @@ export function createClassifier(options: Partial<ClassifierOptions> = {}): Clas
 
       ticks++;
       const context = `${inputs.foregroundPid ?? ''}|${fgProgram ?? ''}|${idle}|${inputs.selfPid ?? ''}|${profiles ? 1 : 0}`;
-      for (const p of sample.processes) {
+      for (let i = 0; i < sample.processes.length; i++) {
+        const p = sample.processes[i]!;
         const key = processKey(p);
         const b = observe(p, sample.at, sample.intervalMs);
         const parentName = byPid(p.ppid)?.name;

@@ -258,7 +258,8 @@ export function createEngine(config: EngineConfig = {}): Engine {
       // is known about it at that moment is its program's profile, so launch actions use that.
       const launched: ProcessSample[] = [];
       const knownBatch: { p: ProcessSample; share: number; samples: number }[] = [];
-      for (const p of sample.processes) {
+      for (let i = 0; i < sample.processes.length; i++) {
+        const p = sample.processes[i]!;
         const key = processKey(p);
         if (seen.has(key)) continue;
         seen.add(key);

@@ -59,7 +59,8 @@ export function protectionMetrics(sample: Sample, classes: ReadonlyMap<string, C
   let waitSum = 0;
   let waitN = 0;
   let cpu = 0;
-  for (const p of sample.processes) {
+  for (let i = 0; i < sample.processes.length; i++) {
+    const p = sample.processes[i]!;
     const c = classes.get(processKey(p));
     if (!c?.protected) continue;
     count++;

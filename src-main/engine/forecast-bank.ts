@@ -127,7 +127,8 @@ export class ForecastBank {
     this.systemMemory.update(sample.system.memory.usedBytes);
 
     const totals = new Map<string, { name: string; cpu: number; rss: number }>();
-    for (const p of sample.processes) {
+    for (let i = 0; i < sample.processes.length; i++) {
+      const p = sample.processes[i]!;
       if (p.kernelThread) continue;
       const id = programKey(p);
       const t = totals.get(id);

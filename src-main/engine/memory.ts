@@ -78,7 +78,8 @@ export function createLeakDetector(options: Partial<LeakOptions> = {}): LeakDete
       const out: LeakVerdict[] = [];
       const live = new Set<string>();
       const available = sample.system.memory.availableBytes;
-      for (const p of sample.processes) {
+      for (let i = 0; i < sample.processes.length; i++) {
+        const p = sample.processes[i]!;
         if (p.kernelThread) continue;
         const key = processKey(p);
         live.add(key);

@@ -233,7 +233,8 @@ export function buildLoad(input: LoadModelInput): { load: LoadEntry[]; launchExt
   for (const p of sample.processes) programCpu.set(programKey(p), (programCpu.get(programKey(p)) ?? 0) + p.cpuPercent);
   const load: LoadEntry[] = [];
   let launchExtraPercent = 0;
-  for (const p of sample.processes) {
+  for (let i = 0; i < sample.processes.length; i++) {
+    const p = sample.processes[i]!;
     const key = processKey(p);
     const c = classes.get(key);
     if (!c || p.kernelThread) continue;

@@ -153,7 +153,8 @@ export function updateProfiles(store: ProfileStore, sample: Sample, classes?: Re
   const runningPrograms = new Set<string>();
   const tick = (store.ticks = (store.ticks ?? 0) + 1);
 
-  for (const p of sample.processes) {
+  for (let i = 0; i < sample.processes.length; i++) {
+    const p = sample.processes[i]!;
     if (p.kernelThread) continue;
     const key = processKey(p);
     const programId = programKey(p);

@@ -75,7 +75,8 @@ export function createTenantManager(): TenantManager {
       if (!tenants.length) return result;
       const cores = coreCount(sample);
       const members = new Map<string, ProcessSample[]>();
-      for (const p of sample.processes) {
+      for (let i = 0; i < sample.processes.length; i++) {
+        const p = sample.processes[i]!;
         if (p.kernelThread) continue;
         const tenant = tenantOf(p, tenants);
         if (!tenant) continue;

@@ -79,7 +79,8 @@ export function createTreeRestrainer(options: Partial<TreeOptions> = {}): TreeRe
       }
       const live = index;
       const busyUnder = new Map<string, number>();
-      for (const p of sample.processes) {
+      for (let i = 0; i < sample.processes.length; i++) {
+        const p = sample.processes[i]!;
         const key = processKey(p);
         const c = classes.get(key);
         const background = c && !c.untouchable && !c.protected && c.class !== 'foreground' && c.class !== 'system' && c.class !== 'interactive';

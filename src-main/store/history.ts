@@ -479,10 +479,15 @@ export function programTicks(sample: Sample): Map<string, ProgramTick> {
     if (v !== undefined && Number.isFinite(v)) t[field] = (t[field] ?? 0) + v;
   };
   const sum2 = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : a + b);
-  for (const p of sample.processes) {
+  for (let i = 0; i < sample.processes.length; i++) {
+    const p = sample.processes[i]!;
     const key = programKey(p);
     let t = ticks.get(key);
-    if (!t) ticks.set(key, (t = { cpuPercent: 0, rssBytes: 0, processCount: 0, threadCount: 0 }));
+    // Every field from the start (undefined: no value yet), so all programs share one object shape.
+    if (!t) {
+      t = { cpuPercent: 0, rssBytes: 0, processCount: 0, threadCount: 0, swapBytes: undefined, readBytesPerSec: undefined, writeBytesPerSec: undefined, ctxSwitchesPerSec: undefined, syscallsPerSec: undefined, majorFaultsPerSec: undefined, runQueueWaitMsPerSec: undefined };
+      ticks.set(key, t);
+    }
     t.cpuPercent += p.cpuPercent;
     t.rssBytes += p.rssBytes;
     t.processCount += 1;
@@ -708,7 +713,8 @@ export function createHistory(options: HistoryOptions): History {
       accumulate(acc, PROGRAM_METRICS as unknown as MetricSpec<ProgramTick>[], tick, intervalMs);
     }
     if (processRows !== 'off') {
-      for (const p of sample.processes) {
+      for (let i = 0; i < sample.processes.length; i++) {
+        const p = sample.processes[i]!;
         const programId = programKey(p);
         // One row per process and program: keyed by the process (a memoized key, no new string per
         // tick), and by process and program once it exec()s into another program within the bucket.

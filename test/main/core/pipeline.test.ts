@@ -260,8 +260,10 @@ describe('pipeline with the real Linux actuator', () => {
         for (let i = 0; i < 10 && !lowered; i++) {
           await new Promise((r) => setTimeout(r, 300));
           const s = await sampler.sample();
-          // Only our child: the engine must not touch anything else on this shared machine.
-          const mine = { ...s, processes: s.processes.filter((p) => p.pid === pid) };
+          // Only our child: the engine must not touch anything else on this shared machine. Its load is
+          // stated (a busy machine may give the child little CPU): what is real is the process, the
+          // change the actuator makes and what /proc shows.
+          const mine = { ...s, system: { ...s.system, cpuPercent: 100 }, processes: s.processes.filter((p) => p.pid === pid).map((p) => ({ ...p, cpuPercent: 100 })) };
           const report = await pipeline.step(mine, {});
           lowered = report.decisions.some((d) => d.decision.target.pid === pid && d.result?.status === 'applied');
         }
