@@ -43,6 +43,35 @@ export function renderFamilies(families: readonly MetricFamily[]): string {
 const gauge = (name: string, help: string, samples: MetricFamily['samples']): MetricFamily => ({ name, help, type: 'gauge', samples });
 const one = (value: number | undefined): MetricFamily['samples'] => (value === undefined ? [] : [{ value }]);
 
+/** What the agent process itself costs, read when /metrics is scraped. */
+export interface AgentSelf {
+  /** CPU time of the whole process (every thread), µs: process.cpuUsage(). */
+  cpuUserMicros: number;
+  cpuSystemMicros: number;
+  residentBytes: number;
+  heapUsedBytes: number;
+  /** Event-loop delay of the thread serving the UI since the last scrape, ns (perf_hooks histogram). */
+  loopDelayNs?: { p50: number; p99: number; max: number };
+}
+
+/** The agent's own cost, under the names Node exporters use (process_*, nodejs_*). */
+export function agentFamilies(self: AgentSelf): MetricFamily[] {
+  const families: MetricFamily[] = [
+    { name: 'process_cpu_seconds_total', help: 'CPU time of the Allot agent process, all threads.', type: 'counter', samples: [{ value: (self.cpuUserMicros + self.cpuSystemMicros) / 1e6 }] },
+    gauge('process_resident_memory_bytes', 'Resident memory of the Allot agent process.', one(self.residentBytes)),
+    gauge('nodejs_heap_size_used_bytes', 'V8 heap in use on the thread serving the UI.', one(self.heapUsedBytes)),
+  ];
+  const d = self.loopDelayNs;
+  if (d && Number.isFinite(d.max) && d.max > 0) {
+    families.push(
+      gauge('nodejs_eventloop_lag_p50_seconds', 'Event-loop delay of the thread serving the UI since the last scrape, median.', one(d.p50 / 1e9)),
+      gauge('nodejs_eventloop_lag_p99_seconds', 'Event-loop delay of the thread serving the UI since the last scrape, 99th percentile.', one(d.p99 / 1e9)),
+      gauge('nodejs_eventloop_lag_max_seconds', 'Event-loop delay of the thread serving the UI since the last scrape, maximum.', one(d.max / 1e9)),
+    );
+  }
+  return families;
+}
+
 /** Families describing one sample; `topPrograms` bounds the per-program series (label cardinality). */
 export function sampleFamilies(sample: Sample, topPrograms = 50): MetricFamily[] {
   const { system } = sample;

@@ -11,6 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import {
   MAX_CLIENT_MESSAGE_BYTES,
@@ -26,7 +27,7 @@ import { ProcessDeltaEncoder, withProcesses } from '../../src-shared/process-del
 import type { Settings } from '../../src-shared/settings';
 import { latestSample } from '../core/latest-sample';
 import type { CoreLike } from '../core/service';
-import { createEngineMetrics, renderFamilies, sampleFamilies, type MetricFamily } from './metrics';
+import { agentFamilies, createEngineMetrics, renderFamilies, sampleFamilies, type MetricFamily } from './metrics';
 
 export type AgentRole = 'viewer' | 'operator';
 export interface AgentToken {
@@ -248,6 +249,22 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const viewer = tokens.find((entry) => entry.role === 'viewer');
 
   const engineMetrics = createEngineMetrics();
+  // This thread's event-loop delay between scrapes (sampling runs in the core worker, not here).
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const selfFamilies = (): MetricFamily[] => {
+    const cpu = process.cpuUsage();
+    const mem = process.memoryUsage();
+    const families = agentFamilies({
+      cpuUserMicros: cpu.user,
+      cpuSystemMicros: cpu.system,
+      residentBytes: mem.rss,
+      heapUsedBytes: mem.heapUsed,
+      ...(loopDelay.count > 0 ? { loopDelayNs: { p50: loopDelay.percentile(50), p99: loopDelay.percentile(99), max: loopDelay.max } } : {}),
+    });
+    loopDelay.reset();
+    return families;
+  };
   const offEngine = options.core.on('engine', (report) => engineMetrics.onReport(report));
   const findToken = (given: string | undefined): AgentToken | undefined =>
     given === undefined ? undefined : tokens.find((entry) => tokensEqual(given, entry.token));
@@ -331,7 +348,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     }
     // No standing 'tick' subscription: the latest sample is asked for when /metrics is scraped.
     const latest = await latestSample(options.core);
-    const families = [...(latest ? sampleFamilies(latest) : []), ...engineMetrics.families(), ...(options.extraMetrics?.() ?? [])];
+    const families = [...(latest ? sampleFamilies(latest) : []), ...engineMetrics.families(), ...selfFamilies(), ...(options.extraMetrics?.() ?? [])];
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(renderFamilies(families));
   };
@@ -505,6 +522,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     tokens,
     async close() {
       offEngine();
+      loopDelay.disable();
       for (const client of wss.clients) client.terminate();
       wss.close();
       await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));

@@ -108,7 +108,7 @@ export function behaviourClass(b: { n: number; cpuMean: number; cpuVar: number; 
 }
 
 /** An unchanged process keeps its classification this many ticks at most before it is worked out again. */
-const RECLASSIFY_EVERY_TICKS = 10;
+const RECLASSIFY_EVERY_TICKS = 30;
 
 export function createClassifier(options: Partial<ClassifierOptions> = {}): Classifier {
   const opts = { ...DEFAULT_CLASSIFIER_OPTIONS, ...options };

@@ -84,9 +84,10 @@ export interface LinuxSamplerOptions {
    */
   coldAfterTicks?: number;
   /**
-   * Default 10, the slow refresh's period: a cold process is looked at exactly on its slow-refresh
-   * tick (both staggered by pid the same way), so it costs one full read every 10 ticks and nothing
-   * in between.
+   * Default 30, three slow-refresh periods (the period of cgroup/autogroup/oom_score_adj reads): a
+   * cold process is looked at only on a tick that is also its slow refresh (both staggered by pid the
+   * same way), so it costs one full read every 30 ticks and nothing in between. Changes Allot made are
+   * checked by the core every tick through the adapter, not through this refresh.
    */
   coldEveryTicks?: number;
 }
@@ -139,7 +140,7 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
   const realProc = procRoot === '/proc';
   const readIoprio = options.readIoprio ?? realProc;
   const coldAfterTicks = Math.max(0, Math.floor(options.coldAfterTicks ?? (realProc ? 5 : 0)));
-  const coldEveryTicks = Math.max(1, Math.floor(options.coldEveryTicks ?? slowRefreshTicks));
+  const coldEveryTicks = Math.max(1, Math.floor(options.coldEveryTicks ?? slowRefreshTicks * 3));
   const limit = openFileLimit();
   const maxHeldFds = Math.max(0, Math.floor(options.maxHeldFds ?? Math.min(16384, limit !== undefined ? limit / 2 : 512)));
 

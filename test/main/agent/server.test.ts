@@ -318,6 +318,29 @@ describe('agent roles and metrics', () => {
     expect(byName.get('allot_core_cpu_percent')!.metrics.map((m) => m.labels?.['core'])).toEqual(['0', '1']);
     expect(byName.get('allot_program_cpu_percent')!.metrics[0]!.labels?.['name']).toBe('fixture');
     expect(byName.get('allot_memory_total_bytes')!.type).toBe('GAUGE');
+    // The agent's own cost: this process's CPU and memory, and the serving thread's event-loop delay.
+    const cpu = Number(byName.get('process_cpu_seconds_total')!.metrics[0]!.value);
+    expect(byName.get('process_cpu_seconds_total')!.type).toBe('COUNTER');
+    expect(cpu).toBeGreaterThan(0);
+    expect(cpu).toBeLessThanOrEqual((process.cpuUsage().user + process.cpuUsage().system) / 1e6);
+    expect(Number(byName.get('process_resident_memory_bytes')!.metrics[0]!.value)).toBeGreaterThan(1e6);
+  });
+
+  it('reports the event-loop delay of the serving thread since the last scrape', async () => {
+    const auth = { authorization: `Bearer ${'v'.repeat(32)}` };
+    await get(agent.port, '/metrics', auth);
+    // Block this thread (the agent's in this test) for 60 ms: the next scrape's max delay shows it.
+    await new Promise((r) => setTimeout(r, 30));
+    const until = Date.now() + 60;
+    while (Date.now() < until) {
+      /* busy */
+    }
+    await new Promise((r) => setTimeout(r, 30));
+    const families = parsePrometheusTextFormat((await get(agent.port, '/metrics', auth)).body) as Array<{ name: string; metrics: Array<{ value: string }> }>;
+    const byName = new Map(families.map((family) => [family.name, family]));
+    expect(Number(byName.get('nodejs_eventloop_lag_max_seconds')!.metrics[0]!.value)).toBeGreaterThanOrEqual(0.05);
+    const p99 = Number(byName.get('nodejs_eventloop_lag_p99_seconds')!.metrics[0]!.value);
+    expect(p99).toBeGreaterThan(0);
   });
 
   it('adds engine mode, forecasts and action counters from engine reports', async () => {
