@@ -25,6 +25,7 @@ export const REQUEST_CHANNELS = [
   'engine.pause',
   'engine.setProfile',
   'engine.applyAdvice',
+  'engine.counters',
   'rules.get',
   'rules.set',
   'profiles.list',

@@ -13,7 +13,7 @@ import {
 } from './actions';
 import { SettingsPatchSchema, SettingsSchema } from './settings';
 import { ModeSchema } from './engine';
-import { ApplyAdviceResultSchema, TickReportSchema } from './report';
+import { ApplyAdviceResultSchema, HorizonForecastSchema, TickReportSchema } from './report';
 import { LIMITS, ProcessIdentitySchema, SampleSchema, SystemInfoSchema, SystemSampleSchema, ProcessSampleSchema, PlatformSchema } from './domain';
 import type { ProcessDelta } from './process-delta';
 
@@ -186,6 +186,22 @@ export const EngineStateViewSchema = z.strictObject({
 });
 export type EngineStateView = z.infer<typeof EngineStateViewSchema>;
 
+const countOf = z.number().int().nonnegative();
+/**
+ * What the engine did since the core started, counted in the core (for /metrics): a scrape asks for
+ * it, so no engine report crosses to the serving thread on ticks nobody looks at.
+ */
+export const EngineCountersViewSchema = z.strictObject({
+  /** The mode of the last tick (null before the first). */
+  mode: ModeSchema.nullable(),
+  systemCpuForecast: z.array(HorizonForecastSchema).max(8),
+  systemMemoryForecast: z.array(HorizonForecastSchema).max(8),
+  decisions: z.array(z.strictObject({ source: z.string().max(64), disposition: z.enum(['apply', 'advise']), count: countOf })).max(64),
+  actions: z.array(z.strictObject({ op: z.string().max(64), result: z.string().max(64), count: countOf })).max(256),
+  alerts: z.array(z.strictObject({ kind: z.string().max(64), severity: z.string().max(32), count: countOf })).max(256),
+});
+export type EngineCountersView = z.infer<typeof EngineCountersViewSchema>;
+
 /** A rules file must fit one message on every transport even with JSON escaping (1 MiB cap). */
 export const MAX_RULES_TEXT_CHARS = 500_000;
 
@@ -273,6 +289,7 @@ export const requests = {
   'engine.pause': { input: z.strictObject({ minutes: z.number().int().min(0).max(24 * 60) }), output: EngineStateViewSchema },
   'engine.setProfile': { input: z.strictObject({ profileId: z.string().min(1).max(64) }), output: EngineStateViewSchema },
   'engine.applyAdvice': { input: z.strictObject({ decisionId: z.string().min(1).max(128) }), output: ApplyAdviceResultSchema },
+  'engine.counters': { input: Empty, output: EngineCountersViewSchema },
   'rules.get': { input: Empty, output: RulesViewSchema },
   'rules.set': { input: z.strictObject({ text: z.string().max(MAX_RULES_TEXT_CHARS) }), output: RulesSetResultSchema },
   'profiles.list': { input: z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }), output: z.array(ProgramProfileSummarySchema).max(1000) },

@@ -2,7 +2,7 @@
 // memory, and whatever extra families the core adds (forecasts, engine actions). With many
 // machines, Prometheus and Grafana are the fleet layer; this is what they scrape.
 import type { Sample } from '../../src-shared/domain';
-import type { TickReport } from '../../src-shared/report';
+import type { EngineCountersView } from '../../src-shared/contract';
 import { groupByProgram } from '../monitor/programs';
 
 export interface MetricFamily {
@@ -109,50 +109,44 @@ export function sampleFamilies(sample: Sample, topPrograms = 50): MetricFamily[]
  * Engine metrics accumulated from the core's `engine` reports: the mode, forecasts of system CPU
  * and memory, and counters of decisions, actions and alerts since this agent started.
  */
-export function createEngineMetrics(): { onReport(report: TickReport): void; families(): MetricFamily[] } {
-  let last: TickReport | undefined;
-  const decisions = new Map<string, number>();
-  const actions = new Map<string, number>();
-  const alerts = new Map<string, number>();
-  const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
-  const counter = (name: string, help: string, map: Map<string, number>, labelNames: string[]): MetricFamily => ({
-    name,
-    help,
-    type: 'counter',
-    samples: [...map].map(([key, value]) => ({ labels: Object.fromEntries(key.split('\u0000').map((part, i) => [labelNames[i]!, part])), value })),
-  });
-  return {
-    onReport(report) {
-      last = report;
-      for (const entry of report.decisions) {
-        bump(decisions, `${entry.decision.source}\u0000${entry.decision.apply ? 'apply' : 'advise'}`);
-        for (const change of entry.changes ?? []) bump(actions, `${change.op}\u0000${change.kind === 'applied' ? 'applied' : (change.reason ?? 'refused')}`);
-      }
-      for (const alert of report.alerts) bump(alerts, `${alert.kind}\u0000${alert.severity}`);
+/** Engine families from the core's counters (request 'engine.counters'). */
+export function engineFamilies(view: EngineCountersView): MetricFamily[] {
+  const forecasts = (series: string, list: EngineCountersView['systemCpuForecast']) =>
+    list.flatMap((forecast) => [
+      { labels: { series, horizon: `${forecast.horizonMs / 1000}s`, quantile: '0.5', model: forecast.model }, value: forecast.p50 },
+      { labels: { series, horizon: `${forecast.horizonMs / 1000}s`, quantile: '0.9', model: forecast.model }, value: forecast.p90 },
+    ]);
+  const mode = view.mode;
+  return [
+    {
+      name: 'allot_engine_mode',
+      help: 'Engine mode in effect (1 for the current mode).',
+      type: 'gauge',
+      samples: mode ? (['off', 'advise', 'auto'] as const).map((m) => ({ labels: { mode: m }, value: mode === m ? 1 : 0 })) : [],
     },
-    families() {
-      const forecasts = (series: string, list: TickReport['forecasts']['systemCpu']) =>
-        list.flatMap((forecast) => [
-          { labels: { series, horizon: `${forecast.horizonMs / 1000}s`, quantile: '0.5', model: forecast.model }, value: forecast.p50 },
-          { labels: { series, horizon: `${forecast.horizonMs / 1000}s`, quantile: '0.9', model: forecast.model }, value: forecast.p90 },
-        ]);
-      return [
-        {
-          name: 'allot_engine_mode',
-          help: 'Engine mode in effect (1 for the current mode).',
-          type: 'gauge',
-          samples: last ? (['off', 'advise', 'auto'] as const).map((mode) => ({ labels: { mode }, value: last!.mode === mode ? 1 : 0 })) : [],
-        },
-        {
-          name: 'allot_forecast',
-          help: 'Forecast of system CPU (% of all cores) and used memory (bytes) at each horizon.',
-          type: 'gauge',
-          samples: last ? [...forecasts('system_cpu_percent', last.forecasts.systemCpu), ...forecasts('system_memory_used_bytes', last.forecasts.systemMemory)] : [],
-        },
-        counter('allot_engine_decisions_total', 'Engine decisions since the agent started, by source and whether they were to be applied.', decisions, ['source', 'disposition']),
-        counter('allot_engine_actions_total', 'OS changes the engine attempted, by operation and result.', actions, ['op', 'result']),
-        counter('allot_engine_alerts_total', 'Alerts raised, by kind and severity.', alerts, ['kind', 'severity']),
-      ];
+    {
+      name: 'allot_forecast',
+      help: 'Forecast of system CPU (% of all cores) and used memory (bytes) at each horizon.',
+      type: 'gauge',
+      samples: [...forecasts('system_cpu_percent', view.systemCpuForecast), ...forecasts('system_memory_used_bytes', view.systemMemoryForecast)],
     },
-  };
+    {
+      name: 'allot_engine_decisions_total',
+      help: 'Engine decisions since the agent started, by source and whether they were to be applied.',
+      type: 'counter',
+      samples: view.decisions.map((d) => ({ labels: { source: d.source, disposition: d.disposition }, value: d.count })),
+    },
+    {
+      name: 'allot_engine_actions_total',
+      help: 'OS changes the engine attempted, by operation and result.',
+      type: 'counter',
+      samples: view.actions.map((a) => ({ labels: { op: a.op, result: a.result }, value: a.count })),
+    },
+    {
+      name: 'allot_engine_alerts_total',
+      help: 'Alerts raised, by kind and severity.',
+      type: 'counter',
+      samples: view.alerts.map((a) => ({ labels: { kind: a.kind, severity: a.severity }, value: a.count })),
+    },
+  ];
 }

@@ -25,9 +25,10 @@ import {
 import { ACT_CHANNELS } from '../../src-shared/channels';
 import { ProcessDeltaEncoder, withProcesses } from '../../src-shared/process-delta';
 import type { Settings } from '../../src-shared/settings';
+import type { EngineCountersView } from '../../src-shared/contract';
 import { latestSample } from '../core/latest-sample';
 import type { CoreLike } from '../core/service';
-import { agentFamilies, createEngineMetrics, renderFamilies, sampleFamilies, type MetricFamily } from './metrics';
+import { agentFamilies, engineFamilies, renderFamilies, sampleFamilies, type MetricFamily } from './metrics';
 
 export type AgentRole = 'viewer' | 'operator';
 export interface AgentToken {
@@ -248,7 +249,6 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const operator = tokens.find((entry) => entry.role === 'operator');
   const viewer = tokens.find((entry) => entry.role === 'viewer');
 
-  const engineMetrics = createEngineMetrics();
   // This thread's event-loop delay between scrapes (sampling runs in the core worker, not here).
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
@@ -265,7 +265,6 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     loopDelay.reset();
     return families;
   };
-  const offEngine = options.core.on('engine', (report) => engineMetrics.onReport(report));
   const findToken = (given: string | undefined): AgentToken | undefined =>
     given === undefined ? undefined : tokens.find((entry) => tokensEqual(given, entry.token));
   const staticRoot = resolve(options.staticDir);
@@ -347,8 +346,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       return;
     }
     // No standing 'tick' subscription: the latest sample is asked for when /metrics is scraped.
-    const latest = await latestSample(options.core);
-    const families = [...(latest ? sampleFamilies(latest) : []), ...engineMetrics.families(), ...selfFamilies(), ...(options.extraMetrics?.() ?? [])];
+    const [latest, counters] = await Promise.all([latestSample(options.core), options.core.handle('engine.counters', {})]);
+    const engine = counters.ok ? engineFamilies(counters.value as EngineCountersView) : [];
+    const families = [...(latest ? sampleFamilies(latest) : []), ...engine, ...selfFamilies(), ...(options.extraMetrics?.() ?? [])];
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Cache-Control': 'no-store' });
     res.end(renderFamilies(families));
   };
@@ -521,7 +521,6 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     token: (operator ?? tokens[0]!).token,
     tokens,
     async close() {
-      offEngine();
       loopDelay.disable();
       for (const client of wss.clients) client.terminate();
       wss.close();

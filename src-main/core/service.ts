@@ -3,6 +3,7 @@
 // implements a request itself. Inputs are validated here and outputs are validated before they leave.
 // Optional services (settings, history, actuator) come from the composition in app.ts; a core
 // without one answers its requests with a clear 'not-ready' error instead of guessing.
+import { createEngineCounters } from './engine-counters';
 import type { Sample, SystemInfo, Platform } from '../../src-shared/domain';
 import type { Actor, ChangeRecord } from '../../src-shared/actions';
 import type { Settings } from '../../src-shared/settings';
@@ -104,7 +105,11 @@ export function createCore(options: CoreOptions): Core {
   let seq = 0;
   const listeners = new Map<EventChannel, Set<(payload: unknown) => void>>();
 
+  /** /metrics' engine counters, kept here so no report crosses to the serving thread per tick. */
+  const engineCounters = createEngineCounters();
   const emit = <E extends EventChannel>(event: E, payload: EventPayload<E>): void => {
+    // Every engine report is counted, whether or not anyone listens.
+    if (event === 'engine') engineCounters.onReport(payload as EventPayload<'engine'>);
     const set = listeners.get(event);
     if (!set || set.size === 0) return;
     if (options.validateEvents) {
@@ -218,6 +223,7 @@ export function createCore(options: CoreOptions): Core {
       return { ...history.status(), pendingRows: history.pendingRows(), sizeBytes: history.sizeBytes() };
     },
     'engine.state': () => need(services.engine, 'the engine').state(),
+    'engine.counters': () => engineCounters.view(),
     'engine.setMode': ({ mode }) => need(services.engine, 'the engine').setMode(mode),
     'engine.pause': ({ minutes }) => need(services.engine, 'the engine').pause(minutes),
     'engine.setProfile': async ({ profileId }) => {
