@@ -9,7 +9,8 @@
 //   after    the storm is over: RSS should come back or stay flat;
 //   clients  --clients WebSocket clients connected as the UI connects (/ws?token=, every event
 //            pushed, ticks as process deltas rebuilt with ProcessDeltaDecoder); ticks per client
-//            against the expected seconds / interval, sequence gaps, broken deltas, longest silence.
+//            against the expected seconds / interval, sequence gaps, broken deltas, longest silence;
+//   after clients   they have closed: what each connection held should be let go.
 // Per phase: agent CPU ms/s (all threads, /proc/PID/task/*/stat), the busiest thread, RSS (VmRSS)
 // at both ends, a bare /proc scan's ms/s in the same window (agent-probe.ts) and the ratio, the
 // system's forks/s (/proc/stat `processes`) and the 1-minute load average.
@@ -21,9 +22,9 @@
 // Options: --rate N (default 1000 per second), --storm-s S (30), --workers N (2), --lifetime-ms MS (50),
 // --exec, --clients N (20), --clients-s S (60), --warmup-s S (20), --before-s S (20), --after-s S (20),
 // --interval-ms MS (1000), --mode off|advise|auto (auto), --quick (--rate 500 --storm-s 10 --clients 5
-// --clients-s 15 --warmup-s 10 --before-s 10 --after-s 10: about a minute; options given win).
+// --clients-s 15 --warmup-s 10 --before-s 10 --after-s 10: about 75 s; options given win).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { ProcessDeltaDecoder, type ProcessDelta } from '../../src-shared/process-delta';
 import { niceOf, startTimeOf } from '../helpers/proc';
@@ -80,6 +81,8 @@ function killChildren(): void {
 }
 
 let shuttingDown: Promise<void> | undefined;
+/** Ctrl-C or SIGTERM: what fails after it (a killed storm worker) is not an error worth printing. */
+let interrupted = false;
 function shutdown(): Promise<void> {
   shuttingDown ??= (async () => {
     killChildren();
@@ -95,6 +98,7 @@ process.on('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
+    interrupted = true;
     console.error(`\n${signal}: ending the agent and every child`);
     void shutdown().finally(() => process.exit(130));
   });
@@ -108,6 +112,11 @@ function forksSinceBoot(): number {
   return m ? Number(m[1]) : 0;
 }
 
+/** Processes on the machine now (every pid in /proc): the agent scans all of them, ours or not. */
+function processCount(): number {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).length;
+}
+
 function loadAverage1(): string {
   return readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
 }
@@ -117,6 +126,7 @@ interface PhaseRow {
   window: WindowResult;
   forksPerS: number;
   load1: string;
+  processes: number;
 }
 
 async function measurePhase(phase: string, seconds: number, during?: () => Promise<void>): Promise<PhaseRow> {
@@ -127,18 +137,18 @@ async function measurePhase(phase: string, seconds: number, during?: () => Promi
   const rest = seconds * 1000 - (performance.now() - started);
   if (rest > 0) await sleep(rest);
   const result = window.end();
-  const row = { phase, window: result, forksPerS: (forksSinceBoot() - forks0) / result.seconds, load1: loadAverage1() };
+  const row = { phase, window: result, forksPerS: (forksSinceBoot() - forks0) / result.seconds, load1: loadAverage1(), processes: processCount() };
   if (agent!.child.exitCode !== null || agent!.child.signalCode !== null) throw new Error(`the agent ended during ${phase} (${agent!.child.exitCode ?? agent!.child.signalCode}):\n${agent!.stderr()}`);
   console.log(`${phase}: ${result.seconds.toFixed(1)} s, agent ${result.agentMsPerS.toFixed(1)} ms/s, RSS ${fmtMb(result.rssStartBytes)}→${fmtMb(result.rssEndBytes)} MB`);
   return row;
 }
 
 function printPhases(rows: PhaseRow[]): void {
-  console.log('\n| phase | s | agent ms/s (all threads) | busiest thread ms/s | agent RSS MB start→end | bare scan ms/s | agent / bare | forks/s (system) | load 1 min |');
-  console.log('|---|---|---|---|---|---|---|---|---|');
-  for (const { phase, window: w, forksPerS, load1 } of rows) {
+  console.log('\n| phase | s | agent ms/s (all threads) | busiest thread ms/s | agent RSS MB start→end | bare scan ms/s | agent / bare | forks/s (system) | processes at end | load 1 min |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  for (const { phase, window: w, forksPerS, load1, processes } of rows) {
     console.log(
-      `| ${phase} | ${w.seconds.toFixed(0)} | ${w.agentMsPerS.toFixed(1)} | ${w.busiest.msPerS.toFixed(1)} (${w.busiest.comm}) | ${fmtMb(w.rssStartBytes)}→${fmtMb(w.rssEndBytes)} | ${w.bareMsPerS.toFixed(1)} | ${(w.agentMsPerS / Math.max(w.bareMsPerS, 0.01)).toFixed(2)}x | ${forksPerS.toFixed(0)} | ${load1} |`,
+      `| ${phase} | ${w.seconds.toFixed(0)} | ${w.agentMsPerS.toFixed(1)} | ${w.busiest.msPerS.toFixed(1)} (${w.busiest.comm}) | ${fmtMb(w.rssStartBytes)}→${fmtMb(w.rssEndBytes)} | ${w.bareMsPerS.toFixed(1)} | ${(w.agentMsPerS / Math.max(w.bareMsPerS, 0.01)).toFixed(2)}x | ${forksPerS.toFixed(0)} | ${processes} | ${load1} |`,
     );
   }
 }
@@ -277,8 +287,17 @@ const median = (values: number[]): number => {
 interface ChangeRecord {
   id: number;
   target: { pid: number; startTime: number };
+  name: string;
   actor: string;
   status: string;
+  change: { op: string };
+}
+
+/** "name op ×N, ..." */
+function summarize(rows: ChangeRecord[]): string {
+  const counts = new Map<string, number>();
+  for (const row of rows) counts.set(`${row.name} ${row.change.op}`, (counts.get(`${row.name} ${row.change.op}`) ?? 0) + 1);
+  return [...counts].map(([what, n]) => `${what} ×${n}`).join(', ');
 }
 
 async function listChanges(all: boolean): Promise<ChangeRecord[]> {
@@ -352,7 +371,7 @@ async function main(): Promise<boolean> {
   console.log(
     `# bench:load: ${INTERVAL_MS} ms interval, mode ${MODE}; storm ${RATE}/s for ${STORM_S} s (${WORKERS} workers, children live ${LIFETIME_MS} ms${EXEC ? ', exec /bin/sleep' : ', fork only'}); ${CLIENTS} WebSocket clients for ${CLIENTS_S} s`,
   );
-  console.log(`# machine: ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} CPUs, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} at start`);
+  console.log(`# machine: ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} CPUs, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} and ${processCount()} processes at start (other work may be running)`);
   bare = startBareScan(INTERVAL_MS);
   plain.add(bare);
   agent = await serveAgent({ intervalMs: INTERVAL_MS, mode: MODE, stderr: 'pipe' });
@@ -371,7 +390,7 @@ async function main(): Promise<boolean> {
       storm = await Promise.all(workers.map((worker) => worker.done));
     }),
   );
-  const engineRowsInStorm = (await listChanges(true)).filter((row) => !idsBefore.has(row.id) && row.actor === 'engine').length;
+  const engineRowsInStorm = (await listChanges(true)).filter((row) => !idsBefore.has(row.id) && row.actor === 'engine');
   rows.push(await measurePhase('after', AFTER_S));
 
   const clients = Array.from({ length: CLIENTS }, () => openClient(agent!.port));
@@ -384,6 +403,8 @@ async function main(): Promise<boolean> {
     }),
   );
   const clientsSeconds = rows.at(-1)!.window.seconds;
+  // Whether what each connection held (its delta encoder, its send buffer) is let go once it closes.
+  rows.push(await measurePhase('after clients', AFTER_S));
 
   printPhases(rows);
 
@@ -391,11 +412,11 @@ async function main(): Promise<boolean> {
   const stormSeconds = Math.max(...storm.map((s) => s.seconds));
   const failed = storm.reduce((sum, s) => sum + s.failed, 0);
   console.log(
-    `\nstorm: ${forks} processes in ${stormSeconds.toFixed(1)} s = ${(forks / stormSeconds).toFixed(0)}/s reached of ${RATE}/s asked (${((forks / stormSeconds / RATE) * 100).toFixed(0)} %)${failed ? `, ${failed} forks failed` : ''}; the engine journaled ${engineRowsInStorm} changes meanwhile`,
+    `\nstorm: ${forks} processes in ${stormSeconds.toFixed(1)} s = ${(forks / stormSeconds).toFixed(0)}/s reached of ${RATE}/s asked (${((forks / stormSeconds / RATE) * 100).toFixed(0)} %)${failed ? `, ${failed} forks failed` : ''}; the engine journaled ${engineRowsInStorm.length} changes meanwhile${engineRowsInStorm.length ? ` (${summarize(engineRowsInStorm)})` : ''}`,
   );
   const before = rows[0]!.window.rssEndBytes;
   const after = rows[2]!.window.rssEndBytes;
-  console.log(`RSS: ${fmtMb(before)} MB after "before", ${fmtMb(rows[1]!.window.rssEndBytes)} MB after the storm, ${fmtMb(after)} MB after "after" (${(((after - before) / before) * 100).toFixed(1)} % against "before")`);
+  console.log(`RSS: ${fmtMb(before)} MB after "before", ${fmtMb(rows[1]!.window.rssEndBytes)} MB after the storm, ${fmtMb(after)} MB after "after" (${(((after - before) / before) * 100).toFixed(1)} % against "before"), ${fmtMb(rows[3]!.window.rssEndBytes)} MB after the clients, ${fmtMb(rows[4]!.window.rssEndBytes)} MB after "after clients"`);
 
   const expected = Math.floor((clientsSeconds * 1000) / INTERVAL_MS);
   const ticks = clients.map((c) => c.stats.ticks);
@@ -423,6 +444,7 @@ main()
     process.exit(ok ? 0 : 1);
   })
   .catch(async (error: unknown) => {
+    if (interrupted) return;
     console.error(error);
     if (agent?.stderr()) console.error(`agent stderr:\n${agent.stderr()}`);
     await shutdown();
