@@ -192,6 +192,7 @@ interface StormResult {
 function startStormWorker(rate: number, seconds: number): { child: ChildProcess; done: Promise<StormResult> } {
   const child = spawn('perl', ['-e', STORM_WORKER, String(rate), String(seconds), String(LIFETIME_MS), EXEC ? '1' : '0'], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
   groups.add(child.pid!);
+  roles.set(child.pid!, 'storm worker');
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   const done = new Promise<StormResult>((resolve, reject) => {
@@ -293,11 +294,22 @@ interface ChangeRecord {
   change: { op: string };
 }
 
-/** "name op ×N, ..." */
+/** Pids of our own helpers, to name them in the engine's changes. */
+const roles = new Map<number, string>();
+
+/** "name [our role] op ×N (status ×N, ...), ..." */
 function summarize(rows: ChangeRecord[]): string {
-  const counts = new Map<string, number>();
-  for (const row of rows) counts.set(`${row.name} ${row.change.op}`, (counts.get(`${row.name} ${row.change.op}`) ?? 0) + 1);
-  return [...counts].map(([what, n]) => `${what} ×${n}`).join(', ');
+  const groups = new Map<string, Map<string, number>>();
+  for (const row of rows) {
+    const role = roles.get(row.target.pid);
+    const what = `${row.name}${role ? ` [${role}]` : ''} ${row.change.op}`;
+    const statuses = groups.get(what) ?? new Map<string, number>();
+    statuses.set(row.status, (statuses.get(row.status) ?? 0) + 1);
+    groups.set(what, statuses);
+  }
+  return [...groups]
+    .map(([what, statuses]) => `${what} ×${[...statuses.values()].reduce((a, b) => a + b, 0)} (${[...statuses].map(([status, n]) => `${status} ${n}`).join(', ')})`)
+    .join('; ');
 }
 
 async function listChanges(all: boolean): Promise<ChangeRecord[]> {
@@ -374,6 +386,8 @@ async function main(): Promise<boolean> {
   console.log(`# machine: ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} CPUs, load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} and ${processCount()} processes at start (other work may be running)`);
   bare = startBareScan(INTERVAL_MS);
   plain.add(bare);
+  roles.set(bare.pid!, 'bare scan');
+  roles.set(process.pid, 'this bench');
   agent = await serveAgent({ intervalMs: INTERVAL_MS, mode: MODE, stderr: 'pipe' });
   console.log(`agent pid ${agent.pid}, warming up ${WARMUP_S} s`);
   await sleep(WARMUP_S * 1000);
