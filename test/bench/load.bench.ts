@@ -20,7 +20,7 @@
 // error, Ctrl-C or SIGTERM; the agent gets SIGTERM first so it puts its own changes back.
 //
 // Options: --rate N (default 1000 per second), --storm-s S (30), --workers N (2), --lifetime-ms MS (50),
-// --exec, --clients N (20), --clients-s S (60), --warmup-s S (20), --before-s S (20), --after-s S (20),
+// --exec, --clients N (20; 0 skips the client phases), --clients-s S (60), --warmup-s S (20), --before-s S (20), --after-s S (20),
 // --interval-ms MS (1000), --mode off|advise|auto (auto), --quick (--rate 500 --storm-s 10 --clients 5
 // --clients-s 15 --warmup-s 10 --before-s 10 --after-s 10: about 75 s; options given win).
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -292,6 +292,7 @@ interface ChangeRecord {
   actor: string;
   status: string;
   change: { op: string };
+  note: string | null;
 }
 
 /** Pids of our own helpers, to name them in the engine's changes. */
@@ -371,6 +372,10 @@ async function checkJournal(targets: Target[], idsBefore: Set<number>): Promise<
     const status = after.find((r) => r.id === target.changeId)?.status;
     if (status !== 'restored') problems.push(`change ${target.changeId} has status ${status ?? 'missing'} after undo, expected restored`);
   }
+  // Rows that need attention (a restore that failed) or never settled, whoever made them.
+  for (const row of after.filter((r) => r.status === 'restore-failed' || r.status === 'pending')) {
+    console.log(`  note: change ${row.id} by ${row.actor} on ${row.name} (pid ${row.target.pid}${roles.has(row.target.pid) ? `, ${roles.get(row.target.pid)}` : ''}) ${row.change.op}: ${row.status}${row.note ? `: ${row.note}` : ''}`);
+  }
   console.log(`\njournal: ${targets.length} operator changes (nice +${NICE_STEP} on pids ${targets.map((t) => t.pid).join(', ')}), ${idsBefore.size} rows before the storm, ${all.length} after the clients`);
   for (const problem of problems) console.log(`  - ${problem}`);
   console.log(`journal intact: ${problems.length ? 'FAIL' : 'PASS'}`);
@@ -408,17 +413,20 @@ async function main(): Promise<boolean> {
   rows.push(await measurePhase('after', AFTER_S));
 
   const clients = Array.from({ length: CLIENTS }, () => openClient(agent!.port));
-  await Promise.race([Promise.all(clients.map((c) => c.firstTick)), sleep(30_000).then(() => Promise.reject(new Error('not every client had a tick within 30 s')))]);
-  rows.push(
-    await measurePhase(`clients (${CLIENTS})`, CLIENTS_S, async () => {
-      clients.forEach((c) => c.startCounting());
-      await sleep(CLIENTS_S * 1000);
-      clients.forEach((c) => c.close());
-    }),
-  );
-  const clientsSeconds = rows.at(-1)!.window.seconds;
-  // Whether what each connection held (its delta encoder, its send buffer) is let go once it closes.
-  rows.push(await measurePhase('after clients', AFTER_S));
+  let clientsSeconds = 0;
+  if (CLIENTS > 0) {
+    await Promise.race([Promise.all(clients.map((c) => c.firstTick)), sleep(30_000).then(() => Promise.reject(new Error('not every client had a tick within 30 s')))]);
+    rows.push(
+      await measurePhase(`clients (${CLIENTS})`, CLIENTS_S, async () => {
+        clients.forEach((c) => c.startCounting());
+        await sleep(CLIENTS_S * 1000);
+        clients.forEach((c) => c.close());
+      }),
+    );
+    clientsSeconds = rows.at(-1)!.window.seconds;
+    // Whether what each connection held (its delta encoder, its send buffer) is let go once it closes.
+    rows.push(await measurePhase('after clients', AFTER_S));
+  }
 
   printPhases(rows);
 
@@ -430,18 +438,20 @@ async function main(): Promise<boolean> {
   );
   const before = rows[0]!.window.rssEndBytes;
   const after = rows[2]!.window.rssEndBytes;
-  console.log(`RSS: ${fmtMb(before)} MB after "before", ${fmtMb(rows[1]!.window.rssEndBytes)} MB after the storm, ${fmtMb(after)} MB after "after" (${(((after - before) / before) * 100).toFixed(1)} % against "before"), ${fmtMb(rows[3]!.window.rssEndBytes)} MB after the clients, ${fmtMb(rows[4]!.window.rssEndBytes)} MB after "after clients"`);
+  console.log(`RSS: ${fmtMb(before)} MB after "before", ${fmtMb(rows[1]!.window.rssEndBytes)} MB after the storm, ${fmtMb(after)} MB after "after" (${(((after - before) / before) * 100).toFixed(1)} % against "before")${CLIENTS > 0 ? `, ${fmtMb(rows[3]!.window.rssEndBytes)} MB after the clients, ${fmtMb(rows[4]!.window.rssEndBytes)} MB after "after clients"` : ''}`);
 
-  const expected = Math.floor((clientsSeconds * 1000) / INTERVAL_MS);
-  const ticks = clients.map((c) => c.stats.ticks);
-  const periods = clients.filter((c) => c.stats.ticks > 1).map((c) => (c.stats.lastAt - c.stats.firstAt) / (c.stats.ticks - 1));
-  console.log(`\n| clients | s | expected ticks | ticks per client min / median / max | tick period ms (median) | sequence gaps (sum) | broken deltas (sum) | longest silence ms (max) | KB/s per client (median) |`);
-  console.log('|---|---|---|---|---|---|---|---|---|');
-  console.log(
-    `| ${CLIENTS} | ${clientsSeconds.toFixed(0)} | ${expected} | ${Math.min(...ticks)} / ${median(ticks)} / ${Math.max(...ticks)} | ${periods.length ? median(periods).toFixed(0) : '-'} | ${clients.reduce((s, c) => s + c.stats.seqGaps, 0)} | ${clients.reduce((s, c) => s + c.stats.broken, 0)} | ${Math.max(...clients.map((c) => c.stats.maxSilenceMs)).toFixed(0)} | ${(median(clients.map((c) => c.stats.bytes)) / 1024 / clientsSeconds).toFixed(1)} |`,
-  );
-  const starved = ticks.filter((t) => t < expected * 0.9).length;
-  if (starved) console.log(`${starved} of ${CLIENTS} clients had fewer than 90 % of the expected ticks`);
+  if (CLIENTS > 0) {
+    const expected = Math.floor((clientsSeconds * 1000) / INTERVAL_MS);
+    const ticks = clients.map((c) => c.stats.ticks);
+    const periods = clients.filter((c) => c.stats.ticks > 1).map((c) => (c.stats.lastAt - c.stats.firstAt) / (c.stats.ticks - 1));
+    console.log(`\n| clients | s | expected ticks | ticks per client min / median / max | tick period ms (median) | sequence gaps (sum) | broken deltas (sum) | longest silence ms (max) | KB/s per client (median) |`);
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    console.log(
+      `| ${CLIENTS} | ${clientsSeconds.toFixed(0)} | ${expected} | ${Math.min(...ticks)} / ${median(ticks)} / ${Math.max(...ticks)} | ${periods.length ? median(periods).toFixed(0) : '-'} | ${clients.reduce((s, c) => s + c.stats.seqGaps, 0)} | ${clients.reduce((s, c) => s + c.stats.broken, 0)} | ${Math.max(...clients.map((c) => c.stats.maxSilenceMs)).toFixed(0)} | ${(median(clients.map((c) => c.stats.bytes)) / 1024 / clientsSeconds).toFixed(1)} |`,
+    );
+    const starved = ticks.filter((t) => t < expected * 0.9).length;
+    if (starved) console.log(`${starved} of ${CLIENTS} clients had fewer than 90 % of the expected ticks`);
+  }
 
   const journalOk = await checkJournal(targets, idsBefore);
   const stderr = agent.stderr().trim();
