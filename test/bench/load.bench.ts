@@ -329,7 +329,8 @@ interface Target {
 async function applyOperatorChanges(): Promise<Target[]> {
   const targets: Target[] = [];
   for (let i = 0; i < JOURNAL_TARGETS; i++) {
-    const child = spawn('sleep', ['7200'], { detached: true, stdio: 'ignore' });
+    // Not `sleep 7200` as bench:agent's idle processes: another run's cleanup by name must not end these.
+    const child = spawn('sleep', ['7201'], { detached: true, stdio: 'ignore' });
     groups.add(child.pid!);
     child.unref();
     const pid = child.pid!;
@@ -349,6 +350,15 @@ async function applyOperatorChanges(): Promise<Target[]> {
   return targets;
 }
 
+/** The target is still the process we changed (same pid and start time). */
+function alive(target: Target): boolean {
+  try {
+    return startTimeOf(target.pid) === target.startTime;
+  } catch {
+    return false;
+  }
+}
+
 async function checkJournal(targets: Target[], idsBefore: Set<number>): Promise<boolean> {
   const problems: string[] = [];
   const all = await listChanges(true);
@@ -356,6 +366,11 @@ async function checkJournal(targets: Target[], idsBefore: Set<number>): Promise<
   const lost = [...idsBefore].filter((id) => !ids.has(id));
   if (lost.length) problems.push(`journal rows listed before the storm are gone: ${lost.join(', ')}`);
   const inForce = await listChanges(false);
+  // A target ended by something outside this run (another run's cleanup) says nothing about the journal: left out, and said.
+  const vanished = targets.filter((t) => !alive(t));
+  const notes = vanished.map((target) => `  - pid ${target.pid} was ended by something outside this run; its change ${target.changeId} is left out (status ${all.find((r) => r.id === target.changeId)?.status ?? 'missing'})`);
+  targets = targets.filter((t) => alive(t));
+  if (targets.length === 0) problems.push('every target was ended by something outside this run: nothing to check');
   for (const target of targets) {
     const row = inForce.find((r) => r.id === target.changeId);
     if (!row) problems.push(`change ${target.changeId} (pid ${target.pid}) is not listed as in force (status ${all.find((r) => r.id === target.changeId)?.status ?? 'missing'})`);
@@ -374,9 +389,10 @@ async function checkJournal(targets: Target[], idsBefore: Set<number>): Promise<
   }
   // Rows that need attention (a restore that failed) or never settled, whoever made them.
   for (const row of after.filter((r) => r.status === 'restore-failed' || r.status === 'pending')) {
-    console.log(`  note: change ${row.id} by ${row.actor} on ${row.name} (pid ${row.target.pid}${roles.has(row.target.pid) ? `, ${roles.get(row.target.pid)}` : ''}) ${row.change.op}: ${row.status}${row.note ? `: ${row.note}` : ''}`);
+    notes.push(`  note: change ${row.id} by ${row.actor} on ${row.name} (pid ${row.target.pid}${roles.has(row.target.pid) ? `, ${roles.get(row.target.pid)}` : ''}) ${row.change.op}: ${row.status}${row.note ? `: ${row.note}` : ''}`);
   }
   console.log(`\njournal: ${targets.length} operator changes (nice +${NICE_STEP} on pids ${targets.map((t) => t.pid).join(', ')}), ${idsBefore.size} rows before the storm, ${all.length} after the clients`);
+  for (const note of notes) console.log(note);
   for (const problem of problems) console.log(`  - ${problem}`);
   console.log(`journal intact: ${problems.length ? 'FAIL' : 'PASS'}`);
   return problems.length === 0;
