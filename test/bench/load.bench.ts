@@ -15,7 +15,8 @@
 // at both ends, a bare /proc scan's ms/s in the same window (agent-probe.ts) and the ratio, the
 // system's forks/s (/proc/stat `processes`) and the 1-minute load average.
 // Then the journal check: the operator's changes are still listed as applied, undo puts each nice
-// back (read from /proc/PID/stat), and no journal row listed before the storm is missing: PASS/FAIL.
+// back (read from /proc/PID/stat), and no journal row listed before the storm is missing: PASS/FAIL;
+// and the stop: after SIGTERM every priority change still in force (the engine's) is back: PASS/FAIL.
 // Every child (agent, bare scan, storm workers and their children, idle sleeps) is ended on exit,
 // error, Ctrl-C or SIGTERM; the agent gets SIGTERM first so it puts its own changes back.
 //
@@ -292,6 +293,7 @@ interface ChangeRecord {
   actor: string;
   status: string;
   change: { op: string };
+  before: { op: string; value: { nice?: number } } | null;
   note: string | null;
 }
 
@@ -398,6 +400,35 @@ async function checkJournal(targets: Target[], idsBefore: Set<number>): Promise<
   return problems.length === 0;
 }
 
+/**
+ * The agent puts back what is still in force when it stops (SIGTERM): every priority change listed
+ * as in force right before the stop, on a process that is still the same one, has its original nice.
+ */
+async function checkRestoreOnExit(): Promise<boolean> {
+  const inForce = (await listChanges(false)).filter((row) => row.change.op === 'priority' && row.before?.value.nice !== undefined);
+  const child = agent!.child;
+  await agent!.stop();
+  const problems: string[] = [];
+  let checked = 0;
+  for (const row of inForce) {
+    let nice: number;
+    try {
+      if (startTimeOf(row.target.pid) !== row.target.startTime) continue;
+      nice = niceOf(row.target.pid);
+    } catch {
+      continue; // gone
+    }
+    checked++;
+    if (nice !== row.before!.value.nice) problems.push(`change ${row.id} by ${row.actor} on ${row.name} (pid ${row.target.pid}): nice ${nice} after the agent stopped, ${row.before!.value.nice} before the change`);
+  }
+  console.log(`
+agent stop: exit ${child.exitCode ?? child.signalCode}; ${inForce.length} priority changes in force at the stop, ${checked} on processes still running`);
+  for (const problem of problems) console.log(`  - ${problem}`);
+  const ok = problems.length === 0 && child.exitCode === 0;
+  console.log(`restored on exit: ${ok ? 'PASS' : 'FAIL'}`);
+  return ok;
+}
+
 // ---- the run ----
 
 async function main(): Promise<boolean> {
@@ -470,12 +501,13 @@ async function main(): Promise<boolean> {
   }
 
   const journalOk = await checkJournal(targets, idsBefore);
+  const exitOk = await checkRestoreOnExit();
   const stderr = agent.stderr().trim();
   if (stderr) {
     const lines = stderr.split('\n');
     console.log(`\nagent stderr (${lines.length} lines):\n${lines.slice(0, 20).join('\n')}${lines.length > 20 ? '\n…' : ''}`);
   }
-  return journalOk;
+  return journalOk && exitOk;
 }
 
 main()
