@@ -13,8 +13,11 @@ export interface SampleSource {
 }
 
 /**
- * A loop that calls `sampler.sample()` every `intervalMs`, measured from the start of each sample so
- * slow ticks do not drift.
+ * A loop that calls `sampler.sample()` every `intervalMs` on a fixed schedule (monotonic clock): each
+ * sample is due one interval after the previous one was due, so neither the time a sample takes nor a
+ * timer that fires late (a busy event loop) adds up into drift. A loop behind by a whole interval or
+ * more (a sample slower than the interval, a suspended machine) starts the schedule over from now
+ * instead of catching up in a burst.
  */
 export function createSampleLoop(
   sampler: Sampler,
@@ -24,10 +27,11 @@ export function createSampleLoop(
   let timer: ReturnType<typeof setTimeout> | undefined;
   let intervalMs = 1000;
   let running = false;
+  /** When the sample in flight (or the next one) is due, performance.now() ms. */
+  let dueAt = 0;
   const run = async (): Promise<void> => {
     timer = undefined;
     if (!running) return;
-    const startedAt = Date.now();
     try {
       const sample = await sampler.sample();
       // A sample that finishes after stop() is dropped: the consumers may be closing.
@@ -37,13 +41,16 @@ export function createSampleLoop(
       onError(error instanceof Error ? error : new Error(String(error)));
     }
     if (!running) return;
-    timer = setTimeout(run, Math.max(0, intervalMs - (Date.now() - startedAt)));
+    const now = performance.now();
+    dueAt = Math.max(dueAt + intervalMs, now);
+    timer = setTimeout(run, dueAt - now);
   };
   return {
     start(ms) {
       intervalMs = ms;
       if (running) return;
       running = true;
+      dueAt = performance.now();
       void run();
     },
     setIntervalMs(ms) {
@@ -51,6 +58,7 @@ export function createSampleLoop(
       // Only a waiting timer is moved; a sample in flight schedules the next one itself.
       if (running && timer !== undefined) {
         clearTimeout(timer);
+        dueAt = performance.now() + ms;
         timer = setTimeout(run, ms);
       }
     },

@@ -306,21 +306,51 @@ function rmdirIfEmpty(dir: string): void {
   }
 }
 
-/** Move every process out of an Allot group into `toDir`, then remove the group. Never throws. */
-export function dissolveGroup(dir: string, toDir: string): { removed: boolean; error?: string } {
-  try {
-    for (const pid of procsOf(dir)) {
+/** Emptied Allot groups that were still busy when dissolved (exiting children); removed on a later call. */
+const lingering = new Set<string>();
+
+function removeLingering(): void {
+  for (const dir of lingering) {
+    if (!cgfs.exists(dir)) lingering.delete(dir);
+    else if (procsOf(dir).length === 0) {
       try {
-        cgfs.write(join(toDir, 'cgroup.procs'), String(pid));
-      } catch (error) {
-        if (codeOf(error) !== 'ESRCH') throw error;
+        cgfs.rmdir(dir);
+        lingering.delete(dir);
+      } catch {
+        /* still busy: next time, or sweepEmptyGroups */
       }
     }
-    cgfs.rmdir(dir);
-    return { removed: true };
-  } catch (error) {
-    return { removed: false, error: codeOf(error) ?? String(error) };
   }
+}
+
+/** Rounds of list-move-rmdir before a group that keeps gaining processes is left (for sweepEmptyGroups). */
+const DISSOLVE_ROUNDS = 10;
+
+/**
+ * Move every process out of an Allot group into `toDir`, then remove the group. A process that forks
+ * while it is being moved (a build, a fork storm: what the engine restrains) leaves children born in
+ * the group after it was listed, and rmdir fails with EBUSY: list and move again, a few rounds.
+ * Never throws.
+ */
+export function dissolveGroup(dir: string, toDir: string): { removed: boolean; error?: string } {
+  let lastError = '';
+  for (let round = 0; round < DISSOLVE_ROUNDS; round++) {
+    try {
+      for (const pid of procsOf(dir)) {
+        try {
+          cgfs.write(join(toDir, 'cgroup.procs'), String(pid));
+        } catch (error) {
+          if (codeOf(error) !== 'ESRCH') throw error;
+        }
+      }
+      cgfs.rmdir(dir);
+      return { removed: true };
+    } catch (error) {
+      lastError = codeOf(error) ?? String(error);
+      if (lastError !== 'EBUSY') break;
+    }
+  }
+  return { removed: false, error: lastError };
 }
 
 export interface CgroupReading {
@@ -352,6 +382,7 @@ export function applyCgroupSetting(
   stillOurs: () => boolean = () => true,
 ): Refusal | null {
   const op = setting;
+  removeLingering();
   const current = cgroupPathOf(pid, backend);
   if (current === null) return refused('gone', 'the process has exited; nothing was changed');
   const inOurGroup = current.split('/').pop() === groupName(pid, startTime);
@@ -382,7 +413,16 @@ export function applyCgroupSetting(
           ? abs(backend, originalPath)
           : dirname(dirname(dir));
     const result = dissolveGroup(dir, back);
-    if (!result.removed) return refused('failed', `could not remove the cgroup Allot created at ${dir}: ${result.error ?? ''}`);
+    if (!result.removed) {
+      // Children of a forking process that are exiting as the group goes keep it busy (EBUSY with an
+      // empty cgroup.procs) for a moment after they are gone from the listing. The process itself is
+      // back where it was, which is what the restore is for: the group goes on a later call.
+      if (result.error === 'EBUSY' && cgroupPathOf(pid, backend) !== target) {
+        lingering.add(dir);
+        return null;
+      }
+      return refused('failed', `could not remove the cgroup Allot created at ${dir}: ${result.error ?? ''}`);
+    }
   }
   return null;
 }

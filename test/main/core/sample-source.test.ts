@@ -48,4 +48,30 @@ describe('sample loop', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(delivered).toBe(0);
   });
+
+  it('keeps its period when the timer fires late (a busy event loop does not add up into drift)', async () => {
+    const { sampler } = slowSampler(0);
+    const at: number[] = [];
+    const loop = createSampleLoop(
+      sampler,
+      () => {
+        at.push(performance.now());
+        // The event loop is busy from 90 ms to 120 ms after each sample: a timer due at 100 ms fires at 120.
+        setTimeout(() => {
+          const until = performance.now() + 30;
+          while (performance.now() < until) {
+            /* busy */
+          }
+        }, 90);
+      },
+      () => undefined,
+    );
+    loop.start(100);
+    await new Promise((resolve) => setTimeout(resolve, 2050));
+    loop.stop();
+    // On schedule: about 21 samples in 2.05 s. Restarting the period from each late start: one per
+    // ~120 ms, about 17.
+    expect(at.length).toBeGreaterThanOrEqual(19);
+    expect(at.length).toBeLessThanOrEqual(22);
+  });
 });
