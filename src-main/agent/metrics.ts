@@ -50,8 +50,10 @@ export interface AgentSelf {
   cpuSystemMicros: number;
   residentBytes: number;
   heapUsedBytes: number;
-  /** Event-loop delay of the thread serving the UI since the last scrape, ns (perf_hooks histogram). */
-  loopDelayNs?: { p50: number; p99: number; max: number };
+  /** Time the event loop of the thread serving the UI was busy since it started, ms (performance.eventLoopUtilization). */
+  loopActiveMs: number;
+  /** Busy share of that event loop since the last scrape, 0..1. */
+  loopUtilizationSinceScrape?: number;
 }
 
 /** The agent's own cost, under the names Node exporters use (process_*, nodejs_*). */
@@ -61,13 +63,10 @@ export function agentFamilies(self: AgentSelf): MetricFamily[] {
     gauge('process_resident_memory_bytes', 'Resident memory of the Allot agent process.', one(self.residentBytes)),
     gauge('nodejs_heap_size_used_bytes', 'V8 heap in use on the thread serving the UI.', one(self.heapUsedBytes)),
   ];
-  const d = self.loopDelayNs;
-  if (d && Number.isFinite(d.max) && d.max > 0) {
-    families.push(
-      gauge('nodejs_eventloop_lag_p50_seconds', 'Event-loop delay of the thread serving the UI since the last scrape, median.', one(d.p50 / 1e9)),
-      gauge('nodejs_eventloop_lag_p99_seconds', 'Event-loop delay of the thread serving the UI since the last scrape, 99th percentile.', one(d.p99 / 1e9)),
-      gauge('nodejs_eventloop_lag_max_seconds', 'Event-loop delay of the thread serving the UI since the last scrape, maximum.', one(d.max / 1e9)),
-    );
+  // Event-loop utilization costs nothing to keep (a delay histogram would wake the thread every few ms).
+  families.push({ name: 'nodejs_eventloop_active_seconds_total', help: 'Time the event loop of the thread serving the UI was busy (sampling runs in another thread).', type: 'counter', samples: [{ value: self.loopActiveMs / 1000 }] });
+  if (self.loopUtilizationSinceScrape !== undefined && Number.isFinite(self.loopUtilizationSinceScrape)) {
+    families.push(gauge('nodejs_eventloop_utilization_ratio', 'Busy share of the event loop of the thread serving the UI since the last scrape.', one(self.loopUtilizationSinceScrape)));
   }
   return families;
 }

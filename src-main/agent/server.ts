@@ -11,7 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import {
   MAX_CLIENT_MESSAGE_BYTES,
@@ -249,21 +249,22 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const operator = tokens.find((entry) => entry.role === 'operator');
   const viewer = tokens.find((entry) => entry.role === 'viewer');
 
-  // This thread's event-loop delay between scrapes (sampling runs in the core worker, not here).
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
+  // This thread's event-loop utilization, overall and since the last scrape (sampling runs in the core worker).
+  let lastLoop: EventLoopUtilization | undefined;
   const selfFamilies = (): MetricFamily[] => {
     const cpu = process.cpuUsage();
     const mem = process.memoryUsage();
-    const families = agentFamilies({
+    const loop = performance.eventLoopUtilization();
+    const since = lastLoop ? performance.eventLoopUtilization(loop, lastLoop) : undefined;
+    lastLoop = loop;
+    return agentFamilies({
       cpuUserMicros: cpu.user,
       cpuSystemMicros: cpu.system,
       residentBytes: mem.rss,
       heapUsedBytes: mem.heapUsed,
-      ...(loopDelay.count > 0 ? { loopDelayNs: { p50: loopDelay.percentile(50), p99: loopDelay.percentile(99), max: loopDelay.max } } : {}),
+      loopActiveMs: loop.active,
+      ...(since ? { loopUtilizationSinceScrape: since.utilization } : {}),
     });
-    loopDelay.reset();
-    return families;
   };
   const findToken = (given: string | undefined): AgentToken | undefined =>
     given === undefined ? undefined : tokens.find((entry) => tokensEqual(given, entry.token));
@@ -521,7 +522,6 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     token: (operator ?? tokens[0]!).token,
     tokens,
     async close() {
-      loopDelay.disable();
       for (const client of wss.clients) client.terminate();
       wss.close();
       await new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
