@@ -16,6 +16,23 @@ export function startTimeOf(pid: number): number {
   return Number(statFields(pid)[19]);
 }
 
+/**
+ * CPU time (utime + stime) `pid` has had, in clock ticks. Tests assert on the CPU time that advanced,
+ * which the code under test controls, not on the share a busy machine happens to give.
+ */
+export function cpuTicks(pid: number): number {
+  const f = statFields(pid);
+  return Number(f[11]) + Number(f[12]);
+}
+
+/** Wait until `pid` has had `ticks` more clock ticks of CPU than `from`; the count reached. */
+export function waitForCpuTicks(pid: number, from: number, ticks: number, timeoutMs = 30_000): Promise<number> {
+  return waitFor(() => {
+    const now = cpuTicks(pid);
+    return now - from >= ticks ? now : undefined;
+  }, timeoutMs, `${ticks} clock ticks of CPU for pid ${pid}`);
+}
+
 export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SampleSchema, SystemInfoSchema, type ProcessSample, type Sample } from '../../../src-shared/domain';
 import { createLinuxSampler } from '../../../src-main/monitor/sampler.linux';
+import { cpuTicks, waitForCpuTicks } from '../../helpers/proc';
 
 const FIX = fileURLToPath(new URL('../../fixtures/proc', import.meta.url));
 const onLinux = process.platform === 'linux';
@@ -279,17 +280,26 @@ describe.runIf(onLinux)('live /proc', () => {
     }
   });
 
-  it('a busy child shows cpuPercent > 50', async () => {
+  it('a busy child shows the CPU time it had between two samples', async () => {
     const child = spawnChild(process.execPath, ['-e', 'console.log("ready"); for (;;) {}']);
     await waitForLine(child, 'ready');
-    // The test machine is shared: give the child a head start over other work.
     if (process.getuid?.() === 0) setPriority(child.pid!, -10);
+    const pid = child.pid!;
+    const clk = 100; // USER_HZ on Linux
     const s = createLinuxSampler();
     try {
+      // The sampler reads the child's counters somewhere inside each sample() call: bracket both.
+      const before1 = cpuTicks(pid);
       await s.sample();
-      await sleep(1500);
-      const p = find(await s.sample(), child.pid!)!;
-      expect(p.cpuPercent).toBeGreaterThan(50);
+      const after1 = cpuTicks(pid);
+      // However busy the machine, wait for the child to have had 0.3 s of CPU.
+      const before2 = await waitForCpuTicks(pid, after1, 30);
+      const sample = await s.sample();
+      const after2 = cpuTicks(pid);
+      const p = find(sample, pid)!;
+      const ticks = (p.cpuPercent / 100) * (sample.intervalMs / 1000) * clk;
+      expect(ticks).toBeGreaterThanOrEqual(before2 - after1 - 1);
+      expect(ticks).toBeLessThanOrEqual(after2 - before1 + 1);
       expect(p.cpuUserPercent!).toBeGreaterThan(p.cpuSystemPercent!);
       if (process.getuid?.() === 0) expect(p.nice).toBe(-10);
     } finally {

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import type { ProcessIdentity } from '../../../src-shared/domain';
 import { readStat } from '../../../src-main/platform/identity.linux';
+import { cpuTicks } from '../../helpers/proc';
 
 export interface Target {
   child: ChildProcess;
@@ -110,12 +111,8 @@ export function listAllotCgroups(root = '/sys/fs/cgroup'): string[] {
   return found;
 }
 
-/** CPU ticks (utime + stime) of a process. */
-export function cpuTicks(pid: number): number {
-  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return Number(rest[11]) + Number(rest[12]);
-}
+/** CPU ticks (utime + stime) of a process (the shared test helper). */
+export { cpuTicks };
 
 /** Percent of one core used over `ms` (utime+stime from /proc/PID/stat; USER_HZ = 100 on Linux). */
 export async function measureCpuPercent(pid: number, ms: number): Promise<number> {
