@@ -26,6 +26,7 @@ export const REQUEST_CHANNELS = [
   'engine.setProfile',
   'engine.applyAdvice',
   'engine.counters',
+  'engine.log',
   'rules.get',
   'rules.set',
   'profiles.list',

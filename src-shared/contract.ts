@@ -13,7 +13,7 @@ import {
 } from './actions';
 import { SettingsPatchSchema, SettingsSchema } from './settings';
 import { ModeSchema } from './engine';
-import { ApplyAdviceResultSchema, HorizonForecastSchema, TickReportSchema } from './report';
+import { ApplyAdviceResultSchema, EngineLogPageSchema, EngineLogQuerySchema, HorizonForecastSchema, TickReportSchema } from './report';
 import { LIMITS, ProcessIdentitySchema, SampleSchema, SystemInfoSchema, SystemSampleSchema, ProcessSampleSchema, PlatformSchema } from './domain';
 import type { ProcessDelta } from './process-delta';
 
@@ -290,6 +290,8 @@ export const requests = {
   'engine.setProfile': { input: z.strictObject({ profileId: z.string().min(1).max(64) }), output: EngineStateViewSchema },
   'engine.applyAdvice': { input: z.strictObject({ decisionId: z.string().min(1).max(128) }), output: ApplyAdviceResultSchema },
   'engine.counters': { input: Empty, output: EngineCountersViewSchema },
+  /** The engine's recent decisions (with results and OS changes), alerts and measured effects, newest first. */
+  'engine.log': { input: EngineLogQuerySchema, output: EngineLogPageSchema },
   'rules.get': { input: Empty, output: RulesViewSchema },
   'rules.set': { input: z.strictObject({ text: z.string().max(MAX_RULES_TEXT_CHARS) }), output: RulesSetResultSchema },
   'profiles.list': { input: z.strictObject({ limit: z.number().int().min(1).max(1000).optional() }), output: z.array(ProgramProfileSummarySchema).max(1000) },

@@ -3,7 +3,7 @@
 // mode. Plain and serializable (no NaN: unknown ratios are null). Pure: zod schemas first.
 import { z } from 'zod';
 import { RefusalReasonSchema } from './actions';
-import { IntentResultSchema, AlertSchema, DecisionSchema, EngineEventSchema, ModeSchema } from './engine';
+import { IntentResultSchema, AlertSchema, DecisionSchema, EffectSchema, EngineEventSchema, ModeSchema } from './engine';
 import { LIMITS, ProcessIdentitySchema } from './domain';
 
 const nonNeg = () => z.number().finite().nonnegative();
@@ -113,3 +113,43 @@ export const ApplyAdviceResultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('invalid'), message: str() }),
 ]);
 export type ApplyAdviceResult = z.infer<typeof ApplyAdviceResultSchema>;
+
+// ---------------------------------------------------------------- the engine's recent activity
+
+/** What the core keeps of the engine's recent activity (store/engine-log.ts), one kind per item. */
+export const ENGINE_LOG_KINDS = ['decision', 'alert', 'effect'] as const;
+export const EngineLogKindSchema = z.enum(ENGINE_LOG_KINDS);
+export type EngineLogKind = z.infer<typeof EngineLogKindSchema>;
+
+const logSeq = () => z.number().int().positive();
+/** One kept item: a decision with its result and OS changes, an alert, or a measured effect. */
+export const EngineLogItemSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('decision'), seq: logSeq(), at: nonNeg(), decision: ReportedDecisionSchema }),
+  z.strictObject({ kind: z.literal('alert'), seq: logSeq(), at: nonNeg(), alert: AlertSchema }),
+  z.strictObject({ kind: z.literal('effect'), seq: logSeq(), at: nonNeg(), effect: EffectSchema }),
+]);
+export type EngineLogItem = z.infer<typeof EngineLogItemSchema>;
+
+/** Most items one `engine.log` answer carries. */
+export const ENGINE_LOG_MAX_PAGE = 1000;
+
+/**
+ * Newest first. Page older with the previous answer's `next` (`beforeAt`, and `beforeSeq` to break
+ * ties between items of the same millisecond); `kinds` keeps only those kinds.
+ */
+export const EngineLogQuerySchema = z
+  .strictObject({
+    limit: z.number().int().min(1).max(ENGINE_LOG_MAX_PAGE),
+    beforeAt: nonNeg().optional(),
+    beforeSeq: logSeq().optional(),
+    kinds: z.array(EngineLogKindSchema).min(1).max(ENGINE_LOG_KINDS.length).optional(),
+  })
+  .refine((query) => query.beforeSeq === undefined || query.beforeAt !== undefined, { message: 'beforeSeq needs beforeAt', path: ['beforeSeq'] });
+export type EngineLogQuery = z.infer<typeof EngineLogQuerySchema>;
+
+export const EngineLogPageSchema = z.strictObject({
+  items: z.array(EngineLogItemSchema).max(ENGINE_LOG_MAX_PAGE),
+  /** Where the next older page starts; null when nothing older is kept. */
+  next: z.strictObject({ beforeAt: nonNeg(), beforeSeq: logSeq() }).nullable(),
+});
+export type EngineLogPage = z.infer<typeof EngineLogPageSchema>;

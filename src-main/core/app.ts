@@ -10,6 +10,7 @@ import { SETTINGS_MIGRATIONS, createSettingsStore, type SettingsStore } from '..
 import { HISTORY_MIGRATIONS, createHistory, tiersFromSettings, type History } from '../store/history';
 import { Journal, journalMigrations } from '../store/journal';
 import { AuditLog, auditMigrations } from '../store/audit';
+import { ENGINE_LOG_MIGRATIONS, EngineLogStore } from '../store/engine-log';
 import { exportRows } from '../store/export';
 import { Actuator } from '../platform/actuator';
 import type { Exclusion } from '../platform/protect';
@@ -62,6 +63,7 @@ export const ALL_MIGRATIONS = [
   ...auditMigrations,
   ...ENGINE_MIGRATIONS,
   ...MODEL_MIGRATIONS,
+  ...ENGINE_LOG_MIGRATIONS,
 ];
 
 /** Settings' excluded programs as guard exclusions: a path is an executable, anything else a name glob. */
@@ -142,6 +144,7 @@ async function composeAppCore(options: AppCoreOptions, lock: InstanceLock): Prom
     actuator,
     foreground: await createForegroundProbe(),
     audit: actuator.audit,
+    activity: new EngineLogStore(db),
     ...(options.gruWorkerUrl ? { gruWorkerUrl: options.gruWorkerUrl } : {}),
     recentSystemCpu: () => history.ring.systemCpuSeries().values,
     crossSessionWeight: process.platform === 'linux' && autogroupActive(),

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Sample } from '../../src-shared/domain';
 import type { Mode } from '../../src-shared/engine';
 import { DEFAULT_RULES_FILE, formatRulesFile, parseRulesFile, type RulesFile } from '../../src-shared/rules';
-import type { TickReport, ApplyAdviceResult } from '../../src-shared/report';
+import type { TickReport, ApplyAdviceResult, EngineLogPage, EngineLogQuery } from '../../src-shared/report';
 import type { EngineStateView, ProgramProfileSummary, ProgramProfileView, RulesSetResult } from '../../src-shared/contract';
 import type { Db, Migration } from '../store/db';
 import type { SettingsStore } from '../store/settings';
@@ -18,6 +18,7 @@ import { launchProbabilities } from '../engine/forecast/launch';
 import { createPipeline, type ActuatorSurface, type Pipeline } from './pipeline';
 import { mappedFiles, prefetchFiles, prefetchSupport, type MappedFile } from '../platform/prefetch';
 import type { AuditLog } from '../store/audit';
+import type { EngineLogStore } from '../store/engine-log';
 import { ForecastBank } from '../engine/forecast-bank';
 import { GruForecaster } from '../engine/forecast/gru';
 import { loadModel, saveModel, trainGruInWorker } from './gru-trainer';
@@ -53,6 +54,8 @@ export interface EngineServiceOptions {
   crossSessionWeight?: boolean;
   /** Where prefetches are recorded (every automatic action goes to the audit log). */
   audit?: AuditLog;
+  /** Where the engine's decisions, alerts and effects are kept for the Engine view (engine.log). */
+  activity?: EngineLogStore;
   /** Reads /proc/PID/maps (injectable for tests); undefined when unreadable. */
   readMaps?: (pid: number) => string | undefined;
   /** Launch probability within 5 min at which a program's files are prefetched. Default 0.5. */
@@ -96,6 +99,8 @@ export interface EngineService {
   setRules(text: string): Promise<RulesSetResult>;
   listProfiles(limit: number): ProgramProfileSummary[];
   profile(programId: string): ProgramProfileView | undefined;
+  /** The engine's recent activity, newest first; undefined when this runtime keeps none. */
+  activity(query: EngineLogQuery): EngineLogPage | undefined;
   /** Put back everything the engine changed and persist profiles. */
   close(): Promise<void>;
 }
@@ -344,9 +349,21 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
     }
   };
 
+  /** Keeping the log never breaks the engine: a failure is logged and the engine goes on. */
+  const keep = (what: () => void): void => {
+    try {
+      what();
+    } catch (error) {
+      log(`could not keep the engine's activity: ${(error as Error).message}`);
+    }
+  };
+
   const syncMode = async (): Promise<void> => {
     const wanted = effectiveMode();
-    if (pipeline.mode() !== wanted) await pipeline.setMode(wanted);
+    if (pipeline.mode() === wanted) return;
+    // Leaving Auto puts back what the engine changed: those restores are activity too.
+    const out = await pipeline.setMode(wanted);
+    if (out.decisions.length > 0 && options.activity) keep(() => options.activity!.recordDecisions(out.decisions));
   };
 
   const state = (): EngineStateView => {
@@ -447,6 +464,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
             ...(reading.unavailableReason ? { foregroundUnavailableReason: reading.unavailableReason } : {}),
             ...(reading.idleMs !== undefined ? { userIdleMs: reading.idleMs } : {}),
           });
+          if (options.activity) keep(() => options.activity!.record(lastReport!));
           if (now() - lastPersistMs >= PERSIST_EVERY_MS) persist();
           maybeTrainGru();
           return lastReport;
@@ -484,9 +502,14 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
         return state();
       }),
     applyAdvice: (decisionId) =>
-      exclusive(async () => (closed ? { kind: 'invalid' as const, message: 'Allot is stopping' } : pipeline.applyAdvice(decisionId))),
+      exclusive(async () => {
+        if (closed) return { kind: 'invalid' as const, message: 'Allot is stopping' };
+        const result = await pipeline.applyAdvice(decisionId);
+        if (result.kind === 'done' && options.activity) keep(() => options.activity!.recordDecisions([result.decision]));
+        return result;
+      }),
+    activity: (query) => options.activity?.query(query),
     rules: () => ({ text: rulesText, defaultText: formatRulesFile(DEFAULT_RULES_FILE) }),
-    // Rules change between ticks, never between a tick's decisions and its actions.
     // Rules change between ticks, never between a tick's decisions and its actions.
     setRules: (text) => exclusive(async () => setRulesNow(text)),
     listProfiles(limit) {
@@ -519,12 +542,14 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       // Waits for a tick in flight, so nothing the engine does can land after the restore.
       await exclusive(async () => {
         try {
-          await pipeline.setMode('off');
-          await pipeline.restoreAll();
+          const off = await pipeline.setMode('off');
+          const restored = await pipeline.restoreAll();
+          if (options.activity) keep(() => options.activity!.recordDecisions([...off.decisions, ...restored.decisions]));
         } catch (error) {
           log(`engine restore on close failed: ${(error as Error).message}`);
         }
         persist();
+        if (options.activity) keep(() => options.activity!.close());
         options.foreground?.close();
       });
     },

@@ -224,6 +224,11 @@ export function createCore(options: CoreOptions): Core {
     },
     'engine.state': () => need(services.engine, 'the engine').state(),
     'engine.counters': () => engineCounters.view(),
+    'engine.log': (query) => {
+      const page = need(services.engine, 'the engine').activity(query);
+      if (!page) throw new CoreError('not-ready', "the engine's activity log is not kept in this runtime");
+      return page;
+    },
     'engine.setMode': ({ mode }) => need(services.engine, 'the engine').setMode(mode),
     'engine.pause': ({ minutes }) => need(services.engine, 'the engine').pause(minutes),
     'engine.setProfile': async ({ profileId }) => {

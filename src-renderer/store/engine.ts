@@ -1,17 +1,20 @@
-// Engine slice: the engine's state (mode, pause, profile, foreground detection), a bounded live log
-// of decisions with their results and measured effects, the pending advice of the latest report,
-// alerts and other engine events, all fed by the `engine` event; and the actions that change the
-// mode, pause, switch profile and apply advice through ipc/client.
+// Engine slice: the engine's state (mode, pause, profile, foreground detection), a bounded log of
+// decisions with their results and measured effects, the pending advice of the latest report,
+// alerts and other engine events, fed by the `engine` event and, on open, by the activity the core
+// kept (`engine.log`, newest first, older pages on demand), merged without duplicates; and the
+// actions that change the mode, pause, switch profile and apply advice through ipc/client.
 import type { StateCreator } from 'zustand';
 import type { EngineStateView } from '../../src-shared/contract';
 import type { IntentResult, Alert, Decision, Effect, EngineEvent, Mode } from '../../src-shared/engine';
-import type { AppliedChange, ApplyAdviceResult, ReportedDecision, TickReport } from '../../src-shared/report';
+import type { AppliedChange, ApplyAdviceResult, EngineLogItem, EngineLogPage, ReportedDecision, TickReport } from '../../src-shared/report';
 import { client } from '../ipc/client';
 import { describeError } from './errors';
 import type { AppState } from './index';
 
-/** Most decisions kept in the live log (oldest drop off). */
-export const ENGINE_LOG_LIMIT = 500;
+/** Most decisions kept in the log (oldest drop off): as many items as the core keeps. */
+export const ENGINE_LOG_LIMIT = 2000;
+/** Items asked of the core's log per page (on open, and per "load older"). */
+export const ENGINE_LOG_PAGE = 200;
 export const ENGINE_ALERT_LIMIT = 200;
 export const ENGINE_EVENT_LIMIT = 200;
 /** Most applied-advice ids and Apply outcomes remembered (oldest drop off). */
@@ -112,6 +115,75 @@ export function appendEngineReport(log: EngineLog, report: TickReport, limit = E
   };
 }
 
+/** An entry with what `reported` adds to it: a result or OS changes it did not have yet. */
+function fillEntry(entry: EngineLogEntry, reported: ReportedDecision): EngineLogEntry {
+  if ((entry.result || !reported.result) && (entry.changes || !reported.changes)) return entry;
+  return {
+    ...entry,
+    ...(!entry.result && reported.result ? { result: reported.result } : {}),
+    ...(!entry.changes && reported.changes ? { changes: reported.changes } : {}),
+  };
+}
+
+/**
+ * Fold items the core kept (`engine.log`, any order) into the log. Pure. A decision already in the
+ * log (seen live, or in an earlier page) stays one line: the log's own version wins and only gains
+ * a result or changes it lacked; alerts are kept by id, newest first; an effect attaches to its
+ * decision (or waits among the orphans until that decision's page comes). Entries stay oldest
+ * first by decision time, the newest `limit` kept.
+ */
+export function mergeEngineLogItems(log: EngineLog, items: readonly EngineLogItem[], limit = ENGINE_LOG_LIMIT): EngineLog {
+  if (items.length === 0) return log;
+  const entries = log.entries.slice();
+  const index = new Map<string, number>();
+  entries.forEach((entry, i) => index.set(entry.decision.id, i));
+  const orphanEffects = { ...log.orphanEffects };
+  let added = false;
+  for (const item of items) {
+    if (item.kind !== 'decision') continue;
+    const id = item.decision.decision.id;
+    const at = index.get(id);
+    if (at !== undefined) {
+      entries[at] = fillEntry(entries[at]!, item.decision);
+      continue;
+    }
+    const entry: EngineLogEntry = fillEntry({ decision: item.decision.decision }, item.decision);
+    const effect = orphanEffects[id];
+    if (effect) {
+      entry.effect = effect;
+      delete orphanEffects[id];
+    }
+    index.set(id, entries.length);
+    entries.push(entry);
+    added = true;
+  }
+  let alerts = log.alerts;
+  const newAlerts = items.filter((item): item is Extract<EngineLogItem, { kind: 'alert' }> => item.kind === 'alert');
+  if (newAlerts.length > 0) {
+    const byId = new Map(alerts.map((alert) => [alert.id, alert]));
+    for (const item of newAlerts) if (!byId.has(item.alert.id)) byId.set(item.alert.id, item.alert);
+    alerts = [...byId.values()].sort((a, b) => b.at - a.at).slice(0, ENGINE_ALERT_LIMIT);
+  }
+  for (const item of items) {
+    if (item.kind !== 'effect') continue;
+    const at = index.get(item.effect.decisionId);
+    if (at !== undefined) {
+      const entry = entries[at]!;
+      if (!entry.effect || entry.effect.at < item.effect.at) entries[at] = { ...entry, effect: item.effect };
+    } else if (!orphanEffects[item.effect.decisionId]) orphanEffects[item.effect.decisionId] = item.effect;
+  }
+  // Older pages land after newer live entries: put the log back in time order (a stable sort).
+  if (added) entries.sort((a, b) => a.decision.at - b.decision.at);
+  const orphanIds = Object.keys(orphanEffects);
+  if (orphanIds.length > limit) for (const id of orphanIds.slice(0, orphanIds.length - limit)) delete orphanEffects[id];
+  return {
+    entries: entries.length > limit ? entries.slice(entries.length - limit) : entries,
+    alerts,
+    notes: log.notes,
+    orphanEffects,
+  };
+}
+
 /** Advice older than this (against the latest report) is no longer offered; the engine would refuse it as expired. */
 export const ADVICE_TTL_MS = 120_000;
 
@@ -154,7 +226,16 @@ export interface EngineSlice {
   /** Last outcome of an Apply, by decision id; the newest ADVICE_MEMORY_LIMIT. */
   adviceOutcomes: Record<string, { ok: boolean; message: string }>;
   engineBusy: boolean;
+  /** Where the next older page of the core's log starts: undefined before the first page, null when nothing older is kept. */
+  engineLogNext?: EngineLogPage['next'];
+  engineLogLoading: boolean;
+  /** Why the kept activity could not be read (the live log goes on). */
+  engineLogError?: string;
   loadEngine(): Promise<void>;
+  /** Read the newest page of the activity the core kept and merge it into the log. */
+  loadEngineLog(): Promise<void>;
+  /** Read the next older page, when there is one. */
+  loadOlderEngineLog(): Promise<void>;
   applyEngineReport(report: TickReport): void;
   setEngineMode(mode: Mode): Promise<void>;
   /** Pause for `minutes` (0 resumes). */
@@ -187,6 +268,37 @@ export const createEngineSlice: StateCreator<AppState, [], [], EngineSlice> = (s
     appliedAdvice: new Set(),
     adviceOutcomes: {},
     engineBusy: false,
+    engineLogLoading: false,
+    async loadEngineLog() {
+      if (get().engineLogLoading) return;
+      set({ engineLogLoading: true });
+      try {
+        const page = await client().invoke('engine.log', { limit: ENGINE_LOG_PAGE });
+        set((state) => ({
+          engineLog: mergeEngineLogItems(state.engineLog, page.items),
+          // Reopening the view re-reads the newest page; the cursor of pages already read stays.
+          engineLogNext: state.engineLogNext === undefined ? page.next : state.engineLogNext,
+          engineLogError: undefined,
+        }));
+      } catch (error) {
+        set({ engineLogError: `Could not read the engine's earlier activity: ${describeError(error)}` });
+      } finally {
+        set({ engineLogLoading: false });
+      }
+    },
+    async loadOlderEngineLog() {
+      const next = get().engineLogNext;
+      if (!next || get().engineLogLoading) return;
+      set({ engineLogLoading: true });
+      try {
+        const page = await client().invoke('engine.log', { limit: ENGINE_LOG_PAGE, beforeAt: next.beforeAt, beforeSeq: next.beforeSeq });
+        set((state) => ({ engineLog: mergeEngineLogItems(state.engineLog, page.items), engineLogNext: page.next, engineLogError: undefined }));
+      } catch (error) {
+        set({ engineLogError: `Could not read older engine activity: ${describeError(error)}` });
+      } finally {
+        set({ engineLogLoading: false });
+      }
+    },
     async loadEngine() {
       const seq = ++engineLoadSeq;
       try {

@@ -1,11 +1,14 @@
 // Engine view: mode (Off / Advise / Auto), profile, pause for an hour, foreground detection; alerts
-// with their evidence; pending advice with Apply; the live log of decisions with reason, numbers,
-// result, measured effect and Undo; the forecast summary and every model's rolling accuracy.
+// with their evidence; pending advice with Apply; the log of decisions with reason, numbers, result,
+// measured effect and Undo (what the core kept, read on open and page by page with "Load older",
+// merged with what arrives live); the forecast summary and every model's rolling accuracy. A page
+// that may not act (a viewer) sees every control disabled, with the reason.
 import { memo, useEffect, useMemo, useState } from 'react';
 import type { Alert, Mode } from '../../src-shared/engine';
 import type { SeriesErrors, TickReport } from '../../src-shared/report';
 import { formatBytes, formatPercent } from '../../src-shared/format';
 import { useStore } from '../store';
+import { actBlockedReason } from '../store/connection';
 import { engineSummary, pendingAdvice, undoableChangeIds, type EngineLogEntry, type EngineNote } from '../store/engine';
 import { EngineFirstRun } from '../components/EngineFirstRun';
 import { describeEngineChange, describeNumbers, formatHorizon } from '../components/engine-format';
@@ -58,7 +61,7 @@ function resultText(entry: EngineLogEntry): { text: string; className: string } 
   };
 }
 
-const LogRow = memo(function LogRow({ entry, onUndo }: { entry: EngineLogEntry; onUndo(entry: EngineLogEntry): void }) {
+const LogRow = memo(function LogRow({ entry, onUndo, blocked }: { entry: EngineLogEntry; onUndo(entry: EngineLogEntry): void; blocked: string | undefined }) {
   const { decision, effect } = entry;
   const result = resultText(entry);
   const undoable = undoableChangeIds(entry).length > 0 && !effect?.reverted;
@@ -92,7 +95,7 @@ const LogRow = memo(function LogRow({ entry, onUndo }: { entry: EngineLogEntry; 
       </td>
       <td>
         {undoable && (
-          <button type="button" onClick={() => onUndo(entry)} aria-label={`Undo decision on ${decision.target.name} (${describeEngineChange(decision.change)})`}>
+          <button type="button" disabled={!!blocked} title={blocked} onClick={() => onUndo(entry)} aria-label={`Undo decision on ${decision.target.name} (${describeEngineChange(decision.change)})`}>
             Undo
           </button>
         )}
@@ -114,7 +117,7 @@ function AlertItem({ alert }: { alert: Alert }) {
   );
 }
 
-function AdviceTable({ advice, mode }: { advice: EngineLogEntry[]; mode: Mode | undefined }) {
+function AdviceTable({ advice, mode, blocked }: { advice: EngineLogEntry[]; mode: Mode | undefined; blocked: string | undefined }) {
   const outcomes = useStore((state) => state.adviceOutcomes);
   const applyAdvice = useStore((state) => state.applyAdvice);
   const [busy, setBusy] = useState<string | undefined>();
@@ -148,7 +151,8 @@ function AdviceTable({ advice, mode }: { advice: EngineLogEntry[]; mode: Mode | 
                 <button
                   type="button"
                   className="primary"
-                  disabled={busy === decision.id}
+                  disabled={busy === decision.id || !!blocked}
+                  title={blocked}
                   aria-label={`Apply advice for ${decision.target.name}`}
                   onClick={() => {
                     setBusy(decision.id);
@@ -283,6 +287,11 @@ export function EngineView() {
   const report = useStore((state) => state.lastReport);
   const log = useStore((state) => state.engineLog);
   const applied = useStore((state) => state.appliedAdvice);
+  const logNext = useStore((state) => state.engineLogNext);
+  const logLoading = useStore((state) => state.engineLogLoading);
+  const logError = useStore((state) => state.engineLogError);
+  const role = useStore((state) => state.role);
+  const blocked = useStore(actBlockedReason);
   const actions = useStore.getState();
   const advice = useMemo(() => pendingAdvice(log, report?.at, applied), [log, report?.at, applied]);
   const entries = useMemo(() => log.entries.slice().reverse(), [log.entries]);
@@ -290,6 +299,8 @@ export function EngineView() {
   // While shown: read the state now and every 10 s (restrained count, prefetch, foreground change without an event).
   useEffect(() => {
     void useStore.getState().loadEngine();
+    // What the engine did before this page was open: the activity the core kept.
+    void useStore.getState().loadEngineLog();
     const timer = setInterval(() => void useStore.getState().loadEngine(), 10_000);
     return () => clearInterval(timer);
   }, []);
@@ -299,7 +310,12 @@ export function EngineView() {
   const foreground = engineState?.foreground;
   return (
     <section className="view engine-view" aria-label="Engine">
-      <EngineFirstRun mode={engineState?.mode} onChoose={(m) => void actions.setEngineMode(m)} />
+      {role !== 'viewer' && <EngineFirstRun mode={engineState?.mode} onChoose={(m) => void actions.setEngineMode(m)} />}
+      {blocked && (
+        <p className="reason" role="note" data-testid="act-blocked">
+          The mode, profile and pause cannot be changed here: {blocked}
+        </p>
+      )}
       <p className="engine-summary" data-testid="engine-summary">{summary}</p>
       <EngineScope />
       <header className="summary">
@@ -310,9 +326,9 @@ export function EngineView() {
               <button
                 key={m.id}
                 type="button"
-                title={m.hint}
+                title={blocked ?? m.hint}
                 aria-pressed={engineState?.mode === m.id}
-                disabled={!engineState || engineBusy}
+                disabled={!engineState || engineBusy || !!blocked}
                 onClick={() => void actions.setEngineMode(m.id)}
               >
                 {m.label}
@@ -325,7 +341,8 @@ export function EngineView() {
           <select
             aria-label="Profile"
             value={engineState?.profileId ?? ''}
-            disabled={!engineState || engineBusy}
+            title={blocked}
+            disabled={!engineState || engineBusy || !!blocked}
             onChange={(event) => void actions.setEngineProfile(event.target.value)}
           >
             {(engineState?.profiles ?? []).map((profile) => (
@@ -354,11 +371,11 @@ export function EngineView() {
         </div>
         <div className="toolbar">
           {paused ? (
-            <button type="button" disabled={engineBusy} onClick={() => void actions.pauseEngine(0)}>
+            <button type="button" disabled={engineBusy || !!blocked} title={blocked} onClick={() => void actions.pauseEngine(0)}>
               Resume
             </button>
           ) : (
-            <button type="button" disabled={!engineState || engineBusy} onClick={() => void actions.pauseEngine(60)}>
+            <button type="button" disabled={!engineState || engineBusy || !!blocked} title={blocked} onClick={() => void actions.pauseEngine(60)}>
               Pause for 1 hour
             </button>
           )}
@@ -381,10 +398,10 @@ export function EngineView() {
           </ul>
         )}
         <h2 className="section-title">Pending advice</h2>
-        <AdviceTable advice={advice} mode={report?.mode ?? engineState?.effectiveMode} />
+        <AdviceTable advice={advice} mode={report?.mode ?? engineState?.effectiveMode} blocked={blocked} />
         <h2 className="section-title">Decisions and actions</h2>
         {entries.length === 0 ? (
-          <p className="muted">No actions yet. {report ? `Last tick ${formatTime(report.at)}: engine ${report.timing.engineMs.toFixed(1)} ms, forecasts ${report.timing.forecastMs.toFixed(1)} ms.` : 'Waiting for the engine.'}</p>
+          <p className="muted">{logLoading ? 'Reading earlier activity… ' : 'No actions yet. '}{report ? `Last tick ${formatTime(report.at)}: engine ${report.timing.engineMs.toFixed(1)} ms, forecasts ${report.timing.forecastMs.toFixed(1)} ms.` : 'Waiting for the engine.'}</p>
         ) : (
           <table className="data-table engine-log" aria-label="Decisions">
             <thead>
@@ -400,10 +417,18 @@ export function EngineView() {
             </thead>
             <tbody>
               {entries.map((entry) => (
-                <LogRow key={entry.decision.id} entry={entry} onUndo={undo} />
+                <LogRow key={entry.decision.id} entry={entry} onUndo={undo} blocked={blocked} />
               ))}
             </tbody>
           </table>
+        )}
+        {logError && <p className="reason" role="status" data-testid="engine-log-error">{logError}</p>}
+        {logNext && (
+          <div className="toolbar load-older">
+            <button type="button" disabled={logLoading} onClick={() => void useStore.getState().loadOlderEngineLog()}>
+              {logLoading ? 'Loading…' : 'Load older'}
+            </button>
+          </div>
         )}
         <h2 className="section-title">Forecast</h2>
         {report ? <ForecastSummary report={report} /> : <p className="muted">Waiting for the engine.</p>}

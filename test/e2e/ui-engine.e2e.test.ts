@@ -1,8 +1,8 @@
 // End to end: the Engine, Rules and History views, the Performance view's history ranges and the
 // details pane's profile, in Debian's Chromium against the built `allot serve`, with live data;
 // screenshots of each in light and dark go to test-artifacts/. The rules editor refuses an invalid
-// file with its line number and the file in force stays as it was; a viewer token's attempt to act
-// is refused with a clear message.
+// file with its line number and the file in force stays as it was; a viewer sees the engine's
+// controls disabled with the reason, and the agent refuses a viewer token that acts anyway.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startServe, type Served } from '../helpers/serve';
@@ -164,18 +164,29 @@ describe('engine, rules and history views in Chromium against allot serve', () =
     await page.getByLabel('Search processes').fill('');
   });
 
-  it('a viewer token cannot change the engine mode, and the view says why', async () => {
+  it('a viewer sees the engine controls disabled with the reason, and the agent refuses a viewer that acts anyway', async () => {
     const viewerUrl = /Read-only \(viewer\): (\S+)/.exec(served.output())?.[1];
     expect(viewerUrl).toBeDefined();
     const viewer = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     try {
       await viewer.goto(viewerUrl!);
       await openView(viewer, 'engine');
+      await viewer.getByTestId('act-blocked').waitFor({ timeout: 15_000 });
+      expect(await viewer.getByTestId('act-blocked').textContent()).toMatch(/mode, profile and pause cannot be changed here: Read-only/);
       const off = viewer.getByRole('button', { name: 'Off', exact: true });
-      await expect.poll(async () => off.isEnabled(), { timeout: 15_000 }).toBe(true);
-      await off.click();
-      await expect.poll(async () => viewer.locator('.engine-view [role="alert"]').textContent(), { timeout: 10_000 }).toMatch(/operator role/);
-      await viewer.screenshot({ path: `${ARTIFACTS_DIR}/ui-engine-viewer-forbidden.png` });
+      await expect.poll(async () => off.isDisabled()).toBe(true);
+      expect(await off.getAttribute('title')).toMatch(/viewer URL/);
+      expect(await viewer.getByRole('combobox', { name: 'Profile' }).isDisabled()).toBe(true);
+      expect(await viewer.getByRole('button', { name: /Pause for 1 hour|Resume/ }).isDisabled()).toBe(true);
+      await viewer.screenshot({ path: `${ARTIFACTS_DIR}/ui-engine-viewer-read-only.png` });
+      // The controls are a courtesy: the agent itself refuses a viewer token that acts.
+      const token = new URL(viewerUrl!).searchParams.get('token');
+      const response = await fetch(`${served.origin}/api/engine.setMode`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ mode: 'off' }),
+      });
+      expect(response.status).toBe(403);
     } finally {
       await viewer.close();
     }

@@ -37,6 +37,7 @@ beforeEach(() => {
     }),
     'changes.undo': () => ({ kind: 'applied' }),
     'changes.list': () => [],
+    'engine.log': () => ({ items: [], next: null }),
   });
   setClient(transport);
   useStore.setState({ ...initial, engineState: engineState() }, true);
@@ -119,6 +120,61 @@ describe('EngineView', () => {
     });
     expect(transport.calls.find((c) => c.channel === 'engine.applyAdvice')?.input).toEqual({ decisionId: 'adv1' });
     expect(screen.queryByRole('table', { name: 'Pending advice' })).toBeNull();
+  });
+});
+
+describe('EngineView: earlier activity and the viewer role', () => {
+  it('lists what the core kept on open, newest first, with "Load older" while there is more', async () => {
+    const kept = (id: string, at: number) => ({
+      kind: 'decision' as const,
+      seq: at,
+      at,
+      decision: { decision: fixtureDecision({ id, at }), result: { decisionId: id, at, status: 'applied' as const }, changes: [{ op: 'priority', kind: 'applied' as const, changeId: at }] },
+    });
+    transport.handlers['engine.log'] = (input) =>
+      input.beforeAt === undefined
+        ? { items: [kept('new', 3_000), kept('mid', 2_000), { kind: 'alert', seq: 2_500, at: 2_500, alert: { id: 'al1', at: 2_500, kind: 'fork-storm', severity: 'warning', message: 'make forks fast', evidence: { forksPerSec: 80 } } }], next: { beforeAt: 2_000, beforeSeq: 2_000 } }
+        : { items: [kept('old', 1_000)], next: null };
+    render(<EngineView />);
+    const log = await screen.findByRole('table', { name: 'Decisions' });
+    await act(async () => undefined);
+    expect([...log.querySelectorAll('[data-decision]')].map((row) => row.getAttribute('data-decision'))).toEqual(['new', 'mid']);
+    expect(screen.getByRole('list', { name: 'Alerts' }).textContent).toContain('make forks fast');
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Load older' }));
+    });
+    expect(transport.calls.at(-1)).toEqual({ channel: 'engine.log', input: { limit: 200, beforeAt: 2_000, beforeSeq: 2_000 } });
+    expect([...log.querySelectorAll('[data-decision]')].map((row) => row.getAttribute('data-decision'))).toEqual(['new', 'mid', 'old']);
+    expect(screen.queryByRole('button', { name: 'Load older' })).toBeNull();
+  });
+
+  it('a viewer sees mode, profile, pause, Apply and Undo disabled, with the reason', async () => {
+    localStorage.removeItem(FIRST_RUN_KEY); // the first-run choice is not offered to a viewer either
+    act(() => {
+      useStore.setState({ role: 'viewer' });
+      useStore.getState().applyEngineReport(
+        fixtureReport({ mode: 'advise' }, [
+          { decision: fixtureDecision({ id: 'adv1', apply: false, target: { pid: 901, startTime: 6, name: 'cc1', programId: '/usr/bin/cc1' } }) },
+          { decision: fixtureDecision({ id: 'done1' }), result: { decisionId: 'done1', at: 2, status: 'applied' }, changes: [{ op: 'priority', kind: 'applied', changeId: 11 }] },
+        ]),
+      );
+    });
+    render(<EngineView />);
+    await act(async () => undefined);
+    expect(screen.queryByRole('dialog', { name: 'How should Allot act?' })).toBeNull();
+    expect(screen.getByTestId('act-blocked').textContent).toMatch(/cannot be changed here: Read-only: .*viewer URL/);
+    const controls = [
+      ...['Off', 'Advise', 'Auto', 'Pause for 1 hour', 'Apply advice for cc1'].map((name) => screen.getByRole('button', { name })),
+      screen.getByRole('button', { name: /Undo decision on cc1/ }),
+      screen.getByRole('combobox', { name: 'Profile' }),
+    ];
+    for (const control of controls) {
+      expect((control as HTMLButtonElement).disabled, control.textContent ?? '').toBe(true);
+      expect(control.getAttribute('title')).toMatch(/Read-only/);
+    }
+    const before = transport.calls.length;
+    fireEvent.click(screen.getByRole('button', { name: 'Auto' }));
+    expect(transport.calls.slice(before).filter((c) => c.channel !== 'engine.state' && c.channel !== 'engine.log')).toEqual([]);
   });
 });
 
