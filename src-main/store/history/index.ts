@@ -24,11 +24,11 @@
 // at least one process (its load while running); `running_ms` is how long that was. Per-program values
 // in one sample are sums over the program's processes. Optional metrics that no process reported are
 // NULL, not 0.
-import type { ProcessSample, Sample, SystemSample } from '../../src-shared/domain';
-import type { ProcessRows } from '../../src-shared/settings';
-import { migrate, type Db, type Migration } from './db';
-import { SampleRing } from './ring';
-import { programKey } from '../../src-shared/identity';
+import type { ProcessSample, Sample, SystemSample } from '../../../src-shared/domain';
+import type { ProcessRows } from '../../../src-shared/settings';
+import { migrate, type Db, type Migration } from '../db';
+import { SampleRing } from '../ring';
+import { programKey } from '../../../src-shared/identity';
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
