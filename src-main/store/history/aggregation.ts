@@ -25,6 +25,7 @@ import {
   type MetricSpec,
   type ProgramTick,
 } from './metrics';
+import type { ProcessIdentity } from './types';
 
 const SYSTEM_SPECS = SYSTEM_METRICS as unknown as readonly MetricSpec<SystemSample>[];
 const PROGRAM_SPECS = PROGRAM_METRICS as unknown as readonly MetricSpec<ProgramTick>[];
@@ -90,15 +91,7 @@ export interface SystemBucket extends Row {
 export interface ProgramBucket extends Row {
   programId: string;
 }
-export interface ProcessBucket extends Row {
-  pid: number;
-  startTime: number;
-  programId: string;
-  name: string;
-  cmdline: string;
-  user: string;
-  exe: string | null;
-}
+export interface ProcessBucket extends Row, ProcessIdentity {}
 
 /** Merge rows of one bucket (rollup, or a partial bucket written before a restart): exact for means. */
 export function mergeValues(rows: readonly Row[], columns: readonly MetricColumn[]): Array<number | null> {

@@ -72,7 +72,8 @@ export interface BucketKey {
 
 export type SystemRow = BucketKey & { coveredMs: number; coresCpuPercentMean: number[] | null } & MetricValues<typeof SYSTEM_METRICS>;
 export type ProgramRow = BucketKey & { programId: string; runningMs: number } & MetricValues<typeof PROGRAM_METRICS>;
-export type ProcessRow = BucketKey & {
+/** Who a process row is about: the process's identity and how it was started. */
+export interface ProcessIdentity {
   pid: number;
   startTime: number;
   programId: string;
@@ -80,8 +81,8 @@ export type ProcessRow = BucketKey & {
   cmdline: string;
   user: string;
   exe: string | null;
-  runningMs: number;
-} & MetricValues<typeof PROCESS_METRICS>;
+}
+export type ProcessRow = BucketKey & ProcessIdentity & { runningMs: number } & MetricValues<typeof PROCESS_METRICS>;
 
 export interface TierQuery<Row> {
   tierMs: number;
