@@ -56,8 +56,6 @@ export interface PrefetchPlannerOptions {
   audit?: AuditLog;
 }
 
-export type PrefetchPlanner = ReturnType<typeof createPrefetchPlanner>;
-
 export function createPrefetchPlanner(options: PrefetchPlannerOptions) {
   const { programFiles } = options;
   const support = prefetchSupport();

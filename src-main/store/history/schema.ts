@@ -113,9 +113,7 @@ const insertSql = (table: string, cols: string[], verb: string) => `${verb} INTO
 export type HistoryStatements = ReturnType<typeof prepareStatements>;
 
 export function prepareStatements(db: Db) {
-  const sysCols = SYSTEM_SQL_COLUMNS;
-  const progCols = PROGRAM_SQL_COLUMNS;
-  const procCols = PROCESS_SQL_COLUMNS;
+  const [sysCols, progCols, procCols] = [SYSTEM_SQL_COLUMNS, PROGRAM_SQL_COLUMNS, PROCESS_SQL_COLUMNS];
   return {
     sysInsertNew: db.prepare(insertSql('history_system', sysCols, 'INSERT') + ' ON CONFLICT DO NOTHING'),
     sysReplace: db.prepare(insertSql('history_system', sysCols, 'INSERT OR REPLACE')),

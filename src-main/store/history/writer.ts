@@ -67,8 +67,6 @@ export interface WriterOptions {
   onFlush?: (info: FlushInfo) => void;
 }
 
-export type HistoryWriter = ReturnType<typeof createWriter>;
-
 export function createWriter(options: WriterOptions) {
   const { db, statements: stmt, tiers, lastSampleAt, nowMs } = options;
   const { flushEveryMs, maxBatchRows, maxPendingRows, retryEveryMs, maintenanceEveryMs } = options;
