@@ -1,4 +1,4 @@
-// Durability of history against the two failures the issue names: the process being killed with
+// Durability of the history writer against two failures: the process being killed with
 // SIGKILL in the middle of writes, and the disk filling up. Both use real SQLite files; the disk-full
 // test mounts a 2 MiB tmpfs (needs root on Linux).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,12 +7,12 @@ import { closeSync, mkdtempSync, openSync, rmSync, statfsSync, writeSync } from 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { openDb, type Db } from '../../../src-main/store/db';
-import { createHistory, type HistoryStatus } from '../../../src-main/store/history';
-import { deterministicSample, makeProcess, makeSample } from './fixtures/samples';
+import { openDb, type Db } from '../../../../src-main/store/db';
+import { createHistory, type HistoryStatus } from '../../../../src-main/store/history';
+import { deterministicSample, makeProcess, makeSample } from '../fixtures/samples';
 
-const REPO = resolve(__dirname, '../../..');
-const WRITER = resolve(__dirname, 'fixtures/history-writer.ts');
+const REPO = resolve(__dirname, '../../../..');
+const WRITER = resolve(__dirname, '../fixtures/history-writer.ts');
 const T0 = Date.UTC(2024, 0, 1);
 const RUN_SPAN_MS = 10_000_000; // the writer stops at 9,000,000 ms of sample time
 const raw = (db: Db, sql: string, ...params: unknown[]) => db.prepare(sql).raw().all(...params) as unknown[][];
