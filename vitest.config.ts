@@ -9,7 +9,20 @@ import { defineConfig } from 'vitest/config';
 // test/shared, test/renderer and test/arch is a unit test.
 export const INTEGRATION_TESTS = [
   'test/main/agent/server.test.ts',
-  'test/main/core/**/*.test.ts',
+  // core and store: every test but the pure ones (engine-counters, launch-recorder, profile-views,
+  // sample-source, history metrics and tiers, the ring, the export docs), which are unit tests.
+  'test/main/core/admin-socket.test.ts',
+  'test/main/core/app.test.ts',
+  'test/main/core/audit-config.test.ts',
+  'test/main/core/engine-log.test.ts',
+  'test/main/core/engine-service.test.ts',
+  'test/main/core/engine-store.test.ts',
+  'test/main/core/gru-lifecycle.test.ts',
+  'test/main/core/gru-trainer.test.ts',
+  'test/main/core/host.test.ts',
+  'test/main/core/instance-lock.test.ts',
+  'test/main/core/pipeline.test.ts',
+  'test/main/core/prefetch-planner.test.ts',
   'test/main/electron/integration.test.ts',
   'test/main/helper/elevated.test.ts',
   'test/main/helper/helper.linux.test.ts',
@@ -23,7 +36,18 @@ export const INTEGRATION_TESTS = [
   'test/main/platform/index.test.ts',
   'test/main/platform/permission.test.ts',
   'test/main/platform/prefetch.test.ts',
-  'test/main/store/**/*.test.ts',
+  'test/main/store/audit.test.ts',
+  'test/main/store/engine-log.test.ts',
+  'test/main/store/export.test.ts',
+  'test/main/store/history/aggregation.test.ts',
+  'test/main/store/history/index.test.ts',
+  'test/main/store/history/queries.test.ts',
+  'test/main/store/history/retention.test.ts',
+  'test/main/store/history/writer.durability.test.ts',
+  'test/main/store/history/writer.test.ts',
+  'test/main/store/journal.test.ts',
+  'test/main/store/settings.test.ts',
+  'test/main/store/trace.test.ts',
 ];
 const E2E_TESTS = ['test/e2e/**/*.test.ts'];
 const ALL_TESTS = ['test/**/*.test.ts', 'test/**/*.test.tsx'];
