@@ -108,31 +108,6 @@ export interface TablePainter {
   destroy(): void;
 }
 
-/**
- * Which entries of `positions` (current DOM positions, -1 for none) form a longest strictly
- * increasing run: those elements are already in order relative to each other and need not move.
- */
-export function inOrderRun(positions: readonly number[]): boolean[] {
-  const tails: number[] = []; // tails[k]: index of the smallest last position of a run of length k+1
-  const previous: number[] = new Array(positions.length).fill(-1);
-  for (let i = 0; i < positions.length; i++) {
-    const p = positions[i]!;
-    if (p < 0) continue;
-    let low = 0;
-    let high = tails.length;
-    while (low < high) {
-      const mid = (low + high) >> 1;
-      if (positions[tails[mid]!]! < p) low = mid + 1;
-      else high = mid;
-    }
-    if (low > 0) previous[i] = tails[low - 1]!;
-    tails[low] = i;
-  }
-  const stay = new Array<boolean>(positions.length).fill(false);
-  for (let i = tails.length > 0 ? tails[tails.length - 1]! : -1; i >= 0; i = previous[i]!) stay[i] = true;
-  return stay;
-}
-
 function cellClass(column: ProcessColumn): string {
   return column.id === 'name' ? 'cell left name-cell' : `cell ${column.align}`;
 }
@@ -437,17 +412,11 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
     for (let s = 0; s < count; s++) next[s] ??= free[f++] ?? newSlot();
     for (; f < free.length; f++) free[f]!.element.remove();
     slots = next as Slot[];
-    // Put the elements in row order with as few DOM moves as possible (a moved element is laid out
-    // again): the longest run already in order stays where it is; every other element is inserted
-    // right before its successor, from the last row up.
-    const position = new Map<Node, number>();
-    body.childNodes.forEach((node, i) => position.set(node, i));
-    const stay = inOrderRun(slots.map((slot) => position.get(slot.element) ?? -1));
-    let after: Node | null = null;
-    for (let s = slots.length - 1; s >= 0; s--) {
-      const element = slots[s]!.element;
-      if (!stay[s] && (element.parentNode !== body || element.nextSibling !== after)) body.insertBefore(element, after);
-      after = element;
+    // Insert each slot's element where it belongs; those already in place are not touched.
+    let cursor: ChildNode | null = body.firstChild;
+    for (const slot of slots) {
+      if (cursor === slot.element) cursor = cursor.nextSibling;
+      else body.insertBefore(slot.element, cursor);
     }
   };
 
