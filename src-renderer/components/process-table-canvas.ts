@@ -1,5 +1,5 @@
-// The process table's value cells, drawn on a canvas in each painted row (one row high). With 1,000
-// processes at 1 Hz most visible value cells (CPU, memory, I/O, waits) get new text every tick; as DOM text
+// The process table's value cells, drawn on one canvas over the painted rows. With 1,000 processes
+// at 1 Hz most visible value cells (CPU, memory, I/O, waits) get new text every tick; as DOM text
 // each change costs the browser style, layout (text shaping) and paint of that cell, together more
 // than the whole rest of a tick. On a canvas a changed cell is one clearRect and one fillText, and
 // the page around it is not laid out again.
@@ -7,11 +7,8 @@
 // What stays in the DOM: every row and cell element (roles, ids, selection, the context menu,
 // tooltips), the name cell with its tree toggle, and each value as the cell's aria-label, so screen
 // readers and tests read the same values the canvas shows. The canvas has no pointer events: the
-// row under it gets hover, clicks and titles. One canvas per row, inside the row's element, so a row
-// that moves (the sort order changed, the list scrolled) takes its drawing with it: nothing is drawn
-// again but the cells whose value changed. The rows' canvases share one style and one fitted-text
-// cache. A canvas's background is transparent, so the row's own background (odd, hover, selected)
-// shows through; heat shading is drawn translucent, as in CSS.
+// row under it gets hover, clicks and titles. Its background is transparent, so the row's own
+// background (odd, hover, selected) shows through; heat shading is drawn translucent, as in CSS.
 //
 // Colours and fonts come from the stylesheet (computed styles of probe elements), read again when
 // the theme changes, so the canvas follows light and dark exactly like the DOM cells it replaces.
@@ -47,7 +44,7 @@ const PADDING_PX = 8;
 const HEAT_LEVELS = 4;
 const HEAT_KINDS: readonly HeatKind[] = ['cpu', 'memory', 'io'];
 
-export interface Style {
+interface Style {
   font: string;
   boldFont: string;
   naFont: string;
@@ -56,26 +53,12 @@ export interface Style {
   heat: Map<string, string>;
 }
 
-/** What the canvases of one table share: the style read from the stylesheet, the fitted texts. */
-export interface CanvasShared {
-  /** Where probe elements go to read computed styles (the table body). */
-  readonly probeParent: HTMLElement;
-  style?: Style;
-  /** Truncated left-aligned texts by width and font (command lines are long and rarely change). */
-  readonly fitted: Map<string, string>;
-}
-
-export function createCanvasShared(probeParent: HTMLElement): CanvasShared {
-  return { probeParent, fitted: new Map() };
-}
-
 /**
- * A canvas layer appended to `container` for rows of `rowHeightPx`, or null where the page has no 2D
- * canvas (then the painter writes values as DOM text, as before). Canvases made with the same
- * `shared` read the stylesheet once between them.
+ * A canvas layer inside `body` for rows of `rowHeightPx`, or null where the page has no 2D canvas
+ * (then the painter writes values as DOM text, as before).
  */
-export function createCellCanvas(container: HTMLElement, rowHeightPx: number, shared: CanvasShared = createCanvasShared(container)): CellCanvas | null {
-  const doc = container.ownerDocument;
+export function createCellCanvas(body: HTMLElement, rowHeightPx: number): CellCanvas | null {
+  const doc = body.ownerDocument;
   const view = doc.defaultView;
   const element = doc.createElement('canvas');
   let context: CanvasRenderingContext2D | null = null;
@@ -88,14 +71,15 @@ export function createCellCanvas(container: HTMLElement, rowHeightPx: number, sh
   const ctx = context;
   element.className = 'process-canvas';
   element.setAttribute('aria-hidden', 'true');
-  container.appendChild(element);
+  body.appendChild(element);
 
-  const body = shared.probeParent;
-  const fitted = shared.fitted;
+  let style: Style | undefined;
   let widthPx = 0;
   let rowCount = 0;
   let ratio = 0;
   let topPx = -1;
+  /** Truncated left-aligned texts by width and font (command lines are long and rarely change). */
+  const fitted = new Map<string, string>();
 
   /** What the stylesheet gives a cell with `cellClass` in a row with `rowClass` (theme and classes apply). */
   const probe = (rowClass: string, cellClass: string): Pick<CSSStyleDeclaration, 'fontStyle' | 'fontWeight' | 'fontSize' | 'fontFamily' | 'color' | 'backgroundColor'> => {
@@ -189,7 +173,7 @@ export function createCellCanvas(container: HTMLElement, rowHeightPx: number, sh
       return true;
     },
     draw(slot, x, width, cell) {
-      const style = (shared.style ??= readStyle());
+      style ??= readStyle();
       const y = slot * rowHeightPx;
       ctx.clearRect(x, y, width, rowHeightPx);
       if (cell.heat && cell.heat.level > 0) {
@@ -231,7 +215,7 @@ export function createCellCanvas(container: HTMLElement, rowHeightPx: number, sh
       }
     },
     refreshStyle() {
-      shared.style = undefined;
+      style = undefined;
       currentFont = currentFill = currentAlign = '';
     },
     clear() {

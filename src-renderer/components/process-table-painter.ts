@@ -3,16 +3,13 @@
 // than the rest of the update together. The painter keeps one DOM row per visible slot (a constant
 // number, however many processes there are), remembers what it last wrote into each cell, and on a
 // new list writes only the strings, classes and attributes that changed (Text.data, not new nodes).
-// Slots are keyed: a process still in the row window keeps its slot when it moves (the CPU sort
-// reorders the top rows most ticks), so only its position changes, never its cells; slots of rows
-// that left the window take the rows that entered it. The DOM order follows the row order.
 // React still owns the structure around it: the header, the columns, mode, selection, heat scale and
 // the scroll container, which it hands over with the setters below.
-// Where the page has a 2D canvas, the value cells (every column but the name) are drawn on a canvas
-// in each row instead of as DOM text (process-table-canvas.ts): their elements stay, carrying the
+// Where the page has a 2D canvas, the value cells (every column but the name) are drawn on one
+// canvas layer instead of as DOM text (process-table-canvas.ts): their elements stay, carrying the
 // value as aria-label, the n/a reason as title; only the drawing moves.
 import { columnUnavailable, heatLevel, type ProcessColumn } from '../model/process-columns';
-import { createCanvasShared, createCellCanvas, type CanvasCell, type CellCanvas } from './process-table-canvas';
+import { createCellCanvas, type CanvasCell } from './process-table-canvas';
 import { GROUP_COLUMN_IDS, type DisplayRow, type ViewMode } from '../model/process-rows';
 
 export const ROW_HEIGHT_PX = 26;
@@ -73,8 +70,6 @@ interface NameParts {
 
 interface Slot {
   element: HTMLDivElement;
-  /** The row's value cells, drawn (null where the page has no 2D canvas: DOM text then). */
-  canvas: CellCanvas | null;
   cells: HTMLDivElement[];
   /** Per cell: the last content written ("\0na:<reason>" for the n/a marker), its class and text node. */
   contents: string[];
@@ -133,21 +128,11 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
   let activeAttr = '';
   /** Left edge of each column, in px from the row's left. */
   let leftsPx: number[] = [];
-  const shared = createCanvasShared(body);
-  /** Whether rows draw their values on a canvas: decided once, on a probe (happy-dom has none). */
-  const canvas = (() => {
-    const probe = doc.createElement('div');
-    const made = createCellCanvas(probe, ROW_HEIGHT_PX, shared);
-    made?.destroy();
-    return made !== null;
-  })();
+  const canvas = createCellCanvas(body, ROW_HEIGHT_PX);
   /** A canvas cell's last drawn content that matches nothing: draw it again. */
   const STALE = '\u0002';
-  const invalidateSlot = (slot: Slot): void => {
-    for (let j = 0; j < slot.contents.length; j++) if (layout.columns[j]?.id !== 'name') slot.contents[j] = STALE;
-  };
   const invalidateCanvas = (): void => {
-    for (const slot of slots) invalidateSlot(slot);
+    for (const slot of slots) for (let j = 0; j < slot.contents.length; j++) if (layout.columns[j]?.id !== 'name') slot.contents[j] = STALE;
   };
   // The canvas follows the theme: App sets data-theme (or style) on the root element.
   const themeObserver =
@@ -159,8 +144,7 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
   const view = doc.defaultView;
   let resolutionQuery: MediaQueryList | undefined;
   const redrawAll = (): void => {
-    for (const slot of slots) slot.canvas?.refreshStyle();
-    shared.style = undefined;
+    canvas?.refreshStyle();
     invalidateCanvas();
     paint();
     watchResolution();
@@ -190,7 +174,6 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
     });
     return {
       element,
-      canvas: canvas ? createCellCanvas(element, ROW_HEIGHT_PX, shared) : null,
       cells,
       contents: cells.map(() => ''),
       classes: layout.columns.map(cellClass),
@@ -307,7 +290,7 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
       }
     }
     slot.contents[j] = content;
-    slot.canvas!.draw(position, leftsPx[j] ?? 0, layout.widthsPx[j] ?? 0, cell);
+    canvas!.draw(position, leftsPx[j] ?? 0, layout.widthsPx[j] ?? 0, cell);
   };
 
   const paintSlot = (slot: Slot, row: DisplayRow, index: number): void => {
@@ -348,8 +331,6 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
       slot.expanded = expanded;
     }
     slot.row = row;
-    // The canvas is the row's size; a new resolution clears it: draw every cell again.
-    if (slot.canvas?.place(0, 1, widthPx)) invalidateSlot(slot);
     const process = row.process;
     const columns = layout.columns;
     for (let j = 0; j < columns.length; j++) {
@@ -360,7 +341,7 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
         continue;
       }
       let className = cellClass(column);
-      if (slot.canvas) {
+      if (canvas) {
         const empty = row.kind === 'group' && !GROUP_COLUMN_IDS.has(column.id);
         const text = empty ? '' : column.format(process);
         const na = !empty && text === '' && row.kind === 'process' ? columnUnavailable(column, process) : undefined;
@@ -370,7 +351,7 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
           const level = typeof value === 'number' ? heatLevel(column.heat, value, layout.scale) : 0;
           if (level) heat = { kind: column.heat, level };
         }
-        drawCell(slot, 0, j, { text, align: column.align, bold: row.kind === 'group' || heat?.level === 4, na: na !== undefined, ...(heat ? { heat } : {}) }, na);
+        drawCell(slot, index - firstIndex, j, { text, align: column.align, bold: row.kind === 'group' || heat?.level === 4, na: na !== undefined, ...(heat ? { heat } : {}) }, na);
       } else if (row.kind === 'group' && !GROUP_COLUMN_IDS.has(column.id)) {
         writeCell(slot, j, '', '', undefined);
       } else {
@@ -390,43 +371,19 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
     }
   };
 
-  /**
-   * The slots for the rows `firstIndex`..`firstIndex + count`, in row order: a row still in the
-   * window keeps its slot (and what is drawn in it); the others take the remaining slots in their
-   * order, new slots made as needed, slots left over removed. The DOM order is made to follow.
-   */
-  const assignSlots = (count: number): void => {
-    const byKey = new Map<string, Slot>();
-    for (const slot of slots) if (slot.key) byKey.set(slot.key, slot);
-    const next: (Slot | undefined)[] = new Array(count);
-    const taken = new Set<Slot>();
-    for (let s = 0; s < count; s++) {
-      const slot = byKey.get(rows[firstIndex + s]!.key);
-      if (slot && !taken.has(slot)) {
-        next[s] = slot;
-        taken.add(slot);
-      }
-    }
-    const free = slots.filter((slot) => !taken.has(slot));
-    let f = 0;
-    for (let s = 0; s < count; s++) next[s] ??= free[f++] ?? newSlot();
-    for (; f < free.length; f++) free[f]!.element.remove();
-    slots = next as Slot[];
-    // Insert each slot's element where it belongs; those already in place are not touched.
-    let cursor: ChildNode | null = body.firstChild;
-    for (const slot of slots) {
-      if (cursor === slot.element) cursor = cursor.nextSibling;
-      else body.insertBefore(slot.element, cursor);
-    }
-  };
-
   /** Make the DOM rows match the viewport, then paint every slot from `rows`. */
   const paint = (): void => {
     const capacity = Math.ceil(viewportPx / ROW_HEIGHT_PX) + 1 + 2 * OVERSCAN_ROWS;
     const count = Math.min(capacity, rows.length);
     const maxFirst = Math.max(0, rows.length - count);
     firstIndex = Math.min(maxFirst, Math.max(0, Math.floor(scrollTopPx / ROW_HEIGHT_PX) - OVERSCAN_ROWS));
-    assignSlots(count);
+    while (slots.length < count) {
+      const slot = newSlot();
+      body.appendChild(slot.element);
+      slots.push(slot);
+    }
+    while (slots.length > count) slots.pop()!.element.remove();
+    if (canvas?.place(firstIndex, count, widthPx)) invalidateCanvas();
     for (let s = 0; s < count; s++) paintSlot(slots[s]!, rows[firstIndex + s]!, firstIndex + s);
     const height = rows.length * ROW_HEIGHT_PX;
     if (height !== bodyHeight) {
@@ -450,8 +407,9 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
   const rebuild = (): void => {
     for (const slot of slots) slot.element.remove();
     slots = [];
-    // New columns or mode: new slots, so nothing drawn for the old layout stays (the name column,
-    // never drawn on a canvas, may now cover what was a value cell).
+    // New columns or mode: what the canvas shows belongs to the old layout (the name column, never
+    // drawn on it, may now cover what was a value cell).
+    canvas?.clear();
     paint();
   };
 
@@ -505,6 +463,7 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
       themeObserver?.disconnect();
       forcedColorsQuery?.removeEventListener('change', redrawAll);
       resolutionQuery?.removeEventListener('change', redrawAll);
+      canvas?.destroy();
       if (table && activeAttr) table.removeAttribute('aria-activedescendant');
       activeAttr = '';
     },

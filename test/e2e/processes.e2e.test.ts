@@ -81,11 +81,11 @@ describe('Processes view in Chromium against allot serve', () => {
     const pidCell = row.locator('[data-column="pid"]');
     expect(await pidCell.getAttribute('aria-label')).toBe(String(probe.pid));
     expect(await pidCell.textContent()).toBe('');
-    /** Opaque pixels the row's canvas holds inside its cell `column`: how many, and their mean brightness 0..255. */
+    /** Opaque pixels the canvas holds inside the row's cell `column`: how many, and their mean brightness 0..255. */
     // Page code as a string: this file is typed for Node, without DOM globals.
     const ink = (column: string) =>
       page.evaluate<{ count: number; brightness: number }>(`(() => {
-        const canvas = document.querySelector('[role="row"][data-pid="${probe.pid}"] .process-canvas');
+        const canvas = document.querySelector('.process-canvas');
         const cell = document.querySelector('[role="row"][data-pid="${probe.pid}"] [data-column="${column}"]');
         const c = canvas.getBoundingClientRect();
         const r = cell.getBoundingClientRect();

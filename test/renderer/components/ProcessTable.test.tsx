@@ -253,44 +253,6 @@ describe('ProcessTable layout and painting', () => {
     expect(columnWidthsPx([{ width: 'minmax(100px, 1fr)' }, { width: 'minmax(100px, 1fr)' }], 301).reduce((a, b) => a + b)).toBe(301);
   });
 
-  it('a row that moves keeps its DOM row and cells; the DOM order follows the rows', () => {
-    const body = document.createElement('div');
-    document.body.appendChild(body);
-    const painter = createTablePainter(body, null);
-    const columns = ['name', 'pid', 'cpuPercent'].map((id) => columnById(id)!);
-    painter.setLayout({ columns, widthsPx: [100, 50, 50], mode: 'flat', scale: { logicalCores: 1, totalMemoryBytes: 2 ** 30 } });
-    const row = (pid: number, cpuPercent: number) => ({
-      kind: 'process' as const,
-      key: `${pid}:1`,
-      process: fixtureProcess({ pid, name: `p${pid}`, cpuPercent }),
-      depth: 0,
-      hasChildren: false,
-      expanded: false,
-    });
-    const domRows = () => Array.from(body.querySelectorAll<HTMLElement>('[role="row"]'));
-    painter.setRows([row(1, 30), row(2, 20), row(3, 10)]);
-    const before = new Map(domRows().map((element) => [element.dataset['pid'], element]));
-    const nameNodes = new Map(domRows().map((element) => [element.dataset['pid'], element.querySelector('[data-column="name"] .name-text')!.firstChild]));
-    // Process 3 climbs to the top; 1 and 2 move down one row each. New objects, as each tick brings.
-    painter.setRows([row(3, 40), row(1, 30), row(2, 20)]);
-    expect(domRows().map((element) => element.dataset['pid'])).toEqual(['3', '1', '2']);
-    for (const element of domRows()) {
-      expect(element).toBe(before.get(element.dataset['pid']));
-      expect(element.querySelector('[data-column="name"] .name-text')!.firstChild).toBe(nameNodes.get(element.dataset['pid']));
-    }
-    expect(domRows().map((element) => element.getAttribute('aria-rowindex'))).toEqual(['2', '3', '4']);
-    expect(domRows().map((element) => element.style.transform)).toEqual(['translateY(0px)', `translateY(${ROW_HEIGHT_PX}px)`, `translateY(${2 * ROW_HEIGHT_PX}px)`]);
-    expect(domRows().map((element) => element.classList.contains('odd'))).toEqual([false, true, false]);
-    expect(body.querySelector('[data-pid="3"] [data-column="cpuPercent"]')!.textContent).toBe('40.0%');
-    // A row that leaves the window gives its slot to the one that enters: still three DOM rows.
-    painter.setRows([row(4, 50), row(3, 40), row(1, 30)]);
-    expect(domRows().map((element) => element.dataset['pid'])).toEqual(['4', '3', '1']);
-    expect(domRows()[1]).toBe(before.get('3'));
-    expect(painter.slotCount()).toBe(3);
-    painter.destroy();
-    body.remove();
-  });
-
   it('rewrites only the cells whose text changed, in the same text nodes', () => {
     const body = document.createElement('div');
     document.body.appendChild(body);
