@@ -311,7 +311,9 @@ async function runScenario(scenario: string, browser: Browser, staticDir: string
     const tracer = TRACE ? await page.context().newCDPSession(page) : undefined;
     if (tracer) {
       tracer.on('Tracing.dataCollected', (data) => traceEvents.push(...(data.value as unknown as typeof traceEvents)));
-      await tracer.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,blink.user_timing', transferMode: 'ReportEvents' });
+      // UI_BENCH_TRACE_CATEGORIES adds categories (e.g. blink,cc,v8) to split what the timeline leaves in RunTask.
+      const extra = process.env['UI_BENCH_TRACE_CATEGORIES'] ? `,${process.env['UI_BENCH_TRACE_CATEGORIES']}` : '';
+      await tracer.send('Tracing.start', { categories: `devtools.timeline,disabled-by-default-devtools.timeline,blink.user_timing${extra}`, transferMode: 'ReportEvents' });
     }
     const deadline = Date.now() + (target + 15) * INTERVAL_MS;
     while (Date.now() < deadline) {
