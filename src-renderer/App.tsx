@@ -1,13 +1,27 @@
 // App shell: data-driven sidebar navigation, connection state, the active view, dialogs and toasts.
 // Global keys: Ctrl/Cmd+F focuses the process search.
 import { useEffect } from 'react';
-import { useStore } from './store';
+import { useStore, type AppState } from './store';
 import { NAV_ITEMS } from './views/nav';
 import { SEARCH_INPUT_ID } from './views/ProcessesView';
 import { ConnectedOverrideDialog } from './components/OverrideDialog';
 import { ConfirmEndDialog } from './components/ConfirmEndDialog';
 import { Toasts } from './components/Toasts';
 import { useDarkMode } from './components/theme';
+
+/** Data on screen that is no longer live: a last sample, and no open connection. */
+const isStale = (state: AppState): boolean => state.connection !== 'open' && state.sampleAt !== undefined;
+
+/** The time of the last sample, in the connection-lost banner (only this re-renders with it). */
+function StaleSince() {
+  const sampleAt = useStore((state) => state.sampleAt);
+  if (sampleAt === undefined) return null;
+  return (
+    <time dateTime={new Date(sampleAt).toISOString()} data-testid="stale-since">
+      {new Date(sampleAt).toLocaleTimeString()}
+    </time>
+  );
+}
 
 export function App() {
   const connect = useStore((state) => state.connect);
@@ -18,7 +32,9 @@ export function App() {
   const setView = useStore((state) => state.setView);
   const theme = useStore((state) => state.settings?.theme);
   const historyStatus = useStore((state) => state.tickStatus?.history);
-  const sampleAt = useStore((state) => state.sampleAt);
+  // A boolean, not the sample time: selecting sampleAt here re-rendered the shell and the active
+  // view on every tick. The banner below reads the time itself.
+  const stale = useStore(isStale);
   const role = useStore((state) => state.role);
   const dark = useDarkMode(theme);
   useEffect(() => connect(), [connect]);
@@ -48,7 +64,6 @@ export function App() {
   const connectionText =
     connection === 'open' ? 'Live' : connection === 'connecting' ? 'Connecting…' : connection === 'rejected' ? 'Token not accepted' : 'Disconnected';
   // Data on screen that is no longer live: say so over it, dim it, and keep its times at the last sample.
-  const stale = connection !== 'open' && sampleAt !== undefined;
   return (
     <div className="app">
       <nav className="sidebar" aria-label="Views">
@@ -94,9 +109,7 @@ export function App() {
           stale && (
             <div className="banner error" role="alert" data-testid="connection-banner">
               <strong>Connection to Allot lost{connection === 'connecting' ? '; reconnecting…' : '.'}</strong> What you see is from{' '}
-              <time dateTime={new Date(sampleAt).toISOString()} data-testid="stale-since">
-                {new Date(sampleAt).toLocaleTimeString()}
-              </time>{' '}
+              <StaleSince />{' '}
               and is not updating.
             </div>
           )

@@ -31,8 +31,14 @@ export interface CellCanvas {
    * canvas had to be cleared (new size or resolution): every cell must be drawn again.
    */
   place(firstIndex: number, rows: number, widthPx: number): boolean;
-  /** Draw the cell at canvas row `slot`, `xPx`..`xPx + widthPx`; erases what was there. */
+  /**
+   * Draw the cell at canvas row `slot`, `xPx`..`xPx + widthPx`, erasing what was there: queued, and
+   * drawn by `flush`, which groups the cells by colour and font (setting the context's font parses
+   * it again, and a paint that alternates plain, bold and n/a cells changed it tens of times).
+   */
   draw(slot: number, xPx: number, widthPx: number, cell: CanvasCell): void;
+  /** Draw the queued cells. */
+  flush(): void;
   /** Read colours and fonts again (theme change); the caller redraws everything. */
   refreshStyle(): void;
   /** Erase everything (the columns moved); the caller redraws everything. */
@@ -135,6 +141,49 @@ export function createCellCanvas(body: HTMLElement, rowHeightPx: number): CellCa
     if (fitted.size > 4000) fitted.clear();
     fitted.set(key, shown);
   };
+  interface Pending {
+    x: number;
+    y: number;
+    width: number;
+    cell: CanvasCell;
+  }
+  /** Cells to draw at the next flush. */
+  const pending: Pending[] = [];
+  /** A queued cell's text (its area is already erased and shaded). */
+  const drawText = (style: Style, { x, y, width, cell }: Pending): void => {
+    const text = cell.na ? 'n/a' : cell.text;
+    const font = cell.na ? style.naFont : cell.bold ? style.boldFont : style.font;
+    setFont(font);
+    setFill(cell.na ? style.warn : style.text);
+    setAlign(cell.align);
+    const inner = Math.max(0, width - 2 * PADDING_PX);
+    const shown = cell.align === 'left' ? fit(text, inner, font) : text;
+    const tx = cell.align === 'left' ? x + PADDING_PX : x + width - PADDING_PX;
+    const cy = y + rowHeightPx / 2;
+    // Left-aligned text is fitted (with an ellipsis) above; a number wider than its column is cut
+    // at the cell's edge rather than drawn into its neighbour.
+    const clip = cell.align === 'right' && shown.length * 8 > inner && ctx.measureText(shown).width > width - PADDING_PX;
+    if (clip) {
+      ctx.save();
+      ctx.beginPath();
+      ctx.rect(x, y, width, rowHeightPx);
+      ctx.clip();
+    }
+    ctx.fillText(shown, tx, cy);
+    if (clip) ctx.restore();
+    if (cell.na) {
+      // The DOM marker's dotted underline says "there is a reason": hover the cell for it.
+      const w = ctx.measureText(shown).width;
+      const from = cell.align === 'left' ? tx : tx - w;
+      ctx.strokeStyle = style.warn;
+      ctx.setLineDash([1, 2]);
+      ctx.beginPath();
+      ctx.moveTo(from, cy + 7.5);
+      ctx.lineTo(from + w, cy + 7.5);
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+  };
   // The context's font, colour and alignment as last set: setting them parses strings, so only on change.
   let currentFont = '';
   let currentFill = '';
@@ -173,52 +222,46 @@ export function createCellCanvas(body: HTMLElement, rowHeightPx: number): CellCa
       return true;
     },
     draw(slot, x, width, cell) {
-      style ??= readStyle();
-      const y = slot * rowHeightPx;
-      ctx.clearRect(x, y, width, rowHeightPx);
-      if (cell.heat && cell.heat.level > 0) {
-        setFill(style.heat.get(`${cell.heat.kind}${Math.min(HEAT_LEVELS, cell.heat.level)}`) ?? 'transparent');
-        ctx.fillRect(x, y, width, rowHeightPx);
+      pending.push({ x, y: slot * rowHeightPx, width, cell });
+    },
+    flush() {
+      if (pending.length === 0) return;
+      const s = (style ??= readStyle());
+      // Erase every queued cell, then shade the hot ones, one fill colour after another.
+      const shades = new Map<string, Pending[]>();
+      for (const p of pending) {
+        ctx.clearRect(p.x, p.y, p.width, rowHeightPx);
+        const heat = p.cell.heat;
+        if (heat && heat.level > 0) {
+          const colour = s.heat.get(`${heat.kind}${Math.min(HEAT_LEVELS, heat.level)}`) ?? 'transparent';
+          const list = shades.get(colour);
+          if (list) list.push(p);
+          else shades.set(colour, [p]);
+        }
       }
-      const text = cell.na ? 'n/a' : cell.text;
-      if (!text) return;
-      const font = cell.na ? style.naFont : cell.bold ? style.boldFont : style.font;
-      setFont(font);
-      setFill(cell.na ? style.warn : style.text);
-      setAlign(cell.align);
-      const inner = Math.max(0, width - 2 * PADDING_PX);
-      const shown = cell.align === 'left' ? fit(text, inner, font) : text;
-      const tx = cell.align === 'left' ? x + PADDING_PX : x + width - PADDING_PX;
-      const cy = y + rowHeightPx / 2;
-      // Left-aligned text is fitted (with an ellipsis) above; a number wider than its column is cut
-      // at the cell's edge rather than drawn into its neighbour.
-      const clip = cell.align === 'right' && shown.length * 8 > inner && ctx.measureText(shown).width > width - PADDING_PX;
-      if (clip) {
-        ctx.save();
-        ctx.beginPath();
-        ctx.rect(x, y, width, rowHeightPx);
-        ctx.clip();
+      for (const [colour, list] of shades) {
+        setFill(colour);
+        for (const p of list) ctx.fillRect(p.x, p.y, p.width, rowHeightPx);
       }
-      ctx.fillText(shown, tx, cy);
-      if (clip) ctx.restore();
-      if (cell.na) {
-        // The DOM marker's dotted underline says "there is a reason": hover the cell for it.
-        const w = ctx.measureText(shown).width;
-        const from = cell.align === 'left' ? tx : tx - w;
-        ctx.strokeStyle = style.warn;
-        ctx.setLineDash([1, 2]);
-        ctx.beginPath();
-        ctx.moveTo(from, cy + 7.5);
-        ctx.lineTo(from + w, cy + 7.5);
-        ctx.stroke();
-        ctx.setLineDash([]);
+      // Then the texts, grouped by font, colour and alignment.
+      const groups = new Map<string, Pending[]>();
+      for (const p of pending) {
+        const cell = p.cell;
+        if (!cell.na && !cell.text) continue;
+        const key = `${cell.na ? 'n' : cell.bold ? 'b' : 'p'}${cell.align}`;
+        const list = groups.get(key);
+        if (list) list.push(p);
+        else groups.set(key, [p]);
       }
+      pending.length = 0;
+      for (const list of groups.values()) for (const p of list) drawText(s, p);
     },
     refreshStyle() {
       style = undefined;
       currentFont = currentFill = currentAlign = '';
     },
     clear() {
+      pending.length = 0;
       ctx.clearRect(0, 0, widthPx, rowCount * rowHeightPx);
     },
     destroy() {

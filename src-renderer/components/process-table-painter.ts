@@ -83,6 +83,8 @@ interface Slot {
   selected: boolean | undefined;
   level: string;
   expanded: string;
+  /** The paint version the slot was last painted at (see `version`). */
+  version: number;
 }
 
 export interface TablePainter {
@@ -131,7 +133,13 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
   const canvas = createCellCanvas(body, ROW_HEIGHT_PX);
   /** A canvas cell's last drawn content that matches nothing: draw it again. */
   const STALE = '\u0002';
+  /**
+   * Bumped by whatever changes how a row looks besides the row itself (selection, a canvas to draw
+   * again): a slot painted at this version with the same row object at the same index is skipped.
+   */
+  let version = 0;
   const invalidateCanvas = (): void => {
+    version++;
     for (const slot of slots) for (let j = 0; j < slot.contents.length; j++) if (layout.columns[j]?.id !== 'name') slot.contents[j] = STALE;
   };
   // The canvas follows the theme: App sets data-theme (or style) on the root element.
@@ -184,6 +192,7 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
       selected: undefined,
       level: '',
       expanded: '',
+      version: -1,
     };
   };
 
@@ -294,6 +303,10 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
   };
 
   const paintSlot = (slot: Slot, row: DisplayRow, index: number): void => {
+    // The same row object (an unchanged process keeps its row from tick to tick) in the same place,
+    // and nothing else changed: every string it would write is already there.
+    if (slot.row === row && slot.index === index && slot.version === version) return;
+    slot.version = version;
     const element = slot.element;
     const mode = layout.mode;
     if (slot.index !== index) {
@@ -385,6 +398,7 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
     while (slots.length > count) slots.pop()!.element.remove();
     if (canvas?.place(firstIndex, count, widthPx)) invalidateCanvas();
     for (let s = 0; s < count; s++) paintSlot(slots[s]!, rows[firstIndex + s]!, firstIndex + s);
+    canvas?.flush();
     const height = rows.length * ROW_HEIGHT_PX;
     if (height !== bodyHeight) {
       body.style.height = `${height}px`;
@@ -405,6 +419,7 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
   };
 
   const rebuild = (): void => {
+    version++;
     for (const slot of slots) slot.element.remove();
     slots = [];
     // New columns or mode: what the canvas shows belongs to the old layout (the name column, never
@@ -426,6 +441,7 @@ export function createTablePainter(body: HTMLElement, table: HTMLElement | null,
     },
     setSelected(next) {
       selected = next;
+      version++;
       paint();
     },
     setFocusKey(next) {

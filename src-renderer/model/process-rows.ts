@@ -110,23 +110,29 @@ export function buildRows(processes: readonly ProcessSample[], options: RowOptio
   if (options.mode === 'tree') return treeRows(processes, needle, compareBy(column, options.sort.direction), options.collapsed);
   const list = needle ? processes.filter((p) => matchesSearch(p, needle)) : processes.slice();
   // Keys of the previous rows for processes that are still here, to reuse their strings.
-  const previousKeys = previous && previous.length > 0 ? reuseOrder(list, previous) : undefined;
+  const previousRows = previous && previous.length > 0 ? reuseOrder(list, previous) : undefined;
   sortByColumn(list, column, options.sort.direction);
   const out: DisplayRow[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) {
     const process = list[i]!;
-    const key = previousKeys?.get(process) ?? processKey(process);
-    out[i] = { kind: 'process', key, process, depth: 0, hasChildren: false, expanded: false };
+    const before = previousRows?.get(process);
+    // Most processes are the same object as last tick (the tick delta keeps unchanged ones): their
+    // flat row is too, so a tick allocates rows only for what changed.
+    if (before && before.process === process && before.depth === 0 && !before.hasChildren && !before.expanded) out[i] = before;
+    else out[i] = { kind: 'process', key: before?.key ?? processKey(process), process, depth: 0, hasChildren: false, expanded: false };
   }
   return out;
 }
 
-/** Reorder `list` in place into the previous rows' order (then the new processes in list order). */
-function reuseOrder(list: ProcessSample[], previous: readonly DisplayRow[]): Map<ProcessSample, string> | undefined {
+/**
+ * Reorder `list` in place into the previous rows' order (then the new processes in list order);
+ * returns each process's previous row (for its key, and the row itself when nothing changed).
+ */
+function reuseOrder(list: ProcessSample[], previous: readonly DisplayRow[]): Map<ProcessSample, ProcessRow> | undefined {
   const byPid = new Map<number, ProcessSample>();
   for (const process of list) byPid.set(process.pid, process);
   if (byPid.size !== list.length) return undefined; // a pid twice (racy sample): keep every entry, plain sort
-  const keys = new Map<ProcessSample, string>();
+  const rows = new Map<ProcessSample, ProcessRow>();
   let n = 0;
   for (const row of previous) {
     // Only process rows carry a process's key; a group or tree row from another mode must not lend its key.
@@ -135,12 +141,12 @@ function reuseOrder(list: ProcessSample[], previous: readonly DisplayRow[]): Map
     const now = byPid.get(before.pid);
     if (!now || now.startTime !== before.startTime) continue;
     byPid.delete(before.pid);
-    keys.set(now, row.key);
+    rows.set(now, row);
     list[n++] = now;
   }
   for (const process of byPid.values()) list[n++] = process;
   list.length = n;
-  return keys;
+  return rows;
 }
 
 function groupedRows(

@@ -95,14 +95,25 @@ function loadMode(): ViewMode {
   return raw === 'tree' || raw === 'grouped' ? raw : 'flat';
 }
 
+/** Keys of the process objects seen: unchanged processes are the same object tick after tick. */
+const keyOfProcess = new WeakMap<ProcessSample, string>();
+function cachedKey(process: ProcessSample): string {
+  let key = keyOfProcess.get(process);
+  if (key === undefined) keyOfProcess.set(process, (key = processKey(process)));
+  return key;
+}
+/** Which update last saw each history entry: an entry not seen by this one is a process that is gone. */
+const lastSeen = new WeakMap<ProcessHistory, number>();
+let updates = 0;
+
 /** Append this tick to each process's history and forget processes that are gone. */
 export function updateProcessHistory(history: Map<string, ProcessHistory>, at: number, processes: readonly ProcessSample[]): void {
-  const live = new Set<string>();
+  const update = ++updates;
   for (const process of processes) {
-    const key = processKey(process);
-    live.add(key);
+    const key = cachedKey(process);
     let entry = history.get(key);
     if (!entry) history.set(key, (entry = { at: [], cpuPercent: [], rssBytes: [] }));
+    lastSeen.set(entry, update);
     entry.at.push(at);
     entry.cpuPercent.push(process.cpuPercent);
     entry.rssBytes.push(process.rssBytes);
@@ -112,7 +123,7 @@ export function updateProcessHistory(history: Map<string, ProcessHistory>, at: n
       entry.rssBytes.shift();
     }
   }
-  for (const key of history.keys()) if (!live.has(key)) history.delete(key);
+  for (const [key, entry] of history) if (lastSeen.get(entry) !== update) history.delete(key);
 }
 
 function sameStatus(a: TickStatus | undefined, b: TickStatus | undefined): boolean {

@@ -26,7 +26,7 @@
 //
 //   npx tsx test/bench/ui.bench.ts     (UI_BENCH_TICKS=40 UI_BENCH_PROCESSES=1000
 //                                       UI_BENCH_SCENARIOS=worst,realistic by default)
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -247,6 +247,39 @@ interface Entry {
   rows: number;
 }
 
+interface TraceSlice {
+  name: string;
+  ts: number;
+  dur: number;
+  tdur?: number;
+}
+
+/**
+ * Self CPU time (tdur minus the tdur of the events nested directly inside) per event name, counting
+ * only the part of each event inside one of `windows` (pro rata, as the per-update total does).
+ * Events of one thread nest properly, so a stack over events sorted by start gives the parents.
+ */
+export function selfTimeInWindows(events: readonly TraceSlice[], windows: ReadonlyArray<readonly [number, number]>): Map<string, number> {
+  const sorted = [...events].filter((e) => e.dur >= 0).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+  const childCpu = new Map<TraceSlice, number>();
+  const stack: TraceSlice[] = [];
+  for (const e of sorted) {
+    while (stack.length > 0 && stack[stack.length - 1]!.ts + stack[stack.length - 1]!.dur <= e.ts) stack.pop();
+    const parent = stack[stack.length - 1];
+    if (parent) childCpu.set(parent, (childCpu.get(parent) ?? 0) + (e.tdur ?? e.dur));
+    stack.push(e);
+  }
+  const out = new Map<string, number>();
+  for (const e of sorted) {
+    let inside = 0;
+    for (const [from, to] of windows) inside += Math.max(0, Math.min(to, e.ts + e.dur) - Math.max(from, e.ts));
+    if (inside <= 0 || e.dur <= 0) continue;
+    const self = Math.max(0, (e.tdur ?? e.dur) - (childCpu.get(e) ?? 0));
+    out.set(e.name, (out.get(e.name) ?? 0) + self * (inside / e.dur));
+  }
+  return out;
+}
+
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
@@ -278,7 +311,9 @@ async function runScenario(scenario: string, browser: Browser, staticDir: string
     const tracer = TRACE ? await page.context().newCDPSession(page) : undefined;
     if (tracer) {
       tracer.on('Tracing.dataCollected', (data) => traceEvents.push(...(data.value as unknown as typeof traceEvents)));
-      await tracer.send('Tracing.start', { categories: 'devtools.timeline,disabled-by-default-devtools.timeline,blink.user_timing', transferMode: 'ReportEvents' });
+      // UI_BENCH_TRACE_CATEGORIES adds categories (e.g. blink,cc,v8) to split what the timeline leaves in RunTask.
+      const extra = process.env['UI_BENCH_TRACE_CATEGORIES'] ? `,${process.env['UI_BENCH_TRACE_CATEGORIES']}` : '';
+      await tracer.send('Tracing.start', { categories: `devtools.timeline,disabled-by-default-devtools.timeline,blink.user_timing${extra}`, transferMode: 'ReportEvents' });
     }
     const deadline = Date.now() + (target + 15) * INTERVAL_MS;
     while (Date.now() < deadline) {
@@ -288,6 +323,10 @@ async function runScenario(scenario: string, browser: Browser, staticDir: string
     }
     if (cdp) {
       const { profile } = await cdp.send('Profiler.stop');
+      // The whole profile too, for DevTools (Performance panel: load profile) or a script.
+      const profilePath = join(tmpdir(), `allot-ui-bench-${scenario}.cpuprofile`);
+      writeFileSync(profilePath, JSON.stringify(profile));
+      console.log(`[${scenario}] CPU profile written to ${profilePath}`);
       const selfUs = new Map<string, number>();
       const byId = new Map(profile.nodes.map((n) => [n.id, n]));
       const deltas = profile.timeDeltas ?? [];
@@ -332,6 +371,27 @@ async function runScenario(scenario: string, browser: Browser, staticDir: string
           if (to > from && t.dur > 0) us += (t.tdur ?? t.dur) * ((to - from) / t.dur);
         }
         cpuPerUpdate.push(us / 1000);
+      }
+      // Self (exclusive) CPU time per event name inside the update windows: nested events no longer
+      // overlap, so the rows add up to the CPU time per update and say where it goes.
+      const windows: Array<[number, number]> = [];
+      for (let n = WARMUP_TICKS; ; n++) {
+        const start = marks.get(`uibench:start:${n}`);
+        const end = marks.get(`uibench:end:${n}`);
+        if (start === undefined || end === undefined) break;
+        windows.push([start, end]);
+      }
+      const selfByName = selfTimeInWindows(
+        traceEvents.filter((e) => e.ph === 'X' && rendererMain && e.tid === rendererMain.tid && e.pid === rendererMain.pid) as unknown as TraceSlice[],
+        windows,
+      );
+      if (windows.length > 0) {
+        console.log(`[${scenario}] Self CPU time per update by trace event (inside the ${windows.length} update windows; sums to the CPU time per update):`);
+        const total = [...selfByName.values()].reduce((sum, us) => sum + us, 0);
+        for (const [name, us] of [...selfByName].sort((a, b) => b[1] - a[1]).slice(0, 16)) {
+          console.log(`  ${(us / 1000 / windows.length).toFixed(2).padStart(8)} ms  ${((100 * us) / total).toFixed(0).padStart(3)} %  ${name}`);
+        }
+        console.log(`  ${(total / 1000 / windows.length).toFixed(2).padStart(8)} ms  total`);
       }
       if (cpuPerUpdate.length > 0) {
         cpuPerUpdate.sort((a, b) => a - b);

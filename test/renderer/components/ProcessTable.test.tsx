@@ -253,6 +253,33 @@ describe('ProcessTable layout and painting', () => {
     expect(columnWidthsPx([{ width: 'minmax(100px, 1fr)' }, { width: 'minmax(100px, 1fr)' }], 301).reduce((a, b) => a + b)).toBe(301);
   });
 
+  it('skips a row that is the same object at the same place; a selection change paints it again', () => {
+    const body = document.createElement('div');
+    document.body.appendChild(body);
+    const painter = createTablePainter(body, null);
+    painter.setLayout({ columns: ['name', 'cpuPercent'].map((id) => columnById(id)!), widthsPx: [100, 50], mode: 'flat', scale: { logicalCores: 1, totalMemoryBytes: 2 ** 30 } });
+    const process = fixtureProcess({ pid: 5, name: 'five', cpuPercent: 3 });
+    const row = { kind: 'process' as const, key: '5:1', process, depth: 0, hasChildren: false, expanded: false };
+    painter.setRows([row]);
+    const cpu = () => body.querySelector('[data-column="cpuPercent"]')!.textContent;
+    expect(cpu()).toBe('3.0%');
+    // Rows are never mutated; doing it here shows whether the painter looked at the row again.
+    process.cpuPercent = 9;
+    painter.setRows([row]);
+    expect(cpu()).toBe('3.0%');
+    // A new row object for the same process is painted.
+    painter.setRows([{ ...row }]);
+    expect(cpu()).toBe('9.0%');
+    process.cpuPercent = 12;
+    painter.setSelected(new Set(['5:1']));
+    expect(cpu()).toBe('12.0%');
+    const selectedRow = body.querySelector('[role="row"]')!;
+    expect(selectedRow.getAttribute('aria-selected')).toBe('true');
+    expect(selectedRow.className).toContain('selected');
+    painter.destroy();
+    body.remove();
+  });
+
   it('rewrites only the cells whose text changed, in the same text nodes', () => {
     const body = document.createElement('div');
     document.body.appendChild(body);

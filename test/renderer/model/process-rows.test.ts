@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildRows, processKey, type RowOptions } from '../../../src-renderer/model/process-rows';
+import { buildRows, processKey, type DisplayRow, type RowOptions } from '../../../src-renderer/model/process-rows';
+import type { ProcessSample } from '../../../src-shared/domain';
 import { columnUnavailable, columnById, heatLevel } from '../../../src-renderer/model/process-columns';
 import { fixtureProcess } from '../../helpers/sample-fixture';
 import { indentPxFor } from '../../../src-renderer/components/process-table-painter';
@@ -104,6 +105,24 @@ describe('sorting from the previous order', () => {
         }
       }
     }
+  });
+
+  it('keeps the row object of a process that is the same object as last tick; a changed process gets a new row', () => {
+    const [init, bash, node] = procs as [ProcessSample, ProcessSample, ProcessSample];
+    const first = buildRows([init, bash, node], base);
+    const changedBash = { ...bash, cpuPercent: 70 };
+    const next = buildRows([init, changedBash, node], base, first);
+    const rowOf = (rows: readonly DisplayRow[], pid: number) => rows.find((row) => row.process.pid === pid)!;
+    expect(rowOf(next, 1)).toBe(rowOf(first, 1));
+    expect(rowOf(next, 11)).toBe(rowOf(first, 11));
+    expect(rowOf(next, 10)).not.toBe(rowOf(first, 10));
+    expect(rowOf(next, 10).process).toBe(changedBash);
+    expect(next.map((row) => row.process.pid)).toEqual([10, 11, 1]);
+    // Rows of another mode (tree: depth, children) are never lent to the flat list.
+    const tree = buildRows([init, bash, node], { ...base, mode: 'tree' });
+    const flat = buildRows([init, bash, node], base, tree);
+    expect(rowOf(flat, 1)).not.toBe(rowOf(tree, 1));
+    expect(flat.every((row) => row.depth === 0 && !row.hasChildren && !row.expanded)).toBe(true);
   });
 
   it('skips the sort when the list is already in order, and sorts when it is not', async () => {

@@ -77,6 +77,23 @@ describe('processes slice', () => {
     expect(store.getState().processHistory.has('3:123456')).toBe(false);
   });
 
+  it('per-process history follows processes that come back as the same objects, and forgets those that exit', () => {
+    const store = createAppStore();
+    const a = fixtureProcess({ pid: 2, cpuPercent: 5 });
+    const b = fixtureProcess({ pid: 3, cpuPercent: 7 });
+    store.getState().applyTick({ seq: 0, sample: fixtureSample([a, b], 1000) });
+    // The delta decoder hands unchanged processes over as the same objects; a changed one is new.
+    const a2 = { ...a, cpuPercent: 6 };
+    store.getState().applyTick({ seq: 1, sample: fixtureSample([a2, b], 2000) });
+    store.getState().applyTick({ seq: 2, sample: fixtureSample([a2], 3000) });
+    const history = store.getState().processHistory;
+    expect(history.get('2:123456')).toEqual({ at: [1000, 2000, 3000], cpuPercent: [5, 6, 6], rssBytes: [a.rssBytes, a.rssBytes, a.rssBytes] });
+    expect(history.has('3:123456')).toBe(false);
+    // A process with the same pid and start time that comes back is a fresh history.
+    store.getState().applyTick({ seq: 3, sample: fixtureSample([a2, b], 4000) });
+    expect(store.getState().processHistory.get('3:123456')!.at).toEqual([4000]);
+  });
+
   it('keeps the table rows in step with ticks, sort, filter and mode', () => {
     const store = createAppStore();
     const processes = [
