@@ -16,7 +16,7 @@ import { TIER_DEFAULTS, tierRank, type IntentResult, type Alert, type Decision, 
 import { DEFAULT_RULES_FILE, type RulesFile } from '../../src-shared/rules';
 import { createBalancer } from './balancer';
 import { createClassifier, type Classification, type ClassifierOptions } from './classify';
-import { coreCount, processKey, programKey, round, targetOf, type KeySet } from './common';
+import { coreCount, processKey, programKey, round, targetOf } from './common';
 import { EventBus, TriggerWatcher } from './events';
 import { createFeedback, type FeedbackOptions } from './feedback';
 import { DecisionSink, Ledger, type Restraint } from './ledger';
@@ -223,7 +223,6 @@ export function createEngine(config: EngineConfig = {}): Engine {
       index,
     );
     updateProfiles(profiles, sample, classes, unchanged);
-    const live: KeySet = index;
 
     // Housekeeping on existing restraints.
     for (const r of [...ledger.restraints.values()]) {
@@ -250,7 +249,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
 
     const newLeakVerdicts = leakDetector.update(sample);
     for (const v of newLeakVerdicts) leaks.set(v.key, v);
-    for (const k of leaks.keys()) if (!live.has(k)) leaks.delete(k);
+    for (const k of leaks.keys()) if (!index.has(k)) leaks.delete(k);
 
     if (mode !== 'off') {
       // Rules for processes seen for the first time; known programs at launch. A process is first
@@ -348,9 +347,9 @@ export function createEngine(config: EngineConfig = {}): Engine {
     alerts.push(...anomalies.tick(sample, profiles, newLeakVerdicts, index));
 
     // Deleting the entry being visited is safe while iterating a Set.
-    for (const k of seen) if (!live.has(k)) seen.delete(k);
-    for (const k of memoryLimited) if (!live.has(k)) memoryLimited.delete(k);
-    ledger.prune(live);
+    for (const k of seen) if (!index.has(k)) seen.delete(k);
+    for (const k of memoryLimited) if (!index.has(k)) memoryLimited.delete(k);
+    ledger.prune(index);
 
     const decisions = sink.decisions;
     remember(decisions);

@@ -17,8 +17,6 @@ interface Entry {
 }
 
 export interface ProcessIndex extends KeySet {
-  /** Processes in this tick. */
-  readonly size: number;
   get(key: string): ProcessSample | undefined;
   byPid(pid: number): ProcessSample | undefined;
   /** Live children of `pid` in this tick. */
@@ -43,9 +41,6 @@ export function createProcessIndex(): MutableProcessIndex {
   const live = (e: Entry | undefined): e is Entry => e !== undefined && e.seen === tick;
 
   return {
-    get size() {
-      return entries.size;
-    },
     update(processes) {
       tick++;
       for (const p of processes) {

@@ -65,6 +65,17 @@ function memoryCgroupFs() {
 
 afterEach(() => useCgroupFsForTests(null));
 
+/** Process 100 in Allot's group /allot-100-5 (cpu.shares 512), on an in-memory cgroup fs in use. */
+function restrainedProcess100() {
+  const { fs, state } = memoryCgroupFs();
+  useCgroupFsForTests(fs);
+  const dir = join(MOUNT, '/allot-100-5');
+  state.dirs.add(dir);
+  state.files.set(join(dir, 'cpu.shares'), '512');
+  state.where.set(100, '/allot-100-5');
+  return { fs, state, dir };
+}
+
 describe('dissolving an Allot group around a forking process', () => {
   it('moves the children born in the group while the parent was being moved, then removes it', () => {
     const { fs, state } = memoryCgroupFs();
@@ -86,13 +97,7 @@ describe('dissolving an Allot group around a forking process', () => {
   });
 
   it('a restore whose emptied group is still busy with exiting children succeeds: the process is back, the group goes on a later call', () => {
-    const { fs, state } = memoryCgroupFs();
-    useCgroupFsForTests(fs);
-    const group = '/allot-100-5';
-    const dir = join(MOUNT, group);
-    state.dirs.add(dir);
-    state.files.set(join(dir, 'cpu.shares'), '512');
-    state.where.set(100, group);
+    const { state, dir } = restrainedProcess100();
     state.where.set(200, '/');
     state.dyingFor = 1000;
     expect(applyCgroupSetting(backend, 100, 5, 'cpuWeight', null, '/')).toBeNull();
@@ -105,13 +110,7 @@ describe('dissolving an Allot group around a forking process', () => {
   });
 
   it('a group the process is still in after every round is still a failed restore', () => {
-    const { fs, state } = memoryCgroupFs();
-    useCgroupFsForTests(fs);
-    const group = '/allot-100-5';
-    const dir = join(MOUNT, group);
-    state.dirs.add(dir);
-    state.files.set(join(dir, 'cpu.shares'), '512');
-    state.where.set(100, group);
+    const { fs } = restrainedProcess100();
     // The move is silently not done (as when the kernel refuses it for a pid that is not a thread-group leader).
     fs.write = ((original) => (path: string, text: string) => {
       if (path.endsWith('/cgroup.procs')) return;
