@@ -19,6 +19,8 @@ export function matches(change: Change, after: Change): boolean {
       if (a.nice !== change.value.nice) return false;
       return change.value.autogroupNice === undefined || a.autogroupNice === change.value.autogroupNice;
     }
+    case 'sessionPriority':
+      return (after.value as ValueOf<'sessionPriority'>).nice === change.value.nice;
     case 'affinity': {
       const a = [...(after.value as ValueOf<'affinity'>).cpus].sort((x, y) => x - y);
       const w = [...new Set(change.value.cpus)].sort((x, y) => x - y);

@@ -10,6 +10,7 @@ const str = (max: number = LIMITS.maxStringLength) => z.string().max(max);
 /** Every operation an adapter knows. `suspend` covers suspend and resume (value `suspended`). */
 export const OperationSchema = z.enum([
   'priority',
+  'sessionPriority',
   'affinity',
   'ioPriority',
   'cpuWeight',
@@ -42,6 +43,17 @@ export const PriorityValueSchema = z.strictObject({
     .array(z.tuple([int().positive(), int().min(-20).max(19)]))
     .max(MAX_THREAD_VALUES)
     .optional(),
+});
+/**
+ * The nice of the process's whole session (Linux autogroup: with sched_autogroup_enabled=1 the
+ * scheduler first shares CPU between sessions, weighted by this value, and only then between the
+ * processes of one session). Lowering it lowers everything the session runs, including processes it
+ * starts afterwards: a build started from a terminal is one session. Read and written through
+ * /proc/PID/autogroup of a process in the session; `autogroupId` (in a reading) names the session.
+ */
+export const SessionPriorityValueSchema = z.strictObject({
+  nice: int().min(-20).max(19),
+  autogroupId: int().nonnegative().optional(),
 });
 const cpuList = () => z.array(int().nonnegative().max(LIMITS.maxCores - 1)).min(1).max(LIMITS.maxCores);
 export const AffinityValueSchema = z.strictObject({
@@ -84,6 +96,7 @@ export const TerminateValueSchema = z.strictObject({
 /** A change: which operation, with which target value. */
 export const ChangeSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('priority'), value: PriorityValueSchema }),
+  z.strictObject({ op: z.literal('sessionPriority'), value: SessionPriorityValueSchema }),
   z.strictObject({ op: z.literal('affinity'), value: AffinityValueSchema }),
   z.strictObject({ op: z.literal('ioPriority'), value: IoPriorityValueSchema }),
   z.strictObject({ op: z.literal('cpuWeight'), value: CpuWeightValueSchema }),

@@ -79,6 +79,11 @@ export const ProcessSampleSchema = z.strictObject({
   cpuSystemPercent: nonNeg().optional(),
   /** Cumulative CPU time, ms (user+system). */
   cpuTimeMs: nonNeg().optional(),
+  /**
+   * CPU of its children that exited and were waited for, over the last interval (100 = one core;
+   * Linux cutime + cstime). A build's shell shows here what its short-lived compilers used.
+   */
+  childrenCpuPercent: nonNeg().optional(),
   vmsBytes: nonNeg().optional(),
   swapBytes: nonNeg().optional(),
   minorFaultsPerSec: nonNeg().optional(),

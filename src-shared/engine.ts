@@ -61,6 +61,8 @@ export type IoPriority = z.infer<typeof IoPrioritySchema>;
 export const IntentSchema = z.discriminatedUnion('op', [
   z.strictObject({ op: z.literal('nice'), value: int().min(-20).max(19) }),
   z.strictObject({ op: z.literal('tier'), value: TierSchema }),
+  /** The nice of the process's whole session (Linux autogroup): everything it runs and starts later. */
+  z.strictObject({ op: z.literal('sessionNice'), value: int().min(-20).max(19) }),
   z.strictObject({ op: z.literal('affinity'), value: z.array(int().nonnegative()).max(4096) }),
   z.strictObject({ op: z.literal('ioPriority'), value: IoPrioritySchema }),
   z.strictObject({ op: z.literal('cpuCap'), value: nonNeg().nullable() }),

@@ -176,7 +176,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
       profileId: engineState.profileId,
       profiles: rulesFile.profiles.map((profile) => ({ id: profile.id, name: profile.name, ...(profile.description ? { description: profile.description } : {}) })),
       foreground: lastForeground,
-      restrained: engineState.restraints.length,
+      restrained: engineState.restraints.length + engineState.sessions.length,
       prefetch: prefetch.view(),
       lastReport,
     };

@@ -127,7 +127,10 @@ export function createPipeline(options: PipelineOptions): Pipeline {
           : { decisionId: d.id, at: stamp, status: statusOfRefusal(first.reason), message: `undo: ${first.message}`.slice(0, 1024) };
         return { decision: d, result, changes };
       }
-      const mapping = intentToChanges(d.change, options.intents);
+      // A process whose whole session is lowered needs no cgroup weight of its own to rank against
+      // other sessions (and moving every short-lived compiler into a cgroup costs the build dearly).
+      const intents = options.intents?.crossSessionWeight && engine.inLoweredSession(d.target.pid) ? { ...options.intents, crossSessionWeight: false } : options.intents;
+      const mapping = intentToChanges(d.change, intents);
       if (!mapping.ok) return { decision: d, result: { decisionId: d.id, at: stamp, status: 'failed', message: mapping.error.slice(0, 1024) } };
       const results: ActuatorResult[] = [];
       for (const change of mapping.changes) {

@@ -20,7 +20,7 @@
 // Against oscillation: the 20 %/10 % gap, a per-process minimum interval, a global action budget,
 // and a hold time that doubles each time the same process is restored (capped), so a square-wave
 // load produces a logarithmic, not linear, number of actions. Never raises above the original.
-import type { Sample } from '../../src-shared/domain';
+import type { ProcessSample, Sample } from '../../src-shared/domain';
 import type { BalancerThresholds } from '../../src-shared/rules';
 import { processKey, programKey, round } from './common';
 import type { Classification } from './classify';
@@ -37,6 +37,8 @@ export interface BalancerContext {
   confidence: (programId: string) => number;
   /** Process keys of over-budget tenants' processes: considered first. */
   preferred?: ReadonlySet<string>;
+  /** Processes not to restrain further (members of a session lowered as a whole); their restores still happen. */
+  exclude?: (p: ProcessSample) => boolean;
 }
 
 export interface BalancerOptions {
@@ -124,7 +126,7 @@ export function createBalancer(options: Partial<BalancerOptions> = {}): Balancer
         const over =
           systemBusy &&
           p.cpuPercent >= t.processCpuPercent &&
-          !c.untouchable && c.class !== 'system' && c.class !== 'foreground' && !ruleOwnsNice(c.policy) && !ledger.backedOff(key, at) && ctx.confidence(programKey(p)) >= minConfidence;
+          !c.untouchable && c.class !== 'system' && c.class !== 'foreground' && !ruleOwnsNice(c.policy) && !ledger.backedOff(key, at) && !ctx.exclude?.(p) && ctx.confidence(programKey(p)) >= minConfidence;
         if (over) {
           if (!overSince.has(key)) overSince.set(key, at - sample.intervalMs);
         } else overSince.delete(key);

@@ -1,8 +1,9 @@
 // The engine: one pure, deterministic tick per Sample. Order inside a tick:
 //   triggers (may switch profile) -> classify -> profiles -> housekeeping (gone processes, someone
-//   else changed a process, restrained process became foreground) -> rule actions for new processes
-//   -> known-program launches -> feedback (revert what did not help) -> tenants -> balancer ->
-//   process-tree roots (tree.ts: builds and fork storms restrained at the parent) -> planner -> memory -> anomalies -> events.
+//   else changed a process, restrained process became foreground) -> sessions (sessions.ts: a session
+//   of background work lowered as a whole; first, so its decisions are carried out first: they reach
+//   furthest) -> rule actions for new processes -> known-program launches -> feedback (revert what
+//   did not help) -> tenants -> balancer -> process-tree roots (tree.ts: builds and fork storms restrained at the parent) -> planner -> memory -> anomalies -> events.
 // That order is also the precedence: a process gets at most one decision per field per tick (the
 // DecisionSink refuses the rest), so a safety restore or a rule always beats a later stage, and the
 // balancer, planner and tenants never touch a nice that a rule sets (ruleOwnsNice).
@@ -27,6 +28,7 @@ import { compilePolicy, ruleOwnsNice, type Policy } from './policy';
 import { createProfileStore, learnedClass, updateProfiles, type ProfileStore } from './profiles';
 import { createTenantManager, type TenantUsage } from './tenants';
 import { createTreeRestrainer, type TreeOptions } from './tree';
+import { createSessionRestrainer, type SessionRestraint } from './sessions';
 import { createMemoryGuard, type MemoryGuardOptions } from './pressure';
 import { createProcessIndex } from './process-index';
 
@@ -79,6 +81,8 @@ export interface EngineState {
   mode: Mode;
   profileId: string;
   restraints: Restraint[];
+  /** Sessions (Linux autogroups) lowered as a whole (sessions.ts). */
+  sessions: SessionRestraint[];
   tenants: TenantUsage[];
   lastAt?: number;
 }
@@ -95,6 +99,8 @@ export interface Engine {
   /** Decisions that put every restrained process back (for shutdown). */
   restoreAll(at: number): Decision[];
   classification(pid: number): Classification | undefined;
+  /** Is this process's whole session lowered (sessions.ts)? Its own changes then need no cross-session weight. */
+  inLoweredSession(pid: number): boolean;
   state(): EngineState;
   readonly profiles: ProfileStore;
   readonly bus: EventBus<EngineEvent>;
@@ -116,6 +122,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
   const anomalies = createAnomalyDetector(config.anomalies);
   const tenants = createTenantManager();
   const tree = createTreeRestrainer(config.tree);
+  const sessions = createSessionRestrainer();
   const memoryGuard = createMemoryGuard(config.memoryGuard);
   const triggers = new TriggerWatcher(rules.triggers);
   const bus = new EventBus<EngineEvent>();
@@ -252,6 +259,12 @@ export function createEngine(config: EngineConfig = {}): Engine {
     for (const k of leaks.keys()) if (!index.has(k)) leaks.delete(k);
 
     if (mode !== 'off') {
+      // Act where the load lives: a session of background work is lowered as a whole, and its
+      // members are then left to it (per-process steps inside a lowered session add nothing).
+      const who = { ...(inputs.foregroundPid !== undefined ? { foregroundPid: inputs.foregroundPid } : {}), ...(config.selfPid !== undefined ? { selfPid: config.selfPid } : {}) };
+      events.push(...sessions.tick({ sample, classes, ledger, sink, thresholds: policy.thresholds, index, enabled: policy.profile.balancerEnabled, backoffMs, ...who }));
+      const inLoweredSession = (p: ProcessSample) => sessions.restrains(p.autogroup);
+
       // Rules for processes seen for the first time; known programs at launch. A process is first
       // seen in the sample after it started, with no CPU rate yet (rates need two samples): what
       // is known about it at that moment is its program's profile, so launch actions use that.
@@ -310,9 +323,9 @@ export function createEngine(config: EngineConfig = {}): Engine {
       alerts.push(...tenantResult.alerts);
 
       if (policy.profile.balancerEnabled) {
-        balancer.tick({ sample, classes, ledger, sink, thresholds: policy.thresholds, confidence, preferred: tenantResult.overBudgetKeys });
-        // Act where the load lives: a tree that keeps spawning busy children is restrained at its root.
-        tree.tick({ sample, classes, ledger, sink, thresholds: policy.thresholds, index, ...(inputs.foregroundPid !== undefined ? { foregroundPid: inputs.foregroundPid } : {}), ...(config.selfPid !== undefined ? { selfPid: config.selfPid } : {}) });
+        balancer.tick({ sample, classes, ledger, sink, thresholds: policy.thresholds, confidence, preferred: tenantResult.overBudgetKeys, exclude: inLoweredSession });
+        // A tree that keeps spawning busy children is restrained at its root.
+        tree.tick({ sample, classes, ledger, sink, thresholds: policy.thresholds, index, exclude: inLoweredSession, ...who });
       }
       const knownLaunch = launched.some((p) => profileCpuPercent(profiles, p, 'p50', knownMinSamples) !== undefined);
       if (policy.profile.plannerEnabled && (inputs.forecast || knownLaunch)) {
@@ -382,6 +395,10 @@ export function createEngine(config: EngineConfig = {}): Engine {
     onResults(results) {
       const events: EngineEvent[] = [];
       for (const res of results) {
+        if (sessions.onResult(res, backoffMs)) {
+          if (res.status === 'failed' || res.status === 'unsupported') events.push({ type: 'action-failed', at: res.at, decisionId: res.decisionId, message: (res.message ?? res.status).slice(0, 1024) });
+          continue;
+        }
         const d = recentDecisions.get(res.decisionId);
         const r = ledger.findByDecision(res.decisionId);
         if (res.status === 'applied') {
@@ -410,6 +427,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
             ledger.restore(sink, r.key, r.source, { reason: `Engine switched to ${next}: restoring ${r.target.name}.`, numbers: {}, expectedEffect: `${r.target.name} is back to its original priority.` }, false);
           }
         }
+        if (next !== 'auto') sessions.restoreAll(sink, (name) => `Engine switched to ${next}: restoring ${name}'s session.`);
         mode = next;
         // Rules act on the processes already running too (a process started before the switch to
         // Auto kept nice 0 while one started after got the rule's 19).
@@ -445,6 +463,7 @@ export function createEngine(config: EngineConfig = {}): Engine {
         if (r.status === 'advised') ledger.forget(r.key, at);
         else ledger.restore(sink, r.key, r.source, { reason: `Allot is stopping: restoring ${r.target.name}.`, numbers: {}, expectedEffect: `${r.target.name} is back to its original priority.` }, false);
       }
+      sessions.restoreAll(sink, (name) => `Allot is stopping: restoring ${name}'s session.`);
       remember(sink.decisions);
       return sink.decisions;
     },
@@ -452,8 +471,11 @@ export function createEngine(config: EngineConfig = {}): Engine {
       const p = index.byPid(pid);
       return p ? classes.get(processKey(p)) : undefined;
     },
+    inLoweredSession(pid) {
+      return sessions.restrains(index.byPid(pid)?.autogroup);
+    },
     state() {
-      return { mode, profileId: policy.profile.id, restraints: [...ledger.restraints.values()].map((r) => ({ ...r, target: { ...r.target } })), tenants: tenantUsage, ...(lastAt !== undefined ? { lastAt } : {}) };
+      return { mode, profileId: policy.profile.id, restraints: [...ledger.restraints.values()].map((r) => ({ ...r, target: { ...r.target } })), sessions: sessions.list(), tenants: tenantUsage, ...(lastAt !== undefined ? { lastAt } : {}) };
     },
     effectOf(decisionId) {
       return feedback.effects.get(decisionId);

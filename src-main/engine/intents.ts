@@ -40,6 +40,9 @@ export function intentToChanges(intent: Intent, options: IntentOptions = {}): In
     case 'nice':
       if (!Number.isInteger(intent.value) || intent.value < -20 || intent.value > 19) return { ok: false, error: `nice ${intent.value} is outside -20..19` };
       return { ok: true, changes: priorityChanges(intent.value, options) };
+    case 'sessionNice':
+      if (!Number.isInteger(intent.value) || intent.value < -20 || intent.value > 19) return { ok: false, error: `session nice ${intent.value} is outside -20..19` };
+      return { ok: true, changes: [{ op: 'sessionPriority', value: { nice: intent.value } }] };
     case 'tier': {
       const t = TIER_DEFAULTS[intent.value];
       if (!t) return { ok: false, error: `unknown tier ${String(intent.value)}` };

@@ -56,7 +56,7 @@ export interface ProcessMemo {
 export type DecisionDraft = Omit<Decision, 'id' | 'at' | 'apply'>;
 
 /** A process attribute one decision sets. */
-export type ChangeField = 'nice' | 'ioPriority' | 'affinity' | 'cpuCap' | 'memoryLimit';
+export type ChangeField = 'nice' | 'sessionNice' | 'ioPriority' | 'affinity' | 'cpuCap' | 'memoryLimit';
 
 /** The fields a change sets (a tier is a nice value plus an I/O priority). */
 export function fieldsOf(change: Intent): ChangeField[] {
@@ -142,6 +142,11 @@ export class Ledger {
   canAct(at: number, max: number, windowMs: number): boolean {
     this.actionTimes = this.actionTimes.filter((t) => at - t < windowMs);
     return this.actionTimes.length < max;
+  }
+
+  /** Count an action taken outside the ledger (a session restraint) against the global rate limit. */
+  noteAction(at: number): void {
+    this.actionTimes.push(at);
   }
 
   /**

@@ -35,6 +35,8 @@ export interface TreeContext {
   /** The tick's process index (the engine's); built from the sample when absent. */
   index?: ProcessIndex;
   selfPid?: number;
+  /** Ancestors not to restrain (members of a session lowered as a whole). */
+  exclude?: (p: ProcessSample) => boolean;
 }
 
 export interface TreeRestrainer {
@@ -49,7 +51,7 @@ export function createTreeRestrainer(options: Partial<TreeOptions> = {}): TreeRe
   let first = true;
 
   return {
-    tick({ sample, classes, ledger, sink, thresholds: t, foregroundPid, selfPid, index = indexOf(sample.processes) }) {
+    tick({ sample, classes, ledger, sink, thresholds: t, foregroundPid, selfPid, exclude, index = indexOf(sample.processes) }) {
       const at = sample.at;
       const byPid = index.byPid;
       /** Ancestors inside the process's session, nearest first. */
@@ -108,7 +110,7 @@ export function createTreeRestrainer(options: Partial<TreeOptions> = {}): TreeRe
         const busy = busyUnder.get(ak) ?? 0;
         if (times.length < o.minSpawns || busy < t.processCpuPercent) continue;
         const a = index.get(ak);
-        if (!a || shielded.has(a.pid)) continue;
+        if (!a || shielded.has(a.pid) || exclude?.(a)) continue;
         const c = classes.get(ak);
         if (!c || c.untouchable || c.protected || c.class === 'foreground' || c.class === 'system' || ruleOwnsNice(c.policy) || ledger.backedOff(ak, at)) continue;
         if (!ledger.canAct(at, t.globalMaxActions, t.globalWindowMs)) return;

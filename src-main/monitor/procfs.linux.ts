@@ -70,6 +70,8 @@ export interface ProcStat {
   majflt: number; // 12
   utimeTicks: number; // 14
   stimeTicks: number; // 15
+  cutimeTicks: number; // 16, children that were waited for
+  cstimeTicks: number; // 17
   priority: number; // 18
   nice: number; // 19
   threads: number; // 20
@@ -124,6 +126,8 @@ export function parseStat(buf: Buffer, len: number): ProcStat | undefined {
     majflt: statScratch[12]!,
     utimeTicks: statScratch[14]!,
     stimeTicks: statScratch[15]!,
+    cutimeTicks: statScratch[16]!,
+    cstimeTicks: statScratch[17]!,
     priority: statScratch[18]!,
     nice: statScratch[19]!,
     threads: statScratch[20]!,

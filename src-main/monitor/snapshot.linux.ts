@@ -303,6 +303,7 @@ export function buildProcessSample(
     cpuUserPercent,
     cpuSystemPercent,
     cpuTimeMs: userMs + sysMs,
+    childrenCpuPercent: same ? cpuPercentFromMs(ticksToMs(same.cutimeTicks + same.cstimeTicks, ctx), ticksToMs(cur.cutimeTicks + cur.cstimeTicks, ctx), intervalMs) : 0,
     rssBytes: Math.max(0, cur.rssPages) * ctx.pageSizeBytes,
     vmsBytes: cur.vsizeBytes,
     kernelThread,

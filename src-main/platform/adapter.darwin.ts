@@ -40,6 +40,7 @@ export const DARWIN_UNSUPPORTED: Partial<Record<Operation, string>> = {
   cpuWeight: 'macOS has no per-process cgroups or CPU weights; use priority (nice) instead',
   cpuCap: 'macOS has no per-process cgroups or CPU caps; use priority or efficiency mode instead',
   memoryLimit: 'macOS has no per-process cgroups or memory limits it enforces on another process',
+  sessionPriority: 'macOS does not share CPU by session (no Linux autogroups); priority (nice) and efficiency mode are the levers',
 };
 
 /** The identity start value, computed exactly as the macOS sampler does (µs since the epoch). */
@@ -221,6 +222,7 @@ export function darwinCapabilities(root: boolean): Capabilities {
   const race = 'macOS has no pidfd: the identity is re-checked immediately before the signal, so a tiny pid-reuse race remains';
   const operations: Record<Operation, Capability> = {
     priority: capability(true, 'setpriority(PRIO_PROCESS)', [...(root ? [] : ['raising priority (lowering nice) needs root']), ...others]),
+    sessionPriority: capability(false, DARWIN_UNSUPPORTED.sessionPriority ?? ''),
     affinity: capability(false, DARWIN_UNSUPPORTED.affinity ?? ''),
     ioPriority: capability(false, DARWIN_UNSUPPORTED.ioPriority ?? ''),
     cpuWeight: capability(false, DARWIN_UNSUPPORTED.cpuWeight ?? ''),

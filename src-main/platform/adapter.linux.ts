@@ -50,6 +50,7 @@ import {
   readCgroupSetting,
   sweepEmptyGroups,
   type CgroupSetting,
+  cpuGroupOverridingSession,
 } from './cgroup.linux';
 import { describeLinux } from './protect.linux';
 import {
@@ -60,6 +61,8 @@ import {
   mayChange,
   priorityIrreversible,
   priorityReversibility,
+  sessionPriorityIrreversible,
+  sessionPriorityReversibility,
 } from './reversible.linux';
 import { matches } from '../../src-shared/action-values';
 import { guardAdapter, type GuardedAdapter } from './guard';
@@ -178,6 +181,12 @@ function readOp(handle: ProcessHandle, op: ReadableOperation): Reading | Refusal
       const threads = threadsApart(pid, getPriority, (other) => other === nice);
       return { op, value: { nice, ...(group ? { autogroupNice: group.nice } : {}), ...(threads.length > 0 ? { threadNice: threads } : {}) } };
     }
+    case 'sessionPriority': {
+      if (!autogroupEnabled()) return unsupportedSession();
+      const group = readAutogroup(pid);
+      if (!group) return existsSync(`/proc/${pid}`) ? refused('unsupported', 'this kernel has no /proc/PID/autogroup (built without CONFIG_SCHED_AUTOGROUP)') : refused('gone', 'the process has exited');
+      return { op, value: { nice: group.nice, autogroupId: group.id } };
+    }
     case 'affinity': {
       const cpus = getAffinity(pid);
       if (isErrno(cpus)) return errnoRefusal(cpus, op);
@@ -219,6 +228,10 @@ function readCgroup(pid: number, setting: CgroupSetting): { value: number | null
   if (!backend) return refused('unsupported', detection.detail[setting === 'memoryLimit' ? 'memory' : 'cpu']);
   const reading = readCgroupSetting(backend, pid, setting);
   return reading ?? refused('gone', 'the process has exited');
+}
+
+function unsupportedSession(): Refusal {
+  return refused('unsupported', 'sched_autogroup_enabled=0: the kernel does not share CPU by session here, so there is no session priority; nice and CPU weights rank processes directly');
 }
 
 function unsupportedEfficiency(): Refusal {
@@ -327,6 +340,9 @@ function undoOnNewcomer(target: ProcessIdentity, change: Exclude<Change, { op: '
     }
   };
   switch (change.op) {
+    case 'sessionPriority':
+      // Written through a file opened on the verified process (writeAutogroup): a newcomer never receives it.
+      return null;
     case 'priority': {
       let inherited = 0;
       try {
@@ -400,6 +416,25 @@ function act(handle: ProcessHandle, change: Exclude<Change, { op: 'terminate' | 
         }
       }
       return note ? { note } : {};
+    }
+    case 'sessionPriority': {
+      if (!autogroupEnabled()) return unsupportedSession();
+      const previous = before.op === 'sessionPriority' ? before.value.nice : undefined;
+      if (previous === change.value.nice) return {};
+      // Never Allot's own session (whatever the sample said): lowering it would lower Allot and
+      // everything started beside it.
+      const own = readAutogroup(process.pid);
+      const theirs = readAutogroup(pid);
+      if (own && theirs && own.id === theirs.id) return refused('protected', 'it shares Allot\'s own session: lowering the session would lower Allot and everything started beside it');
+      const group = cpuGroupOverridingSession(pid);
+      if (group !== null) return refused('unsupported', `its session nice would have no effect: the process is scheduled by its CPU cgroup ${group}, not by its session`);
+      try {
+        // Through a file opened while the process is verified: a reused pid never receives it.
+        writeAutogroup(pid, change.value.nice, () => stillOurs(handle));
+      } catch (error) {
+        return refusalFromError(error, 'sessionPriority', previous !== undefined && change.value.nice < previous, 'session autogroup');
+      }
+      return {};
     }
     case 'affinity': {
       const online = onlineCpus();
@@ -503,6 +538,8 @@ export function irreversibleReason(handle: ProcessHandle, change: Exclude<Change
       const wanted = autogroupBelowZero ? { ...change.value, autogroupNice: change.value.autogroupNice ?? change.value.nice } : change.value;
       return priorityIrreversible(pid, before.value, wanted, threadNiceFor(change.value, before.value, pid), threadIds(pid));
     }
+    case 'sessionPriority':
+      return before.op === 'sessionPriority' ? sessionPriorityIrreversible(before.value, change.value) : null;
     case 'ioPriority':
       return before.op === 'ioPriority' ? ioPriorityIrreversible(before.value) : null;
     case 'efficiencyMode':
@@ -576,6 +613,9 @@ export function linuxCapabilities(): Capabilities {
   const others = kill ? [] : ["other users' processes need root or CAP_KILL"];
   const operations: Record<Operation, Capability> = {
     priority: capability(true, `setpriority on every thread${autogroup ? ' (+ /proc/PID/autogroup)' : ''}`, nice ? [] : ['raising priority needs root or CAP_SYS_NICE', "other users' processes need root or CAP_SYS_NICE"]),
+    sessionPriority: autogroup
+      ? capability(true, "the session's autogroup nice through /proc/PID/autogroup (lowers everything the session runs, and what it starts later)", [...(nice ? [] : ['a session nice below 0 needs root or CAP_SYS_NICE']), ...(root ? [] : ["other users' sessions need root"])])
+      : capability(false, 'sched_autogroup_enabled=0: the kernel does not share CPU by session here; nice and CPU weights rank processes directly'),
     affinity: capability(native, `sched_setaffinity ${nativeDetail}`, nice ? [] : ["other users' processes need root or CAP_SYS_NICE"]),
     ioPriority: capability(native, `ioprio_set ${nativeDetail}`, [
       ...(admin ? [] : ['the realtime I/O class needs root or CAP_SYS_ADMIN']),
@@ -592,6 +632,7 @@ export function linuxCapabilities(): Capabilities {
   };
   const reversible = (detail: string): Pick<Capability, 'reversibility' | 'reversibilityDetail'> => ({ reversibility: 'reversible', reversibilityDetail: detail });
   Object.assign(operations.priority, priorityReversibility(rights));
+  Object.assign(operations.sessionPriority, operations.sessionPriority.supported ? sessionPriorityReversibility(rights) : { reversibility: 'unavailable', reversibilityDetail: operations.sessionPriority.detail });
   Object.assign(operations.affinity, operations.affinity.supported ? reversible('an owner may always set the CPU set back') : {});
   Object.assign(operations.ioPriority, operations.ioPriority.supported ? { ...reversible('best-effort, idle and none can be set back without privileges (only a realtime original needs root)'), withService: 'as the system service (root): every I/O class, realtime included' } : {});
   for (const op of ['cpuWeight', 'cpuCap', 'memoryLimit'] as const) {
@@ -605,7 +646,7 @@ export function linuxCapabilities(): Capabilities {
     : { reversibility: 'unavailable', reversibilityDetail: operations.efficiencyMode.detail });
   Object.assign(operations.suspend, reversible('SIGCONT resumes what SIGSTOP suspended'));
   Object.assign(operations.terminate, { reversibility: 'unavailable', reversibilityDetail: 'ending a process cannot be undone; only a person does it' });
-  const engineLevers = (['priority', 'ioPriority', 'cpuWeight'] as const).filter((op) => operations[op].reversibility === 'reversible');
+  const engineLevers = (['priority', 'sessionPriority', 'ioPriority', 'cpuWeight'] as const).filter((op) => operations[op].reversibility === 'reversible');
   const engineScope = engineLevers.length > 0
     ? `The engine acts with reversible levers only: ${engineLevers.join(', ')}.${engineLevers.includes('priority') ? '' : ` Not priority: ${operations.priority.reversibilityDetail ?? ''}`}`
     : `The engine only advises: no lever it uses can be put back with these rights (${operations.priority.reversibilityDetail ?? ''}; CPU weight: ${operations.cpuWeight.detail}). Running Allot as the system service would let it act.`;

@@ -92,6 +92,7 @@ export function accessFor(op: Operation): number {
     case 'terminate':
       return Q | ACCESS.PROCESS_TERMINATE | ACCESS.SYNCHRONIZE;
     case 'cpuWeight':
+    case 'sessionPriority':
       return Q;
   }
 }
@@ -289,6 +290,8 @@ export function unguardedWin32Adapter(api: Win32ActuationApi, options: Win32Adap
       }
       case 'cpuWeight':
         return unsupportedWeight();
+      case 'sessionPriority':
+        return unsupportedSession();
       case 'suspend': {
         const entry = snapshotEntry(held.target.pid);
         if (entry === 'error') return refused('failed', 'could not read the thread states (NtQuerySystemInformation failed)');
@@ -339,6 +342,8 @@ export function unguardedWin32Adapter(api: Win32ActuationApi, options: Win32Adap
         return applyMemoryLimit(held, change.value.softLimitBytes);
       case 'cpuWeight':
         return unsupportedWeight();
+      case 'sessionPriority':
+        return unsupportedSession();
     }
   }
 
@@ -450,6 +455,7 @@ export function unguardedWin32Adapter(api: Win32ActuationApi, options: Win32Adap
 
   async function apply(target: ProcessIdentity, change: Change): Promise<ActionResult> {
     if (change.op === 'cpuWeight') return unsupportedWeight();
+    if (change.op === 'sessionPriority') return unsupportedSession();
     return withProcess<ActionResult>(target, accessFor(change.op), change.op, async (held) => {
       if (change.op === 'terminate') return terminate(held, change.value.graceMs);
       const before = readOp(held, change.op);
@@ -550,6 +556,7 @@ export function unguardedWin32Adapter(api: Win32ActuationApi, options: Win32Adap
   const core = {
     read: async (target: ProcessIdentity, op: ReadableOperation): Promise<ReadResult> => {
       if (op === 'cpuWeight') return unsupportedWeight();
+      if (op === 'sessionPriority') return unsupportedSession();
       return withProcess<ReadResult>(target, Q, op, (held) => {
         const value = readOp(held, op);
         return 'kind' in value ? value : { kind: 'value' as const, value };
@@ -565,6 +572,11 @@ export function unguardedWin32Adapter(api: Win32ActuationApi, options: Win32Adap
     describe,
     cleanup,
   };
+}
+
+const SESSION_UNSUPPORTED = 'Windows does not share CPU by session the way Linux autogroups do; the priority class of each process is the lever';
+function unsupportedSession(): Refusal {
+  return refused('unsupported', SESSION_UNSUPPORTED);
 }
 
 function unsupportedWeight(): Refusal {
@@ -586,6 +598,7 @@ export function win32Capabilities(api: Win32ActuationApi): Capabilities {
     affinity: capability(true, 'SetProcessAffinityMask', [groupLimit, ...others]),
     ioPriority: capability(true, 'NtSetInformationProcess(ProcessIoPriority): very low (idle), low (best-effort 5-7), normal', ['high (realtime class) needs SeIncreaseBasePriorityPrivilege', ...others]),
     cpuWeight: capability(false, 'Windows has no per-process CPU weight; use the priority class'),
+    sessionPriority: capability(false, SESSION_UNSUPPORTED),
     cpuCap: capability(true, `job object hard CPU rate (JOBOBJECT_CPU_RATE_CONTROL_INFORMATION), of ${cpus} logical CPUs`, ['a process cannot leave a job: removing the cap turns the job limit off', ...others]),
     memoryLimit: capability(true, 'working-set maximum with QUOTA_LIMITS_HARDWS_MAX_DISABLE (soft: trimmed first when memory runs short, never killed)', others),
     efficiencyMode: capability(true, 'EcoQoS: SetProcessInformation(ProcessPowerThrottling, EXECUTION_SPEED)', ['needs Windows 11 or Windows 10 21H2 and later', ...others]),

@@ -167,6 +167,32 @@ export function cgroupPathOf(pid: number, backend: CgroupBackend): string | null
   return null;
 }
 
+/**
+ * The CPU cgroup that schedules this process instead of its session, or null. The kernel applies a
+ * session's autogroup only to tasks in the root CPU task group (kernel/sched/autogroup.c
+ * task_wants_autogroup): a process in a v1 cpu cgroup other than '/', or in a v2 cgroup where the
+ * cpu controller is enabled, is weighed by that cgroup and its session nice has no effect on it.
+ */
+export function cpuGroupOverridingSession(pid: number): string | null {
+  const text = cgfs.procCgroup(pid);
+  if (text === null) return null;
+  const mounts = parseMounts(cgfs.mounts());
+  for (const line of text.split('\n')) {
+    const first = line.indexOf(':');
+    const second = line.indexOf(':', first + 1);
+    if (first < 0 || second < 0) continue;
+    const controllers = line.slice(first + 1, second);
+    const path = line.slice(second + 1).trim();
+    if (path === '/' || path === '') continue;
+    if (controllers.split(',').includes('cpu')) return `cpu:${path}`;
+    if (line.slice(0, first) === '0' && controllers === '') {
+      const v2 = mounts.find((m) => m.type === 'cgroup2');
+      if (v2 && (readText(join(v2.path, path, 'cgroup.controllers')) ?? '').split(/\s+/).includes('cpu')) return path;
+    }
+  }
+  return null;
+}
+
 export function groupName(pid: number, startTime: number): string {
   return `allot-${pid}-${startTime}`;
 }

@@ -8,6 +8,8 @@ export function describeAttempt(op: Operation, raising = false): string {
   switch (op) {
     case 'priority':
       return raising ? 'raise priority' : 'change priority';
+    case 'sessionPriority':
+      return raising ? "raise the session's priority" : "change the session's priority";
     case 'affinity':
       return 'change CPU affinity';
     case 'ioPriority':
@@ -69,7 +71,7 @@ export function refusalFromCode(code: string | undefined, op: Operation, raising
     case 'ERROR_ACCESS_DENIED':
     case 'E_ACCESSDENIED':
     case 'EROFS':
-      if (op === 'priority' || op === 'ioPriority' || op === 'efficiencyMode') {
+      if (op === 'priority' || op === 'sessionPriority' || op === 'ioPriority' || op === 'efficiencyMode') {
         return r('permission', raising ? `needs ${ADMIN} to ${what}${tail}` : `not allowed to ${what} of another user's process${tail}`);
       }
       if (op === 'cpuWeight' || op === 'cpuCap' || op === 'memoryLimit') {

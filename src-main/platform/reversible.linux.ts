@@ -120,6 +120,27 @@ export function priorityIrreversible(
   return null;
 }
 
+/**
+ * Why a session (autogroup) nice change could not be undone: any value >= 0 may be written back by
+ * the session's owner; a negative original needs can_nice of Allot itself.
+ */
+export function sessionPriorityIrreversible(before: ValueOf<'sessionPriority'>, change: ValueOf<'sessionPriority'>, rights: LinuxRights = currentRights()): string | null {
+  if (change.nice <= before.nice || before.nice >= 0) return null;
+  const self = lowestNiceAllowed('self', rights);
+  return before.nice < self ? WHY_NICE(before.nice, self, 'self') : null;
+}
+
+/** The reversibility part of the session-priority capability. */
+export function sessionPriorityReversibility(rights: LinuxRights = currentRights()): Pick<Capability, 'reversibility' | 'reversibilityDetail' | 'withService'> {
+  return {
+    reversibility: 'reversible',
+    reversibilityDetail: rights.capSysNice
+      ? 'any session nice can be put back'
+      : 'a session nice of 0 or above can be put back without privileges (the /proc/PID/autogroup file is the owner\'s); sessions below 0 are left alone',
+    withService: "as the system service (root): every user's sessions",
+  };
+}
+
 export function ioPriorityIrreversible(before: ValueOf<'ioPriority'>, rights: LinuxRights = currentRights()): string | null {
   const realtime = before.ioClass === 'realtime' || (before.threadIo ?? []).some(([, ioClass]) => ioClass === 'realtime');
   if (realtime && !rights.capSysNice && !rights.capSysAdmin) {

@@ -5,6 +5,7 @@ import { formatCpuList } from '../model/process-columns';
 
 export const OPERATION_LABELS: Record<Operation, string> = {
   priority: 'Priority',
+  sessionPriority: 'Session priority',
   affinity: 'Affinity',
   ioPriority: 'I/O priority',
   cpuWeight: 'CPU weight',
@@ -25,6 +26,8 @@ export function describeValue(change: Change | null | undefined): string {
   switch (change.op) {
     case 'priority':
       return `nice ${change.value.nice}${change.value.autogroupNice !== undefined ? ` (autogroup ${change.value.autogroupNice})` : ''}${threadsApart(change.value.threadNice)}`;
+    case 'sessionPriority':
+      return `session nice ${change.value.nice}${change.value.autogroupId !== undefined ? ` (autogroup ${change.value.autogroupId})` : ''}`;
     case 'affinity':
       return `CPUs ${formatCpuList(change.value.cpus)}${threadsApart(change.value.threadCpus)}`;
     case 'ioPriority':

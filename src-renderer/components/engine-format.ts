@@ -10,6 +10,8 @@ export function describeEngineChange(change: Intent): string {
       return `nice ${change.value}`;
     case 'tier':
       return `tier ${change.value}`;
+    case 'sessionNice':
+      return `session nice ${change.value}`;
     case 'affinity':
       return `CPUs ${formatCpuList(change.value)}`;
     case 'ioPriority':

@@ -146,9 +146,13 @@ interface Run {
   kind: Kind;
   p50Ms: number;
   p99Ms: number;
+  /** p99 of the frames from 3 s after the build started (the reaction time left out). */
+  settledP99Ms: number;
   compilesPerSec: number;
   firstActionMs?: number;
   actions: number;
+  /** Applied actions on the build by engine stage and change ("rule tier", "balancer sessionNice"). */
+  byKind: Map<string, number>;
   notes: string[];
 }
 
@@ -171,6 +175,7 @@ async function run(kind: Kind, iterations: number, dir: string, unit: string, ta
   let spawnAt: number | undefined;
   let firstActionAt: number | undefined;
   const log: string[] = [];
+  const byKind = new Map<string, number>();
   const loop = (async () => {
     let next = Date.now() + TICK_MS;
     while (!stop) {
@@ -185,9 +190,11 @@ async function run(kind: Kind, iterations: number, dir: string, unit: string, ta
       ticks++;
       for (const d of report.decisions) {
         if (!tree.has(d.decision.target.pid)) continue;
-        if (log.length < 12) log.push(`${spawnAt ? ((Date.now() - spawnAt) / 1000).toFixed(1) : '?'}s ${d.decision.source} ${d.decision.target.name} ${d.decision.change.op}=${JSON.stringify(d.decision.change.value)} ${d.result?.status ?? '-'}`);
+        if (log.length < 12 && (d.decision.source !== 'rule' || log.length < 2)) log.push(`${spawnAt ? ((Date.now() - spawnAt) / 1000).toFixed(1) : '?'}s ${d.decision.source} ${d.decision.target.name} ${d.decision.change.op}=${JSON.stringify(d.decision.change.value)} ${d.result?.status ?? '-'}${process.env.BENCH_VERBOSE && d.decision.source !== 'rule' ? ` [${d.decision.reason}]` : ''}`);
         if (d.result?.status !== 'applied') continue;
         actions++;
+        const kind = `${d.decision.source} ${d.decision.change.op}${d.decision.revertOf !== undefined ? ' restore' : ''}`;
+        byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
         firstActionAt ??= Date.now();
       }
     }
@@ -210,14 +217,18 @@ async function run(kind: Kind, iterations: number, dir: string, unit: string, ta
   build.stop();
   const result = await probe.done;
   journal.close();
-  const bursts = result.bursts.filter(([at]) => at >= spawnAt! && at <= spawnAt! + PHASE_S * 1000).map(([, ms]) => ms).sort((a, b) => a - b);
+  const inRun = result.bursts.filter(([at]) => at >= spawnAt! && at <= spawnAt! + PHASE_S * 1000);
+  const bursts = inRun.map(([, ms]) => ms).sort((a, b) => a - b);
+  const settled = inRun.filter(([at]) => at >= spawnAt! + 3000).map(([, ms]) => ms).sort((a, b) => a - b);
   return {
     kind,
     p50Ms: quantile(bursts, 0.5),
     p99Ms: quantile(bursts, 0.99),
+    settledP99Ms: quantile(settled, 0.99),
     compilesPerSec: (c1 - c0) / ((t1 - t0) / 1000),
     ...(firstActionAt !== undefined ? { firstActionMs: firstActionAt - spawnAt } : {}),
     actions,
+    byKind,
     notes: log,
   };
 }
@@ -240,7 +251,7 @@ async function main() {
       for (const kind of ['off', 'fresh', 'full'] as Kind[]) {
         const res = await run(kind, calib.iterations, dir, unit, `${kind}-${r}`);
         runs.push(res);
-        console.log(`  repeat ${r + 1} ${LABEL[kind]}: p50 ${(res.p50Ms / u50).toFixed(2)}×, p99 ${(res.p99Ms / u99).toFixed(2)}×, ${res.compilesPerSec.toFixed(2)} compiles/s, first action ${res.firstActionMs ?? '-'} ms, ${res.actions} actions${res.notes.length ? `; ${res.notes.slice(0, 4).join('; ')}` : ''}`);
+        console.log(`  repeat ${r + 1} ${LABEL[kind]}: p50 ${(res.p50Ms / u50).toFixed(2)}×, p99 ${(res.p99Ms / u99).toFixed(2)}× (from 3 s on ${(res.settledP99Ms / u99).toFixed(2)}×), ${res.compilesPerSec.toFixed(2)} compiles/s, first action ${res.firstActionMs ?? '-'} ms, ${res.actions} actions (${[...res.byKind].map(([k, n]) => `${k} ${n}`).join(', ')})${res.notes.length ? `; ${res.notes.slice(0, 12).join('; ')}` : ''}`);
       }
     }
     const offThr = runs.filter((r) => r.kind === 'off').reduce((s, r) => s + r.compilesPerSec, 0) / REPEATS;

@@ -186,6 +186,28 @@ describe('pipeline with cross-session weights (crossSessionWeight)', () => {
   });
 });
 
+describe('pipeline with a lowered session', () => {
+  it("lowers the build's session first, and a rule's tier inside it comes without a cgroup weight (no cgroup move per compiler)", async () => {
+    const actuator = new FakeActuator();
+    const engine = createEngine({ mode: 'auto' }); // the default rules: compilers are tier batch
+    const pipeline = createPipeline({ engine, actuator, mode: 'auto', now: () => T0 + 1000, intents: { crossSessionWeight: true } });
+    const s = sample(T0 + 1000, [
+      proc({ pid: 50, name: 'editor', cpuPercent: 10, autogroup: 7 }),
+      proc({ pid: 300, name: 'sh', startTime: 100, autogroup: 9 }),
+      proc({ pid: 301, ppid: 300, name: 'cc1', startTime: 200, autogroup: 9 }),
+      proc({ pid: 400, name: 'cc1', startTime: 300, autogroup: 7 }),
+    ]);
+    await pipeline.step(s, { foregroundPid: 50 });
+    const changes = actuator.applied.map((r) => [r.target.pid, r.change.op]);
+    // The session first (it reaches furthest), then the rule's tier: nice and I/O, no weight, inside
+    // the lowered session; with a weight outside it (cc1 in the editor's session).
+    expect(changes[0]).toEqual([300, 'sessionPriority']);
+    expect(actuator.applied[0]!.change).toEqual({ op: 'sessionPriority', value: { nice: 19 } });
+    expect(changes.filter(([pid]) => pid === 301)).toEqual([[301, 'priority'], [301, 'ioPriority']]);
+    expect(changes.filter(([pid]) => pid === 400)).toEqual([[400, 'priority'], [400, 'cpuWeight'], [400, 'ioPriority']]);
+  });
+});
+
 describe('pipeline tells the engine how far nice reaches', () => {
   it('autogroups without a weight: nice ranks only inside a session; with the cross-session weight: across the machine', async () => {
     const seen: (boolean | undefined)[] = [];

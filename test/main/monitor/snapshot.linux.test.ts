@@ -64,6 +64,19 @@ describe('buildSample: processes', () => {
     expect(s.intervalMs).toBe(0);
   });
 
+  it("computes what the children it reaped used (cutime + cstime) per second: a build shell's compilers", () => {
+    const a = proc({ utimeTicks: 5, stimeTicks: 1, cutimeTicks: 1000, cstimeTicks: 200 });
+    const b = proc({ utimeTicks: 5, stimeTicks: 1, cutimeTicks: 1120, cstimeTicks: 230 }); // +150 ticks = 1.5 s of CPU in 1 s
+    const s = buildSample(snap(1000, [a]), snap(2000, [b]), ctx);
+    expect(s.processes[0]!.cpuPercent).toBe(0);
+    expect(s.processes[0]!.childrenCpuPercent).toBeCloseTo(150);
+    // First sight: no rate yet.
+    expect(buildSample(undefined, snap(2000, [b]), ctx).processes[0]!.childrenCpuPercent).toBe(0);
+    // parseStat reads fields 16 and 17.
+    const line = Buffer.from('4242 (sh) S 1 4242 4242 0 -1 4194560 100 200 0 0 5 1 1120 230 20 0 1 0 500 2000000 300 18446744073709551615 0 0 0 0 0 0 0 0 65536 0 0 0 17 0 0 0 0 0 0\n');
+    expect(parseStat(line, line.length)).toMatchObject({ utimeTicks: 5, stimeTicks: 1, cutimeTicks: 1120, cstimeTicks: 230 });
+  });
+
   it('computes CPU user/system split, faults, I/O, context switches and run-queue wait per second', () => {
     const io = { rchar: 0, wchar: 0, syscr: 10, syscw: 20, readBytes: 0, writeBytes: 4096, cancelledWriteBytes: 0 };
     const a = proc({

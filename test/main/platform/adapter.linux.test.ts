@@ -175,6 +175,33 @@ describe('linux adapter', () => {
     expect(readStat(identity.pid)?.nice).toBe(0);
   });
 
+  it("lowers a whole session through its leader's /proc/PID/autogroup, reaching its other members, and puts it back", async () => {
+    if (!autogroupEnabled()) return expect(adapter.capabilities().operations.sessionPriority.supported).toBe(false);
+    const { identity } = await spawnTarget('setsid', ['sh', '-c', 'sleep 60; :'], 'sh');
+    let member = 0;
+    await waitFor(() => (member = Number(readFileSync(`/proc/${identity.pid}/task/${identity.pid}/children`, 'utf8').trim().split(' ')[0] || 0)) > 0);
+    const group = readAutogroup(identity.pid);
+    if (group === null) return; // inside a CPU cgroup the kernel shows no autogroup: nothing to test here
+    expect(readAutogroup(member)?.id).toBe(group.id);
+    const result = applied(await adapter.apply(identity, { op: 'sessionPriority', value: { nice: 10 } }));
+    expect(result.before).toEqual({ op: 'sessionPriority', value: { nice: 0, autogroupId: group.id } });
+    expect(result.after).toEqual({ op: 'sessionPriority', value: { nice: 10, autogroupId: group.id } });
+    expect(readAutogroup(member)?.nice).toBe(10); // every member, not only the one acted through
+    expect(readStat(identity.pid)?.nice).toBe(0); // the process's own nice is untouched
+    applied(await adapter.apply(identity, result.before!));
+    expect(readAutogroup(member)?.nice).toBe(0);
+    expect(adapter.capabilities().operations.sessionPriority).toMatchObject({ supported: true, reversibility: 'reversible' });
+  });
+
+  it("refuses to lower Allot's own session", async () => {
+    const { identity } = await spawnTarget(); // a child in this test's session
+    if (!autogroupEnabled() || readAutogroup(identity.pid) === null) return;
+    const before = readAutogroup(process.pid)!.nice;
+    const result = await adapter.apply(identity, { op: 'sessionPriority', value: { nice: 15 } });
+    expect(result).toMatchObject({ kind: 'refused', reason: 'protected' });
+    expect(readAutogroup(process.pid)!.nice).toBe(before);
+  });
+
   it('caps a busy process at 30% of one core (measured from /proc/PID/stat)', async () => {
     // Its own session (setsid) and a high priority, so the other work on this shared machine
     // cannot keep it below the cap: what limits it then is the cap alone.

@@ -28,6 +28,7 @@ const capabilities: Capabilities = {
   privileged: false,
   operations: {
     priority: { ...supported, limits: ['raising priority needs root or CAP_SYS_NICE'] },
+    sessionPriority: supported,
     affinity: supported,
     ioPriority: supported,
     cpuWeight: supported,
