@@ -4,6 +4,7 @@
 // restored when it goes quiet or a member comes to the foreground; someone else's value wins.
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../../src-main/engine/engine';
+import type { Decision } from '../../../src-shared/engine';
 import { World, type ProcSpec } from '../../fixtures/samples/builder';
 
 const terminal: ProcSpec = { pid: 40, ppid: 1, name: 'bash', autogroup: 7 };
@@ -16,7 +17,7 @@ function buildSession(i: number, o: { ag?: number; shellChildrenCpu?: number; co
     { pid: 1000 + i, ppid: 300, name: o.compiler ?? 'cc1', startTime: 10_000 + i, autogroup: ag, cpuPercent: o.compilerCpu ?? 0 },
   ];
 }
-const sessionDecisions = (ds: { change: { op: string } }[]) => ds.filter((d) => d.change.op === 'sessionNice');
+const sessionDecisions = (ds: readonly Decision[]): Decision[] => ds.filter((d) => d.change.op === 'sessionNice');
 
 describe('session restraint (sessions.ts)', () => {
   it('lowers a build session at first sight of a compiler a rule calls batch, straight to 19, through its oldest member, on a calm machine', () => {
