@@ -17,7 +17,7 @@ import type { Exclusion } from '../platform/protect';
 import { createPlatformAdapter } from '../platform';
 import { createLinuxElevationHelper, elevatingAdapter } from '../helper/elevated';
 import type { Sampler } from '../monitor/types';
-import { createSampler } from '../monitor';
+import { createLaunchWatchFor, createSampler } from '../monitor';
 import { createInlineSampleSource } from './sample-source';
 import { createCore, summarizeRestore, type Core } from './service';
 import { acquireInstanceLock, type InstanceLock } from './instance-lock';
@@ -152,6 +152,8 @@ async function composeAppCore(options: AppCoreOptions, lock: InstanceLock): Prom
   const sampler = options.sampler ?? (await createSampler());
   const core = createCore({
     source: createInlineSampleSource(sampler),
+    // Linux: a compiler the rules lower is seen within ~¼ s of its start instead of at the next tick.
+    launchWatch: (wake) => createLaunchWatchFor({ watched: (name) => engine.watchesLaunchOf(name), onLaunch: wake }),
     runtime: options.runtime,
     version: options.version,
     validateEvents: options.validateEvents ?? false,

@@ -78,6 +78,8 @@ export interface EngineService {
   setRules(text: string): Promise<RulesSetResult>;
   listProfiles(limit: number): ProgramProfileSummary[];
   profile(programId: string): ProgramProfileView | undefined;
+  /** Whether a new process of this name is worth a sample before the next tick (Engine.watchesLaunchOf). */
+  watchesLaunchOf(name: string): boolean;
   /** The engine's recent activity, newest first; undefined when this runtime keeps none. */
   activity(query: EngineLogQuery): EngineLogPage | undefined;
   /** Put back everything the engine changed and persist profiles. */
@@ -279,6 +281,7 @@ export function createEngineService(options: EngineServiceOptions): EngineServic
         return result;
       }),
     activity: (query) => options.activity?.query(query),
+    watchesLaunchOf: (name) => !closed && engine.watchesLaunchOf(name),
     rules: () => ({ text: rulesText, defaultText: formatRulesFile(DEFAULT_RULES_FILE) }),
     // Rules change between ticks, never between a tick's decisions and its actions.
     setRules: (text) => exclusive(async () => setRulesNow(text)),

@@ -9,8 +9,13 @@ export interface SampleSource {
   /** Begin sampling every `intervalMs`; each Sample goes to `onSample`. */
   start(intervalMs: number, onSample: (sample: Sample) => void, onError: (error: Error) => void): Promise<void>;
   setIntervalMs(intervalMs: number): void;
+  /** Take the next sample soon instead of at its time (a launch the rules act on was seen). */
+  sampleSoon?(): void;
   stop(): Promise<void>;
 }
+
+/** An early sample comes at least this long after the previous one started. */
+const MIN_GAP_MS = 200;
 
 /**
  * A loop that calls `sampler.sample()` every `intervalMs` on a fixed schedule (monotonic clock): each
@@ -23,15 +28,17 @@ export function createSampleLoop(
   sampler: Sampler,
   onSample: (sample: Sample) => void,
   onError: (error: Error) => void,
-): { start(intervalMs: number): void; setIntervalMs(intervalMs: number): void; stop(): void } {
+): { start(intervalMs: number): void; setIntervalMs(intervalMs: number): void; sampleSoon(): void; stop(): void } {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let intervalMs = 1000;
   let running = false;
   /** When the sample in flight (or the next one) is due, performance.now() ms. */
   let dueAt = 0;
+  let lastStartAt = -Infinity;
   const run = async (): Promise<void> => {
     timer = undefined;
     if (!running) return;
+    lastStartAt = performance.now();
     try {
       const sample = await sampler.sample();
       // A sample that finishes after stop() is dropped: the consumers may be closing.
@@ -62,6 +69,17 @@ export function createSampleLoop(
         timer = setTimeout(run, ms);
       }
     },
+    sampleSoon() {
+      // A sample in flight schedules the next one itself; one due within the gap comes soon anyway.
+      if (!running || timer === undefined) return;
+      const now = performance.now();
+      const at = Math.max(now, lastStartAt + MIN_GAP_MS);
+      if (dueAt <= at) return;
+      clearTimeout(timer);
+      // The schedule goes on from the early sample (the next is one interval after it).
+      dueAt = at;
+      timer = setTimeout(run, at - now);
+    },
     stop() {
       running = false;
       if (timer) clearTimeout(timer);
@@ -82,6 +100,9 @@ export function createInlineSampleSource(sampler: Sampler): SampleSource {
     },
     setIntervalMs(intervalMs) {
       loop?.setIntervalMs(intervalMs);
+    },
+    sampleSoon() {
+      loop?.sampleSoon();
     },
     async stop() {
       loop?.stop();

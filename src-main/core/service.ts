@@ -50,6 +50,11 @@ export interface CoreOptions {
   services?: CoreServices;
   /** Validate every event payload before publishing (on in tests; costs a parse per tick). */
   validateEvents?: boolean;
+  /**
+   * Early sight of launches (Linux: monitor/launch-watch.linux.ts), run while the core runs: it calls
+   * `wake` when a program the engine lowers at launch starts, and the next sample is taken soon.
+   */
+  launchWatch?: (wake: () => void) => { start(): void; stop(): void } | undefined;
 }
 
 /** Who is asking: recorded in the audit log for every action. */
@@ -97,6 +102,7 @@ const ELEVATING: ReadonlySet<RequestChannel> = new Set<RequestChannel>(['changes
 
 export function createCore(options: CoreOptions): Core {
   const { source } = options;
+  let launchWatch: { start(): void; stop(): void } | undefined;
   const services = options.services ?? {};
   const startedAtMs = Date.now();
   let intervalMs = services.settings?.getSettings().intervalMs ?? options.intervalMs ?? 1000;
@@ -322,8 +328,13 @@ export function createCore(options: CoreOptions): Core {
         },
         (error) => console.error('[allot] sampling failed:', error.message),
       );
+      if (source.sampleSoon && options.launchWatch) {
+        launchWatch ??= options.launchWatch(() => source.sampleSoon?.());
+        launchWatch?.start();
+      }
     },
     async stop() {
+      launchWatch?.stop();
       for (const timer of undoTimers) clearTimeout(timer);
       undoTimers.clear();
       await source.stop();

@@ -101,6 +101,11 @@ export interface Engine {
   classification(pid: number): Classification | undefined;
   /** Is this process's whole session lowered (sessions.ts)? Its own changes then need no cross-session weight. */
   inLoweredSession(pid: number): boolean;
+  /**
+   * Whether a launch of this program is worth a sample before the next tick: in Auto, a rule of the
+   * active profile lowers it when seen (Policy.lowersAtLaunch).
+   */
+  watchesLaunchOf(name: string): boolean;
   state(): EngineState;
   readonly profiles: ProfileStore;
   readonly bus: EventBus<EngineEvent>;
@@ -473,6 +478,9 @@ export function createEngine(config: EngineConfig = {}): Engine {
     },
     inLoweredSession(pid) {
       return sessions.restrains(index.byPid(pid)?.autogroup);
+    },
+    watchesLaunchOf(name) {
+      return mode === 'auto' && policy.lowersAtLaunch(name);
     },
     state() {
       return { mode, profileId: policy.profile.id, restraints: [...ledger.restraints.values()].map((r) => ({ ...r, target: { ...r.target } })), sessions: sessions.list(), tenants: tenantUsage, ...(lastAt !== undefined ? { lastAt } : {}) };

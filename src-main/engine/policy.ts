@@ -2,7 +2,7 @@
 // each process, which rules apply and the merged action. Pure. Rules are tried in file order; for
 // each action field the first matching rule that sets it wins (so put specific rules first).
 import type { ProcessSample } from '../../src-shared/domain';
-import type { IoPriority, Tier } from '../../src-shared/engine';
+import { tierRank, type IoPriority, type Tier } from '../../src-shared/engine';
 import {
   BalancerThresholdsSchema,
   RULES_LIMITS,
@@ -38,6 +38,13 @@ export interface Policy {
   readonly activeRules: readonly Rule[];
   /** Match one process (parentName: the parent's process name, if known). Cached per process identity. */
   match(process: ProcessSample, parentName: string | undefined): PolicyMatch;
+  /**
+   * Whether a process of this name may be lowered by a rule the moment it is seen: an active rule
+   * matching the name puts it in a lowering tier (background or batch) or sets a positive nice. Only
+   * the name is looked at, so this can say yes for a process the rule's other fields then reject: it
+   * decides when to look early (monitor/launch-watch.linux.ts), never what to do.
+   */
+  lowersAtLaunch(name: string): boolean;
   /** Forget cache entries of processes not in `liveKeys`. */
   prune(liveKeys: KeySet): void;
 }
@@ -99,11 +106,25 @@ export function compilePolicy(file: RulesFile, profileId?: string): Policy {
     return out ?? EMPTY;
   }
 
+  const lowering = activeRules.filter(
+    (r) => r.match.name !== undefined && ((r.action.tier !== undefined && tierRank(r.action.tier) > tierRank('normal')) || (r.action.nice ?? 0) > 0),
+  );
+  const launchCache = new Map<string, boolean>();
+
   return {
     file,
     profile,
     thresholds,
     activeRules,
+    lowersAtLaunch(name) {
+      let hit = launchCache.get(name);
+      if (hit === undefined) {
+        hit = lowering.some((r) => globMatches(r.match.name, name));
+        if (launchCache.size >= 4096) launchCache.clear();
+        launchCache.set(name, hit);
+      }
+      return hit;
+    },
     match(p, parentName) {
       const key = processKey(p);
       const hit = cache.get(key);

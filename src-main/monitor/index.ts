@@ -4,6 +4,7 @@
 import type { Sampler } from './types';
 import { createLinuxSampler } from './sampler.linux';
 import { createSiSampler } from './sampler.si';
+import { createLaunchWatch, type LaunchWatch, type LaunchWatchOptions } from './launch-watch.linux';
 
 export async function createSampler(platform: NodeJS.Platform = process.platform): Promise<Sampler> {
   try {
@@ -31,4 +32,12 @@ export async function createSampler(platform: NodeJS.Platform = process.platform
     console.error(`[allot] native collector unavailable (${(error as Error).message}); using the portable collector`);
     return createSiSampler();
   }
+}
+
+/**
+ * Early sight of launches where the OS offers a cheap way (Linux: the last pid handed out, in
+ * /proc/loadavg); undefined elsewhere, where launches are first seen by the next sample.
+ */
+export function createLaunchWatchFor(options: LaunchWatchOptions, platform: NodeJS.Platform = process.platform): LaunchWatch | undefined {
+  return platform === 'linux' ? createLaunchWatch(options) : undefined;
 }

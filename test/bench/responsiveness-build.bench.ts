@@ -36,6 +36,7 @@ import { autogroupEnabled, createLinuxAdapter } from '../../src-main/platform/ad
 import { Journal } from '../../src-main/store/journal';
 import { AuditLog } from '../../src-main/store/audit';
 import { createLinuxSampler } from '../../src-main/monitor/sampler.linux';
+import { createLaunchWatchFor } from '../../src-main/monitor';
 import { quantile, startProbeScript } from './responsiveness/common';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -176,12 +177,28 @@ async function run(kind: Kind, iterations: number, dir: string, unit: string, ta
   let firstActionAt: number | undefined;
   const log: string[] = [];
   const byKind = new Map<string, number>();
+  // As core/service.ts: the launch watch brings the next sample forward when a program the rules
+  // lower starts (at least 200 ms after the previous sample, as sample-source.ts).
+  let wake: (() => void) | undefined;
+  let lastSampleAt = 0;
+  const launchWatch = createLaunchWatchFor({ watched: (name) => engine.watchesLaunchOf(name), onLaunch: () => wake?.() });
+  launchWatch?.start();
   const loop = (async () => {
     let next = Date.now() + TICK_MS;
     while (!stop) {
-      await sleep(Math.max(0, next - Date.now()));
-      next += TICK_MS;
+      let woken = false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, next - Date.now()));
+        wake = () => {
+          clearTimeout(timer);
+          woken = true;
+          setTimeout(resolve, Math.max(0, lastSampleAt + 200 - Date.now()));
+        };
+      });
+      wake = undefined;
+      next = woken ? Date.now() + TICK_MS : next + TICK_MS;
       if (stop) break;
+      lastSampleAt = Date.now();
       const s = await sampler.sample();
       const tree = buildTree(s.processes);
       const sample: Sample = { ...s, processes: s.processes.filter((p) => p.pid === probe.pid || tree.has(p.pid)) };
@@ -210,6 +227,7 @@ async function run(kind: Kind, iterations: number, dir: string, unit: string, ta
   const c1 = compiles(build.counters);
   const t1 = Date.now();
   stop = true;
+  launchWatch?.stop();
   await loop;
   await pipeline.setMode('off');
   await actuator.restoreAll('system', 'benchmark done');

@@ -74,4 +74,41 @@ describe('sample loop', () => {
     expect(at.length).toBeGreaterThanOrEqual(19);
     expect(at.length).toBeLessThanOrEqual(22);
   });
+
+  it('sampleSoon takes the next sample early, once, and the schedule goes on from it', async () => {
+    const { sampler, stats } = slowSampler(30);
+    let delivered = 0;
+    const loop = createSampleLoop(sampler, () => delivered++, () => undefined);
+    loop.start(60_000); // without sampleSoon the second sample comes a minute later
+    const until = async (cond: () => boolean) => {
+      for (let waited = 0; !cond() && waited < 10_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    };
+    await until(() => delivered === 1);
+    loop.sampleSoon();
+    loop.sampleSoon(); // a second call while the first is pending changes nothing
+    await until(() => delivered === 2);
+    expect(delivered).toBe(2);
+    // The next regular one is an interval after the early one: nothing more comes by itself.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(delivered).toBe(2);
+    loop.sampleSoon();
+    await until(() => delivered === 3);
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    loop.stop();
+    expect(delivered).toBe(3);
+    expect(stats.maxRunning).toBe(1);
+  });
+
+  it('sampleSoon while a sample is in flight starts no second one', async () => {
+    const { sampler, stats } = slowSampler(150);
+    let delivered = 0;
+    const loop = createSampleLoop(sampler, () => delivered++, () => undefined);
+    loop.start(60_000);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // first sample in flight
+    loop.sampleSoon();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    loop.stop();
+    expect(stats.calls).toBe(1);
+    expect(delivered).toBe(1);
+  });
 });

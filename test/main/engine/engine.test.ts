@@ -239,4 +239,14 @@ describe('known programs at launch', () => {
     expect(decisions[0]!.reason).toMatch(/just started/);
     expect(decisions[0]!.numbers.candidateDemandPercent).toBeGreaterThan(90);
   });
+
+  it('watches launches of what its rules lower only in Auto', () => {
+    const engine = createEngine({ mode: 'advise' });
+    expect(engine.watchesLaunchOf('cc1')).toBe(false); // Advise acts on nothing: no reason to look early
+    engine.setMode('auto', 1000);
+    expect(engine.watchesLaunchOf('cc1')).toBe(true);
+    expect(engine.watchesLaunchOf('firefox')).toBe(false);
+    engine.setMode('off', 2000);
+    expect(engine.watchesLaunchOf('cc1')).toBe(false);
+  });
 });

@@ -114,4 +114,29 @@ describe('compilePolicy', () => {
     expect(b.ioPriority).toEqual({ class: 'idle', level: 7 });
     expect(policy.match(proc({ pid: 22, name: 'node', cmdline: 'node /x/jest' }), 'bash').ruleIds).toEqual([]);
   });
+
+  it('says which names a rule lowers at launch: lowering tiers and positive nice, in the active profile only', () => {
+    const policy = compilePolicy(DEFAULT_RULES_FILE);
+    expect(policy.lowersAtLaunch('cc1')).toBe(true); // compilers: batch
+    expect(policy.lowersAtLaunch('tracker-miner-fs')).toBe(true); // indexers: batch
+    expect(policy.lowersAtLaunch('firefox')).toBe(false); // interactive raises, never lowers
+    expect(policy.lowersAtLaunch('bash')).toBe(false); // no rule
+    const res = parseRulesFile(
+      minimal([
+        { id: 'nice', match: { name: 'nicer' }, action: { nice: 5 } },
+        { id: 'raise', match: { name: 'raiser' }, action: { nice: -5 } },
+        { id: 'off', enabled: false, match: { name: 'disabled' }, action: { tier: 'batch' } },
+        { id: 'by-exe', match: { exe: '/opt/*' }, action: { tier: 'batch' } },
+        { id: 'cap-only', match: { name: 'capped' }, action: { cpuCapPercent: 50 } },
+      ]),
+    );
+    expect(res.ok).toBe(true);
+    if (!res.ok) return;
+    const custom = compilePolicy(res.value);
+    expect(custom.lowersAtLaunch('nicer')).toBe(true);
+    expect(custom.lowersAtLaunch('raiser')).toBe(false);
+    expect(custom.lowersAtLaunch('disabled')).toBe(false);
+    expect(custom.lowersAtLaunch('anything')).toBe(false); // a rule without a name is seen at the next sample
+    expect(custom.lowersAtLaunch('capped')).toBe(false);
+  });
 });
