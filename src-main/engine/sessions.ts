@@ -11,12 +11,15 @@
 // A session is lowered only when every member is background or batch work: none foreground,
 // interactive, protected, system or excluded, and the session holds neither the foreground process,
 // Allot, nor an ancestor of either. Then:
-//   - at first sight, straight to the batch tier's nice, when a rule puts a member in tier batch (a
-//     compiler: the rule says what the session runs; acting a second later lets a build's first
-//     seconds through, and the probe's p99 is made in those seconds), contended or not: CFS is work
-//     conserving, so a lowered session still uses every idle cycle;
-//   - at once, to the same, when the machine is contended (system CPU >= systemCpuPercent) and a
-//     member is batch work by its profile or its own sustained behaviour (class batch);
+//   - at first sight, straight to the batch tier's nice, when a rule puts a member in tier batch and
+//     that member is at work (CPU now, or started within two intervals: a compiler; an idle build
+//     service such as an esbuild that waits for hours is not a build), contended or not: the rule
+//     says what the session runs; acting a second later lets a build's first seconds through, and
+//     the probe's p99 is made in those seconds; CFS is work conserving, so a lowered session still
+//     uses every idle cycle;
+//   - at once, to the same, when the machine is contended (system CPU >= systemCpuPercent), the
+//     session uses >= processCpuPercent of a core and a member is batch work by its profile or its
+//     own sustained behaviour (class batch);
 //   - otherwise when the machine is contended and its members together use >= processCpuPercent of
 //     a core for overForMs, by 2 x niceStep per step (0 -> 10 -> 19), at most maxSteps steps,
 //     perProcessMinIntervalMs apart.
@@ -105,6 +108,15 @@ interface Group {
 
 const BATCH_NICE = TIER_DEFAULTS.batch.nice;
 
+/**
+ * A member a rule calls batch that is working (CPU now, its own or its reaped children's) or just
+ * started (a new process shows 0 % at first sight): a build. An idle build service is not one.
+ */
+function ruleBatchAtWork(p: ProcessSample, c: Classification, sample: Sample): boolean {
+  if (c.policy.tier !== 'batch' || c.untouchable) return false;
+  return p.cpuPercent > 0 || (p.childrenCpuPercent ?? 0) > 0 || sample.at - p.startedAtMs <= 2 * sample.intervalMs;
+}
+
 export function createSessionRestrainer(): SessionRestrainer {
   const restraints = new Map<number, SessionRestraint>();
   /** autogroup -> time from which its members have been over the CPU threshold. */
@@ -165,27 +177,39 @@ export function createSessionRestrainer(): SessionRestrainer {
       const at = sample.at;
       const events: EngineEvent[] = [];
       const systemBusy = sample.system.cpuPercent >= t.systemCpuPercent;
-      // Idle machine, nothing lowered, no process a rule calls batch (the usual desktop): nothing to do.
-      let ruleBatch = false;
-      if (!systemBusy && restraints.size === 0) {
-        overSince.clear();
-        if (!ctx.enabled) return events;
-        for (const c of classes.values()) {
-          if (c.policy.tier === 'batch' && !c.untouchable) {
-            ruleBatch = true;
-            break;
+      const processes = sample.processes;
+      // On a calm machine only two kinds of session need looking at: the lowered ones, and those with
+      // a member a rule calls batch that is working or just started. Grouping every session each tick
+      // would cost the idle desktop for nothing (1,000 processes in their own sessions, or an idle
+      // build service such as esbuild that never leaves).
+      let candidates: Set<number> | undefined;
+      if (!systemBusy || !ctx.enabled) {
+        if (!systemBusy) overSince.clear();
+        candidates = new Set(restraints.keys());
+        if (ctx.enabled) {
+          let anyRuleBatch = false;
+          for (const c of classes.values()) {
+            if (c.policy.tier === 'batch' && !c.untouchable) {
+              anyRuleBatch = true;
+              break;
+            }
+          }
+          for (let i = 0; anyRuleBatch && i < processes.length; i++) {
+            const p = processes[i]!;
+            if (p.autogroup === undefined || candidates.has(p.autogroup)) continue;
+            const c = classes.get(processKey(p));
+            if (c && ruleBatchAtWork(p, c, sample)) candidates.add(p.autogroup);
           }
         }
-        if (!ruleBatch) return events;
+        if (candidates.size === 0) return events;
       }
-      const considerNew = ctx.enabled && (systemBusy || ruleBatch || restraints.size > 0);
-      // The tick's sessions: only the restrained ones when no new one can be lowered.
+      const considerNew = ctx.enabled;
+      // The tick's sessions: every one on a contended machine, else the candidates.
       const groups = new Map<number, Group>();
-      const processes = sample.processes;
       for (let i = 0; i < processes.length; i++) {
         const p = processes[i]!;
         const ag = p.autogroup;
-        if (ag === undefined || (!considerNew && !restraints.has(ag))) continue;
+        if (ag === undefined || (candidates !== undefined && !candidates.has(ag))) continue;
         let g = groups.get(ag);
         if (!g) groups.set(ag, (g = { cpuPercent: 0, demandPercent: 0, members: 0, oldest: p }));
         g.members++;
@@ -200,7 +224,7 @@ export function createSessionRestrainer(): SessionRestrainer {
           g.sensitive = `${p.name} is ${c.class === 'background' || c.class === 'batch' ? 'protected' : c.class} (${c.reason})`;
         } else if (c.class === 'batch') {
           g.batch ??= p;
-          if (c.policy.tier === 'batch') g.ruleBatch ??= p;
+          if (ruleBatchAtWork(p, c, sample)) g.ruleBatch ??= p;
         }
       }
       // The sessions of the foreground process, Allot and their ancestors are never lowered.
@@ -270,7 +294,7 @@ export function createSessionRestrainer(): SessionRestrainer {
           if (m) m.lastSeenAt = at;
           if (m?.backoffUntil !== undefined && at < m.backoffUntil) continue;
           const since = overSince.get(ag);
-          const known = g.ruleBatch ?? (systemBusy ? g.batch : undefined);
+          const known = g.ruleBatch ?? (systemBusy && g.cpuPercent >= t.processCpuPercent ? g.batch : undefined);
           if (!known && (since === undefined || at - since < t.overForMs)) continue;
           const rep = g.oldest;
           const original = rep.autogroupNice ?? 0;

@@ -97,6 +97,8 @@ export interface WindowResult {
   seconds: number;
   agentMsPerS: number;
   busiest: { msPerS: number; comm: string };
+  /** Every thread's ms/s, busiest first ("comm/tid"). */
+  threads: Array<{ name: string; msPerS: number }>;
   rssStartBytes: number;
   rssEndBytes: number;
   bareMsPerS: number;
@@ -115,11 +117,14 @@ export function openWindow(agentPid: number, barePid: number): { end(): WindowRe
       const b1 = ticksOf(`/proc/${barePid}/stat`)?.ticks ?? 0;
       const msPerS = (ticks: number) => (ticks * 1000) / HZ / seconds;
       let busiest = { msPerS: 0, comm: '' };
+      const threads: Array<{ name: string; msPerS: number }> = [];
       for (const [tid, t] of a1.threads) {
         const ms = msPerS(t.ticks - (a0.threads.get(tid)?.ticks ?? 0));
+        threads.push({ name: `${t.comm}/${tid}`, msPerS: ms });
         if (ms > busiest.msPerS) busiest = { msPerS: ms, comm: t.comm };
       }
-      return { seconds, agentMsPerS: msPerS(a1.total - a0.total), busiest, rssStartBytes, rssEndBytes: rssBytes(agentPid), bareMsPerS: msPerS(b1 - b0) };
+      threads.sort((a, b) => b.msPerS - a.msPerS);
+      return { seconds, agentMsPerS: msPerS(a1.total - a0.total), busiest, threads, rssStartBytes, rssEndBytes: rssBytes(agentPid), bareMsPerS: msPerS(b1 - b0) };
     },
   };
 }
@@ -145,7 +150,8 @@ export async function serveAgent(options: { intervalMs: number; mode?: string; s
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [join(ROOT, 'bin/allot.mjs'), 'serve', '--port', String(port), '--data-dir', dataDir, '--tokens', tokensFile, '--interval-ms', String(options.intervalMs), '--no-admin-socket'],
+    // BENCH_NODE_ARGS: extra Node flags for the agent (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it).
+    [...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean), join(ROOT, 'bin/allot.mjs'), 'serve', '--port', String(port), '--data-dir', dataDir, '--tokens', tokensFile, '--interval-ms', String(options.intervalMs), '--no-admin-socket'],
     { stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'] },
   );
   let errText = '';

@@ -92,6 +92,8 @@ async function measure(label: string, agentPid: number, barePid: number, windows
     console.log(
       `| ${w} (${((w * WINDOW_S) / 60).toFixed(1)} min) | ${r.agentMsPerS.toFixed(1)} | ${r.busiest.msPerS.toFixed(1)} (${r.busiest.comm}) | ${fmtMb(r.rssEndBytes)} | ${r.bareMsPerS.toFixed(1)} | ${(r.agentMsPerS / Math.max(r.bareMsPerS, 0.01)).toFixed(2)}x |${page ? ` ${pageMs.toFixed(1)} | ${(r.agentMsPerS + pageMs).toFixed(1)} |` : ''}`,
     );
+    // BENCH_VERBOSE=1: where the agent's CPU goes, thread by thread.
+    if (process.env.BENCH_VERBOSE) console.log(`|   threads: ${r.threads.filter((t) => t.msPerS >= 0.5).map((t) => `${t.name} ${t.msPerS.toFixed(1)}`).join(', ')} |`);
   }
   if (rss.length >= 2) {
     // The issue's flatness check: the last window against minute 5, or against the first window

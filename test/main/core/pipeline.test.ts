@@ -194,7 +194,7 @@ describe('pipeline with a lowered session', () => {
     const s = sample(T0 + 1000, [
       proc({ pid: 50, name: 'editor', cpuPercent: 10, autogroup: 7 }),
       proc({ pid: 300, name: 'sh', startTime: 100, autogroup: 9 }),
-      proc({ pid: 301, ppid: 300, name: 'cc1', startTime: 200, autogroup: 9 }),
+      proc({ pid: 301, ppid: 300, name: 'cc1', startTime: 200, startedAtMs: T0 + 500, autogroup: 9 }), // a compile that just started
       proc({ pid: 400, name: 'cc1', startTime: 300, autogroup: 7 }),
     ]);
     await pipeline.step(s, { foregroundPid: 50 });

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../../src-main/engine/engine';
 import type { Decision } from '../../../src-shared/engine';
-import { World, type ProcSpec } from '../../fixtures/samples/builder';
+import { T0, World, type ProcSpec } from '../../fixtures/samples/builder';
 
 const terminal: ProcSpec = { pid: 40, ppid: 1, name: 'bash', autogroup: 7 };
 const editor: ProcSpec = { pid: 50, ppid: 40, name: 'editor', cpuPercent: 20, autogroup: 7 };
@@ -14,7 +14,8 @@ function buildSession(i: number, o: { ag?: number; shellChildrenCpu?: number; co
   const ag = o.ag ?? 9;
   return [
     { pid: 300, ppid: 1, name: 'sh', startTime: 100, autogroup: ag, cpuPercent: 0, childrenCpuPercent: o.shellChildrenCpu ?? 0 },
-    { pid: 1000 + i, ppid: 300, name: o.compiler ?? 'cc1', startTime: 10_000 + i, autogroup: ag, cpuPercent: o.compilerCpu ?? 0 },
+    // A new compile each tick (World ticks every 1000 ms from T0): seen at 0 % CPU, just started.
+    { pid: 1000 + i, ppid: 300, name: o.compiler ?? 'cc1', startTime: 10_000 + i, startedAtMs: T0 + i * 1000, autogroup: ag, cpuPercent: o.compilerCpu ?? 0 },
   ];
 }
 const sessionDecisions = (ds: readonly Decision[]): Decision[] => ds.filter((d) => d.change.op === 'sessionNice');
@@ -140,6 +141,17 @@ describe('session restraint (sessions.ts)', () => {
     }));
     expect(world.sessionNice.get(9)).toBe(19);
     expect(all.some((d) => d.target.pid === 320 && d.change.op === 'nice')).toBe(false);
+  });
+
+  it('leaves an idle build service alone: a rule-batch program that waits is not a build', () => {
+    const world = new World(createEngine({ mode: 'auto' }), 1000);
+    // esbuild's service (a compiler by the default rules) started an hour ago and waits at 0 % CPU.
+    const service: ProcSpec = { pid: 600, ppid: 1, name: 'esbuild', autogroup: 12 };
+    const idle = world.run(30, () => ({ processes: [terminal, editor, service], options: { systemCpuPercent: 10 }, inputs: { foregroundPid: 50 } }));
+    expect(sessionDecisions(idle)).toEqual([]);
+    // When it works, its session is lowered at once.
+    const busy = world.step({ processes: [terminal, editor, { ...service, cpuPercent: 80 }], options: { systemCpuPercent: 40 }, inputs: { foregroundPid: 50 } });
+    expect(sessionDecisions(busy.decisions)).toMatchObject([{ target: { pid: 600 }, change: { op: 'sessionNice', value: 19 } }]);
   });
 });
 
