@@ -364,7 +364,13 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
         sched = undefined;
       } else if (t.last) {
         const ranTicks = stat.utimeTicks + stat.stimeTicks - (t.last.utimeTicks + t.last.stimeTicks);
-        accountedTicks += ranTicks;
+        // Children it reaped since the last read count too: the CPU of processes that lived less than
+        // a tick (a build's compilers, a shell loop's commands) shows up only there, and without it
+        // every tick of process churn looked like a cold process waking up (all of them re-read).
+        // A long-lived child's whole lifetime lands at once, which can hide a cold process waking
+        // in that same tick; it is read on its next tick that does not balance, or on its schedule.
+        const reapedTicks = stat.cutimeTicks + stat.cstimeTicks - (t.last.cutimeTicks + t.last.cstimeTicks);
+        accountedTicks += ranTicks + Math.max(0, reapedTicks);
         // Idle (cold-eligible) while its CPU time, faults and the leader's run time stay still; a
         // slow refresh of an idle process does not make it warm again.
         const still =
@@ -408,7 +414,7 @@ export function createLinuxSampler(options: LinuxSamplerOptions = {}): Sampler {
       tracked.set(pid, t);
       isNew = true;
       // A process first seen after start-up started within the last tick or so: its CPU is this tick's.
-      if (tick > 1) accountedTicks += stat.utimeTicks + stat.stimeTicks;
+      if (tick > 1) accountedTicks += stat.utimeTicks + stat.stimeTicks + stat.cutimeTicks + stat.cstimeTicks;
     }
     if (!stat) return undefined;
     if (stat.comm !== t.comm) readIdentity(t, stat); // exec(): new program in the same process

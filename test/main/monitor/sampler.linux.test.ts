@@ -124,6 +124,48 @@ describe('on the fixture tree', () => {
     }
   });
 
+  it("cold processes stay unread when a parent's reaped children account for the machine's CPU (process churn)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'allot-proc-'));
+    /** Add `delta` to field `index` (0-based, space-separated) of a one-line file. */
+    const bump = (file: string, index: number, delta: number) => {
+      const fields = readFileSync(join(dir, file), 'utf8').trim().split(' ');
+      fields[index] = String(Number(fields[index]) + delta);
+      writeFileSync(join(dir, file), fields.join(' ') + '\n');
+    };
+    /** Busy CPU ticks of the whole machine: the "cpu " line's user field. */
+    const spendTicks = (ticks: number) => {
+      const lines = readFileSync(join(dir, 'stat'), 'utf8').split('\n');
+      const total = lines[0]!.split(/\s+/);
+      total[1] = String(Number(total[1]) + ticks);
+      lines[0] = total.join(' ');
+      writeFileSync(join(dir, 'stat'), lines.join('\n'));
+    };
+    try {
+      cpSync(FIX, dir, { recursive: true, verbatimSymlinks: true });
+      const s = createLinuxSampler({ procRoot: dir, sysRoot: join(FIX, '_sys'), passwdPath: join(FIX, 'etc-passwd'), coldAfterTicks: 2, coldEveryTicks: 1000 });
+      try {
+        for (let i = 0; i < 5; i++) await s.sample(); // everything idle: pid 77 (its parent, 2, is alive) goes cold
+        const cold = () => s.sample().then((x) => x.processes.find((p) => p.pid === 77)!.cpuTimeMs ?? Number.NaN);
+        const before = await cold();
+        // 4242 (always read: its parent is not in the tree) ran 1 tick and reaped children that used
+        // 100; the machine spent 101. Pid 77's files change too, but nothing says it ran: not read.
+        bump('4242/stat', 13, 1); // utime
+        bump('4242/stat', 15, 100); // cutime
+        spendTicks(101);
+        bump('77/stat', 13, 5);
+        bump('77/schedstat', 0, 50_000_000);
+        expect(await cold()).toBe(before);
+        // CPU nobody read accounts for: something cold woke up, so every cold process is read.
+        spendTicks(50);
+        expect(await cold()).toBe(before + 50);
+      } finally {
+        s.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('info(): cpu model, core layout with SMT siblings, memory, boot time', async () => {
     const s = fixtureSampler();
     const info = await s.info();
